@@ -1,0 +1,203 @@
+package io.execgate.api;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.MessageSourceResolvable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.validation.FieldError;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.NativeWebRequest;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.PropertyBindingException;
+
+/**
+ * Turns every error into an {@code application/problem+json} document with a stable {@code code}: the API's
+ * own {@link ApiException}s, request binding and validation failures (as {@code INVALID_REQUEST} with the
+ * fields at fault), and whatever the framework rejects by itself (unknown path, wrong method, media type).
+ */
+@RestControllerAdvice
+class ProblemAdvice extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
+
+    @ExceptionHandler(ApiException.class)
+    ResponseEntity<Object> handleApi(ApiException e, NativeWebRequest request) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.code().status(), e.getMessage());
+        e.properties().forEach(problem::setProperty);
+        return decorate(problem, e.code(), e.headers(), request);
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Object> handleUnexpected(Exception e, NativeWebRequest request) {
+        log.error("Unexpected error on {}", describe(request), e);
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(ErrorCode.INTERNAL_ERROR.status(),
+                "the service failed unexpectedly; its log has the details");
+        return decorate(problem, ErrorCode.INTERNAL_ERROR, new HttpHeaders(), request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<FieldProblem> errors = new ArrayList<>();
+        for (FieldError error : e.getBindingResult().getFieldErrors()) {
+            errors.add(new FieldProblem(error.getField(), message(error)));
+        }
+        e.getBindingResult().getGlobalErrors().forEach(g -> errors.add(new FieldProblem(g.getObjectName(), message(g))));
+        return invalid(errors, headers, request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        List<FieldProblem> errors = new ArrayList<>();
+        e.getParameterValidationResults().forEach(result -> {
+            String name = result.getMethodParameter().getParameterName();
+            result.getResolvableErrors().forEach(error -> errors.add(new FieldProblem(
+                    error instanceof FieldError field ? field.getField() : String.valueOf(name), message(error))));
+        });
+        return invalid(errors, headers, request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        Throwable cause = e.getMostSpecificCause();
+        if (cause instanceof PropertyBindingException unknown) {
+            return invalid(List.of(new FieldProblem(path(unknown, unknown.getPropertyName()), "unknown field")),
+                    headers, request);
+        }
+        if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            String expected = mismatch.getTargetType() == null ? "a value of another type" : jsonType(mismatch.getTargetType());
+            return invalid(List.of(new FieldProblem(path(mismatch, null), "must be " + expected)), headers, request);
+        }
+        if (cause instanceof StreamReadException malformed) {
+            var at = malformed.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            // Jackson appends where in the source it was; we already said so, and its "[Source: ...]" says nothing.
+            String what = firstLine(malformed.getOriginalMessage()).replaceAll("\\s*\\(for .*$", "")
+                    .replaceAll("\\s*at \\[Source.*$", "");
+            return problem(ErrorCode.INVALID_REQUEST, "malformed JSON" + where + ": " + what, headers, request);
+        }
+        String detail = cause instanceof JacksonException json ? firstLine(json.getOriginalMessage())
+                : "the request body is missing or cannot be read";
+        return problem(ErrorCode.INVALID_REQUEST, detail, headers, request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleTypeMismatch(org.springframework.beans.TypeMismatchException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        String name = e instanceof MethodArgumentTypeMismatchException m ? m.getName() : String.valueOf(e.getPropertyName());
+        String expected = e.getRequiredType() == null ? "another type" : jsonType(e.getRequiredType());
+        return invalid(List.of(new FieldProblem(name, "must be " + expected)), headers, request);
+    }
+
+    /** Every framework-made problem (404 for unknown paths, 405, 415, ...) gets its code, type and instance too. */
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception e, @Nullable Object body, HttpHeaders headers,
+            HttpStatusCode status, WebRequest request) {
+        ProblemDetail problem = body instanceof ProblemDetail p ? p
+                : ProblemDetail.forStatusAndDetail(status, e.getMessage() == null ? status.toString() : e.getMessage());
+        ErrorCode code = problem.getProperties() != null && problem.getProperties().get("code") instanceof String c
+                ? ErrorCode.valueOf(c) : ErrorCode.forStatus(status.value());
+        return decorate(problem, code, headers, request);
+    }
+
+    private ResponseEntity<Object> invalid(List<FieldProblem> errors, HttpHeaders headers, WebRequest request) {
+        String detail = errors.stream().map(p -> p.field() + ": " + p.message()).reduce((a, b) -> a + "; " + b)
+                .orElse("the request is not valid");
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(ErrorCode.INVALID_REQUEST.status(), detail);
+        problem.setProperty("errors", errors);
+        return decorate(problem, ErrorCode.INVALID_REQUEST, headers, request);
+    }
+
+    private ResponseEntity<Object> problem(ErrorCode code, String detail, HttpHeaders headers, WebRequest request) {
+        return decorate(ProblemDetail.forStatusAndDetail(code.status(), detail), code, headers, request);
+    }
+
+    private static ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
+            WebRequest request) {
+        problem.setType(URI.create(code.type()));
+        problem.setTitle(code.title());
+        problem.setProperty("code", code.name());
+        if (request instanceof ServletWebRequest servlet) {
+            problem.setInstance(URI.create(servlet.getRequest().getRequestURI()));
+        }
+        return ResponseEntity.status(problem.getStatus()).headers(headers).body(problem);
+    }
+
+    private static String describe(NativeWebRequest request) {
+        HttpServletRequest servlet = request.getNativeRequest(HttpServletRequest.class);
+        return servlet == null ? request.getDescription(false) : servlet.getMethod() + " " + servlet.getRequestURI();
+    }
+
+    private static String message(MessageSourceResolvable error) {
+        return error.getDefaultMessage() == null ? "is not valid" : error.getDefaultMessage();
+    }
+
+    /** A JSON path such as {@code env[2]} or {@code consoleSize.width}. */
+    private static String path(JacksonException e, @Nullable String leaf) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            if (ref.getPropertyName() != null) {
+                if (!path.isEmpty()) {
+                    path.append('.');
+                }
+                path.append(ref.getPropertyName());
+            } else if (ref.getIndex() >= 0) {
+                path.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        if (path.isEmpty() && leaf != null) {
+            return leaf;
+        }
+        return path.toString();
+    }
+
+    private static String jsonType(Class<?> type) {
+        if (type == String.class || type.isEnum()) {
+            return "a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "a boolean";
+        }
+        if (Number.class.isAssignableFrom(type) || (type.isPrimitive() && type != char.class)) {
+            return "a number";
+        }
+        if (type.isArray() || Collection.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        if (Map.class.isAssignableFrom(type) || type.isRecord()) {
+            return "an object";
+        }
+        return "a " + type.getSimpleName();
+    }
+
+    private static String firstLine(@Nullable String message) {
+        if (message == null) {
+            return "unreadable input";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

@@ -1,0 +1,19 @@
+package io.execgate.api;
+
+import java.util.List;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
+
+/** The shape of every error body (RFC 9457), for the OpenAPI document; the advice builds the real ones. */
+@Schema(name = "Problem", description = "An RFC 9457 problem document with a stable code.")
+record ProblemSchema(
+        @Schema(description = "A URN naming the code.", example = "urn:execgate:problem:exec-not-found") String type,
+        @Schema(example = "Exec not found") String title,
+        @Schema(example = "404") int status,
+        @Schema(example = "no exec has the id e_7Hq2kP0aXc9LmN3b") String detail,
+        @Schema(description = "The request path.", example = "/api/v1/execs/e_7Hq2kP0aXc9LmN3b") String instance,
+        @Schema(description = "The stable error code.", example = "EXEC_NOT_FOUND") ErrorCode code,
+        @Schema(description = "The rejected fields, with INVALID_REQUEST.") @Nullable List<FieldProblem> errors,
+        @Schema(description = "The exec recorded as failed, with EXEC_START_FAILED.") @Nullable String execId) {
+}

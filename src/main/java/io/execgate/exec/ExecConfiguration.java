@@ -1,0 +1,42 @@
+package io.execgate.exec;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import io.execgate.host.Targets;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the exec layer: one timer thread, the registry, the service, and the retention sweep. */
+@Configuration(proxyBeanMethods = false)
+class ExecConfiguration {
+
+    private static final Duration MAX_SWEEP_INTERVAL = Duration.ofMinutes(1);
+
+    @Bean(destroyMethod = "shutdownNow")
+    ScheduledExecutorService execTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("execgate-timer").factory());
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+
+    @Bean
+    ExecRuntime execRuntime(ScheduledExecutorService execTimer, ExecProperties properties) {
+        return new ExecRuntime(execTimer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
+                properties.killGracePeriod());
+    }
+
+    @Bean(destroyMethod = "shutdown")
+    ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime) {
+        ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention()),
+                properties, runtime);
+        // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
+        long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
+        runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);
+        return service;
+    }
+}

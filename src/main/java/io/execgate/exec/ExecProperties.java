@@ -1,0 +1,48 @@
+package io.execgate.exec;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * {@code execgate.exec.*}: the limits and timings of the exec life.
+ *
+ * @param copyAfterExitTimeout how long output relays may drain after the process exits before its streams are
+ *                             closed (a child that keeps them open would hold the exec for ever); 0 waits for ever
+ * @param killGracePeriod      how long a process has between SIGTERM and SIGKILL (timeout, delete, shutdown)
+ * @param retention            how long records of ended execs are kept
+ * @param maxRecords           how many exec records are kept at most; the oldest ended one goes first
+ * @param maxRunning           how many execs may run at once (429 {@code TOO_MANY_EXECS} beyond)
+ * @param outputBufferSize     how much of each stream's output an exec retains (the newest bytes)
+ */
+@Validated
+@ConfigurationProperties("execgate.exec")
+public record ExecProperties(
+        @DefaultValue("1s") Duration copyAfterExitTimeout,
+        @DefaultValue("10s") Duration killGracePeriod,
+        @DefaultValue("1h") Duration retention,
+        @DefaultValue("1000") @Min(1) @Max(1_000_000) int maxRecords,
+        @DefaultValue("64") @Min(1) @Max(100_000) int maxRunning,
+        @DefaultValue("1MB") DataSize outputBufferSize) {
+
+    @AssertTrue(message = "max-records must be at least max-running")
+    boolean isRecordsCoverRunning() {
+        return maxRecords >= maxRunning;
+    }
+
+    @AssertTrue(message = "durations must not be negative, and retention must be positive")
+    boolean isDurationsValid() {
+        return !copyAfterExitTimeout.isNegative() && !killGracePeriod.isNegative() && retention.isPositive();
+    }
+
+    @AssertTrue(message = "output-buffer-size must be between 0 and 64MB")
+    boolean isOutputBufferSizeValid() {
+        return outputBufferSize.toBytes() >= 0 && outputBufferSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();
+    }
+}

@@ -1,0 +1,230 @@
+package io.execgate.exec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import io.execgate.host.BackendStatus;
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.ExitReason;
+import io.execgate.host.ProcessHost;
+import io.execgate.host.Signal;
+import io.execgate.host.StartFailure;
+import io.execgate.host.TargetInfo;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import io.execgate.host.Targets;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, finds, waits for, controls and removes execs. Knows targets only through {@link Targets} and
+ * processes only through the host SPI.
+ */
+public class ExecService {
+
+    private static final Logger log = LoggerFactory.getLogger(ExecService.class);
+    /** The longest {@code GET .../exit?wait=} the API allows. */
+    static final Duration MAX_EXIT_WAIT = Duration.ofMinutes(5);
+    private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
+
+    private final Targets targets;
+    private final ExecRegistry registry;
+    private final ExecProperties properties;
+    private final ExecRuntime runtime;
+    private final Semaphore runningSlots;
+    private final SecureRandom random = new SecureRandom();
+
+    ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime) {
+        this.targets = targets;
+        this.registry = registry;
+        this.properties = properties;
+        this.runtime = runtime;
+        this.runningSlots = new Semaphore(properties.maxRunning());
+    }
+
+    /** The service's own host as a target; 503 when the host backend cannot be used. */
+    public TargetRef hostTarget() {
+        return targets.host().map(TargetInfo::ref).orElseThrow(() -> new ApiException(ErrorCode.BACKEND_UNAVAILABLE,
+                "the host backend is unavailable: " + targets.backends().stream()
+                        .filter(b -> b.kind() == TargetKind.HOST).map(BackendStatus::detail).findFirst()
+                        .orElse("no host backend is configured")));
+    }
+
+    /** Starts an exec whose output is retained for {@code GET .../output} and attachments. */
+    public Exec create(TargetRef target, ExecRequest request) {
+        int capacity = (int) properties.outputBufferSize().toBytes();
+        return start(target, request.options(), new OutputBuffer(capacity, OutputBuffer.Policy.KEEP_NEWEST),
+                new OutputBuffer(capacity, OutputBuffer.Policy.KEEP_NEWEST), null);
+    }
+
+    /** Runs an exec to completion: feeds {@code input}, keeps the first {@code maxOutputBytes} of each stream. */
+    public CompletableFuture<RunResponse> run(TargetRef target, RunRequest request) {
+        ExecOptions options = request.options();
+        byte[] input = options.stdin()
+                ? (request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8))
+                : null;
+        Exec exec = start(target, options, new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST),
+                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST), input);
+        return exec.ended().thenApply(RunResponse::of);
+    }
+
+    private Exec start(TargetRef target, ExecOptions options, OutputBuffer stdout, OutputBuffer stderr,
+            byte @Nullable [] input) {
+        if (options.command().getFirst().isEmpty()) {
+            throw ApiException.invalid("command[0]", "must name an executable");
+        }
+        ProcessHost host = targets.open(target).orElseThrow(() -> targetNotFound(target));
+        if (!runningSlots.tryAcquire()) {
+            throw new ApiException(ErrorCode.TOO_MANY_EXECS, properties.maxRunning()
+                    + " execs are running, the most allowed (execgate.exec.max-running)").withHeader("Retry-After", "1");
+        }
+        Exec exec;
+        try {
+            exec = new Exec(newId(), target, options.command(), options.tty(), options.stdin(), options.timeout(),
+                    stdout, stderr, runtime, ended -> runningSlots.release());
+            registry.add(exec);
+        } catch (RuntimeException e) {
+            runningSlots.release();
+            throw e;
+        }
+        try {
+            exec.start(host, options.toSpec(), input);
+        } catch (StartFailure failure) {
+            log.debug("exec {} on {} failed to start: {}", exec.id(), target, failure.getMessage());
+            throw new ApiException(ErrorCode.EXEC_START_FAILED, failure.getMessage()).with("execId", exec.id());
+        }
+        return exec;
+    }
+
+    public Exec get(String id) {
+        return registry.find(id).orElseThrow(() -> new ApiException(ErrorCode.EXEC_NOT_FOUND, "no exec has the id " + id));
+    }
+
+    /** Records matching the filters, newest first. */
+    public List<Exec> list(@Nullable TargetRef target, @Nullable TargetKind kind, @Nullable ExecState state, int limit) {
+        Predicate<Exec> filter = exec -> (target == null || exec.target().equals(target))
+                && (kind == null || exec.target().kind() == kind)
+                && (state == null || exec.snapshot().state() == state);
+        return registry.list(filter, limit);
+    }
+
+    /** Completes when the exec has ended, or with null when {@code wait} passes first. */
+    public CompletableFuture<@Nullable Exec> awaitEnd(String id, Duration wait) {
+        Exec exec = get(id);
+        if (wait.isZero() || exec.ended().isDone()) {
+            return CompletableFuture.completedFuture(exec.ended().isDone() ? exec : null);
+        }
+        return exec.ended().<@Nullable Exec>thenApply(e -> e).completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public void signal(String id, Signal signal) {
+        Exec exec = get(id);
+        try {
+            if (!exec.signal(signal)) {
+                throw notRunning(exec);
+            }
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "delivering " + signal.name() + " failed: " + e.getMessage());
+        }
+    }
+
+    public void resize(String id, ConsoleSize size) {
+        Exec exec = get(id);
+        if (exec.snapshot().state().ended()) {
+            throw notRunning(exec);
+        }
+        if (!exec.tty()) {
+            throw new ApiException(ErrorCode.NOT_A_TTY, "exec " + id + " has no terminal to resize (tty: false)");
+        }
+        try {
+            if (!exec.resize(size)) {
+                throw notRunning(exec);
+            }
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "resizing the terminal failed: " + e.getMessage());
+        }
+    }
+
+    public void closeStdin(String id) {
+        Exec exec = get(id);
+        try {
+            if (!exec.closeStdin()) {
+                throw notRunning(exec);
+            }
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "closing stdin failed: " + e.getMessage());
+        }
+    }
+
+    /** The retained output of one stream ({@code stdout} or {@code stderr}). */
+    public byte[] output(String id, String stream) {
+        Exec exec = get(id);
+        return switch (stream) {
+            case "stdout" -> exec.stdout().snapshot();
+            case "stderr" -> exec.stderr().snapshot();
+            default -> throw ApiException.invalid("stream", "must be stdout or stderr");
+        };
+    }
+
+    /** Removes the record; a running exec is terminated (SIGTERM, then SIGKILL after the grace period). */
+    public void delete(String id) {
+        Exec exec = registry.remove(id).orElseThrow(() -> new ApiException(ErrorCode.EXEC_NOT_FOUND,
+                "no exec has the id " + id));
+        exec.terminate(ExitReason.KILLED);
+    }
+
+    /** Drops ended records past their retention; run by the timer. */
+    void sweep() {
+        int removed = registry.sweep(runtime.clock().instant());
+        if (removed > 0) {
+            log.debug("removed {} exec records past their retention of {}", removed, properties.retention());
+        }
+    }
+
+    /** Kills every running exec and waits a little for them to end, so the service leaves no process behind. */
+    void shutdown() {
+        List<Exec> running = registry.all().stream().filter(e -> !e.ended().isDone()).toList();
+        if (running.isEmpty()) {
+            return;
+        }
+        log.info("killing {} running execs on shutdown", running.size());
+        running.forEach(Exec::kill);
+        try {
+            CompletableFuture.allOf(running.stream().map(Exec::ended).toArray(CompletableFuture[]::new))
+                    .get(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("not every exec ended within {} of shutdown: {}", SHUTDOWN_WAIT, e.toString());
+        }
+    }
+
+    private String newId() {
+        byte[] bytes = new byte[12];
+        random.nextBytes(bytes);
+        return "e_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private ApiException targetNotFound(TargetRef target) {
+        boolean anyBackend = targets.backends().stream().anyMatch(b -> b.kind() == target.kind() && b.available());
+        String kind = target.kind().value();
+        return new ApiException(ErrorCode.TARGET_NOT_FOUND, anyBackend
+                ? "no " + kind + " has the id " + target.id()
+                : "no " + kind + " has the id " + target.id() + ": no " + kind + " backend is available here");
+    }
+
+    private static ApiException notRunning(Exec exec) {
+        return new ApiException(ErrorCode.EXEC_NOT_RUNNING, "exec " + exec.id() + " is "
+                + exec.snapshot().state().value().toLowerCase(Locale.ROOT) + ", not running");
+    }
+}

@@ -1,0 +1,111 @@
+package io.execgate.exec;
+
+/**
+ * The retained output of one stream, bounded by a capacity. It grows as output arrives (doubling up to the
+ * capacity), so small outputs cost little. When full it either keeps the newest bytes (a ring: what
+ * {@code GET .../output} and a late attachment want) or the oldest (what a run-to-completion caller wants,
+ * as CRI's ExecSync does), and counts what it let go.
+ */
+final class OutputBuffer {
+
+    /** Which bytes survive when more arrive than the buffer holds. */
+    enum Policy {
+        KEEP_NEWEST, KEEP_OLDEST
+    }
+
+    private static final int MIN_ALLOCATION = 4096;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final int capacity;
+    private final Policy policy;
+    private byte[] data = EMPTY;
+    private int start;
+    private int length;
+    private long total;
+    private long dropped;
+
+    OutputBuffer(int capacity, Policy policy) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity must not be negative: " + capacity);
+        }
+        this.capacity = capacity;
+        this.policy = policy;
+    }
+
+    synchronized void append(byte[] bytes, int offset, int count) {
+        if (count == 0) {
+            return;
+        }
+        total += count;
+        if (policy == Policy.KEEP_OLDEST) {
+            int take = Math.min(capacity - length, count);
+            ensureRoom(length + take);
+            System.arraycopy(bytes, offset, data, length, take);
+            length += take;
+            dropped += count - take;
+            return;
+        }
+        if (count >= capacity) {
+            dropped += length + count - capacity;
+            ensureRoom(capacity);
+            System.arraycopy(bytes, offset + count - capacity, data, 0, capacity);
+            start = 0;
+            length = capacity;
+            return;
+        }
+        int overflow = length + count - capacity;
+        if (overflow > 0) {
+            ensureRoom(capacity);
+            start = (start + overflow) % data.length;
+            length -= overflow;
+            dropped += overflow;
+        }
+        ensureRoom(length + count);
+        int end = (start + length) % data.length;
+        int first = Math.min(count, data.length - end);
+        System.arraycopy(bytes, offset, data, end, first);
+        System.arraycopy(bytes, offset + first, data, 0, count - first);
+        length += count;
+    }
+
+    /** The retained bytes, oldest first. */
+    synchronized byte[] snapshot() {
+        byte[] copy = new byte[length];
+        if (length > 0) {
+            int first = Math.min(length, data.length - start);
+            System.arraycopy(data, start, copy, 0, first);
+            System.arraycopy(data, 0, copy, first, length - first);
+        }
+        return copy;
+    }
+
+    /** Every byte the stream produced, retained or not. */
+    synchronized long total() {
+        return total;
+    }
+
+    /** Bytes produced but not retained. */
+    synchronized long dropped() {
+        return dropped;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** Makes the array hold at least {@code needed} bytes (at most the capacity), straightening the ring. */
+    private void ensureRoom(int needed) {
+        if (needed <= data.length) {
+            return;
+        }
+        int size = Math.min(capacity, Math.max(needed, Math.max(MIN_ALLOCATION, data.length * 2)));
+        byte[] bigger = new byte[size];
+        int first = Math.min(length, data.length - start);
+        if (length > 0) {
+            System.arraycopy(data, start, bigger, 0, first);
+            System.arraycopy(data, 0, bigger, first, length - first);
+        }
+        data = bigger;
+        start = 0;
+    }
+}

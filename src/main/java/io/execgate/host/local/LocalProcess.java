@@ -1,0 +1,182 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.ptr.IntByReference;
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.Signal;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A process on the local host, spawned by {@link PosixSpawner}. One platform thread waits for it: first with
+ * {@code WNOWAIT}, so the exited process stays a zombie and its pid cannot be reused while a signal is being
+ * sent, then reaping it under the same lock the signal senders take.
+ */
+final class LocalProcess implements HostProcess {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+    private static final long WAITER_STACK_SIZE = 128 * 1024;
+
+    private final int pid;
+    private final @Nullable FileChannel stdin;
+    private final @Nullable FileChannel stdout;
+    private final @Nullable FileChannel stderr;
+    private final Optional<OutputStream> stdinStream;
+    private final Optional<InputStream> stdoutStream;
+    private final Optional<InputStream> stderrStream;
+    private final Clock clock;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private boolean reaped; // guarded by lock
+
+    private LocalProcess(PosixSpawner.Spawned spawned, Clock clock) {
+        this.pid = spawned.pid();
+        this.stdin = spawned.stdin();
+        this.stdout = spawned.stdout();
+        this.stderr = spawned.stderr();
+        this.stdinStream = Optional.ofNullable(stdin).map(Channels::newOutputStream);
+        this.stdoutStream = Optional.ofNullable(stdout).map(Channels::newInputStream);
+        this.stderrStream = Optional.ofNullable(stderr).map(Channels::newInputStream);
+        this.clock = clock;
+    }
+
+    static LocalProcess watch(PosixSpawner.Spawned spawned, Clock clock) {
+        LocalProcess process = new LocalProcess(spawned, clock);
+        Thread.ofPlatform().daemon().name("execgate-wait-" + spawned.pid()).stackSize(WAITER_STACK_SIZE)
+                .start(process::awaitExit);
+        return process;
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public Optional<OutputStream> stdin() {
+        return stdinStream;
+    }
+
+    @Override
+    public Optional<InputStream> stdout() {
+        return stdoutStream;
+    }
+
+    @Override
+    public Optional<InputStream> stderr() {
+        return stderrStream;
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    @Override
+    public void signal(Signal signal) throws IOException {
+        send(pid, signal);
+    }
+
+    @Override
+    public void terminate() throws IOException {
+        send(-pid, Signal.SIGTERM);
+    }
+
+    @Override
+    public void kill() throws IOException {
+        send(-pid, Signal.SIGKILL);
+    }
+
+    /** Sends a signal to the process ({@code target > 0}) or its process group ({@code target < 0}). */
+    private void send(int target, Signal signal) throws IOException {
+        synchronized (lock) {
+            if (reaped) {
+                return;
+            }
+            try {
+                LIBC.kill(target, signal.number());
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Libc.ESRCH) {
+                    throw new IOException("kill " + target + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void resize(ConsoleSize size) throws IOException {
+        throw new IOException("process " + pid + " has no terminal");
+    }
+
+    @Override
+    public void closeStdin() {
+        PosixSpawner.closeQuietly(stdin);
+    }
+
+    @Override
+    public void close() {
+        PosixSpawner.closeQuietly(stdin);
+        PosixSpawner.closeQuietly(stdout);
+        PosixSpawner.closeQuietly(stderr);
+    }
+
+    private void awaitExit() {
+        try {
+            Memory siginfo = new Memory(Libc.SIGINFO_SIZE);
+            retryOnInterrupt(() -> LIBC.waitid(Libc.P_PID, pid, siginfo, Libc.WEXITED | Libc.WNOWAIT));
+            IntByReference status = new IntByReference();
+            synchronized (lock) {
+                retryOnInterrupt(() -> LIBC.waitpid(pid, status, 0));
+                reaped = true;
+            }
+            exit.complete(decode(status.getValue(), clock.instant()));
+        } catch (LastErrorException e) {
+            synchronized (lock) {
+                reaped = true;
+            }
+            exit.complete(ExitStatus.lost("waiting for process " + pid + " failed: " + LIBC.strerror(e.getErrorCode()),
+                    clock.instant()));
+        } catch (RuntimeException | Error e) {
+            exit.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /** Turns a {@code waitpid} status into an exit status, as the {@code WIFEXITED}/{@code WTERMSIG} macros do. */
+    static ExitStatus decode(int status, Instant at) {
+        int termsig = status & 0x7f;
+        if (termsig == 0) {
+            return ExitStatus.exited((status >> 8) & 0xff, at);
+        }
+        return ExitStatus.signaled(Signal.of(termsig), at);
+    }
+
+    private interface Call {
+        int run() throws LastErrorException;
+    }
+
+    private static void retryOnInterrupt(Call call) {
+        while (true) {
+            try {
+                call.run();
+                return;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Libc.EINTR) {
+                    throw e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.execgate.host.Environment;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessHost;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.StartFailure;
+import io.execgate.host.StartFailure.Kind;
+import io.execgate.host.TargetRef;
+import org.jspecify.annotations.Nullable;
+
+/** Starts processes on the service's own host. */
+final class LocalProcessHost implements ProcessHost {
+
+    private static final int ENOENT = 2;
+    private static final int EPERM = 1;
+    private static final int EACCES = 13;
+    private static final int ENOEXEC = 8;
+    private static final int EISDIR = 21;
+    private static final int ENOTDIR = 20;
+
+    private final TargetRef target;
+    private final LocalHostProperties properties;
+    private final UserLookup users;
+    private final @Nullable String setpriv;
+    private final Clock clock;
+
+    LocalProcessHost(TargetRef target, LocalHostProperties properties, UserLookup users, @Nullable String setpriv,
+            Clock clock) {
+        this.target = target;
+        this.properties = properties;
+        this.users = users;
+        this.setpriv = setpriv;
+        this.clock = clock;
+    }
+
+    @Override
+    public TargetRef target() {
+        return target;
+    }
+
+    @Override
+    public HostProcess start(ProcessSpec spec) throws StartFailure {
+        if (spec.tty()) {
+            throw new StartFailure(Kind.UNSUPPORTED, "the local backend cannot run commands on a terminal yet (tty: true)");
+        }
+        List<String> env = Environment.merge(properties.environment(), spec.env());
+        String workingDir = spec.workingDir() != null ? spec.workingDir() : properties.workingDir();
+        Path cwd = checkWorkingDir(workingDir);
+
+        int euid = Libc.INSTANCE.geteuid();
+        Credentials user = spec.user() == null ? null : users.resolve(spec.user());
+        boolean switching = user != null && (user.uid() != euid || user.gid() != Libc.INSTANCE.getegid());
+        if (switching && euid != 0) {
+            throw new StartFailure(Kind.BAD_USER, "cannot run as " + spec.user() + ": the service does not run as root");
+        }
+        if (switching && setpriv == null) {
+            throw new StartFailure(Kind.BAD_USER, "cannot run as " + spec.user() + ": setpriv (util-linux) is not installed");
+        }
+        if (Environment.get(env, "HOME").isEmpty()) {
+            String home = user != null ? user.home() : users.home(euid).orElse(null);
+            env = Environment.merge(env, List.of("HOME=" + (home != null ? home : "/")));
+        }
+        String executable = ExecutableLookup.resolve(spec.args().getFirst(), Environment.get(env, "PATH").orElse(null),
+                cwd, switching ? user : null);
+
+        String path = executable;
+        List<String> argv = new ArrayList<>(spec.args());
+        if (switching) {
+            // setpriv execs in place, so the pid stays the command's own and signals reach it directly.
+            path = setpriv;
+            argv = new ArrayList<>(List.of(setpriv, "--reuid=" + user.uid(), "--regid=" + user.gid(),
+                    user.name() != null ? "--init-groups" : "--clear-groups", "--", executable));
+            argv.addAll(spec.args().subList(1, spec.args().size()));
+        }
+        try {
+            PosixSpawner.Spawned spawned = PosixSpawner.spawn(path, argv, env, workingDir, spec.openStdin(),
+                    spec.openStdout(), spec.openStderr());
+            return LocalProcess.watch(spawned, clock);
+        } catch (PosixSpawner.SpawnException e) {
+            throw spawnFailure(spec.args().getFirst(), e);
+        } catch (IOException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, "cannot start " + spec.args().getFirst() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path checkWorkingDir(String workingDir) throws StartFailure {
+        Path cwd = Path.of(workingDir);
+        if (!cwd.isAbsolute()) {
+            throw new StartFailure(Kind.BAD_WORKING_DIR, "working directory must be an absolute path: " + workingDir);
+        }
+        if (!Files.exists(cwd)) {
+            throw new StartFailure(Kind.BAD_WORKING_DIR, "working directory " + workingDir + " does not exist");
+        }
+        if (!Files.isDirectory(cwd)) {
+            throw new StartFailure(Kind.BAD_WORKING_DIR, "working directory " + workingDir + " is not a directory");
+        }
+        return cwd;
+    }
+
+    private static StartFailure spawnFailure(String file, PosixSpawner.SpawnException e) {
+        String message = "exec: \"" + file + "\": " + e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return switch (e.errno()) {
+            case ENOENT, ENOTDIR -> new StartFailure(Kind.EXECUTABLE_NOT_FOUND, message, e);
+            case EACCES, EPERM, ENOEXEC, EISDIR -> new StartFailure(Kind.NOT_EXECUTABLE, message, e);
+            default -> new StartFailure(Kind.BACKEND_ERROR, message, e);
+        };
+    }
+}

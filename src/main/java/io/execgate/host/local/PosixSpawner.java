@@ -1,0 +1,143 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.ptr.IntByReference;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Spawns a process with {@code posix_spawn}: its own session (so its process group can be signalled as one),
+ * default signal dispositions and an empty signal mask, every descriptor above 2 closed, and the requested
+ * standard streams as pipes. The parent's pipe ends come back as {@link FileChannel}s, which (unlike
+ * {@code FileInputStream}) wake a thread blocked in {@code read} when another thread closes them.
+ */
+final class PosixSpawner {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+
+    private PosixSpawner() {
+    }
+
+    /** A spawned process and the parent's ends of its pipes (null where the spec did not ask for one). */
+    record Spawned(int pid, @Nullable FileChannel stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
+    }
+
+    /** {@code posix_spawn} failed; {@link #errno()} is what the child's {@code chdir} or {@code execve} said. */
+    static final class SpawnException extends IOException {
+        private final int errno;
+
+        SpawnException(int errno, String message) {
+            super(message);
+            this.errno = errno;
+        }
+
+        int errno() {
+            return errno;
+        }
+    }
+
+    static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
+            boolean stdout, boolean stderr) throws IOException {
+        List<Integer> rawFds = new ArrayList<>();
+        List<FileChannel> channels = new ArrayList<>();
+        Memory actions = new Memory(Libc.FILE_ACTIONS_SIZE);
+        Memory attributes = new Memory(Libc.SPAWNATTR_SIZE);
+        actions.clear();
+        attributes.clear();
+        check(LIBC.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+        try {
+            check(LIBC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
+            try {
+                FileChannel in = stream(actions, 0, stdin, false, rawFds, channels);
+                FileChannel out = stream(actions, 1, stdout, true, rawFds, channels);
+                FileChannel err = stream(actions, 2, stderr, true, rawFds, channels);
+                check(LIBC.posix_spawn_file_actions_addchdir_np(actions, workingDir), "addchdir");
+                check(LIBC.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
+                Memory none = new Memory(Libc.SIGSET_SIZE);
+                Memory all = new Memory(Libc.SIGSET_SIZE);
+                LIBC.sigemptyset(none);
+                LIBC.sigfillset(all);
+                check(LIBC.posix_spawnattr_setsigmask(attributes, none), "setsigmask");
+                check(LIBC.posix_spawnattr_setsigdefault(attributes, all), "setsigdefault");
+                check(LIBC.posix_spawnattr_setflags(attributes, (short) (Libc.POSIX_SPAWN_SETSID
+                        | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF)), "setflags");
+                IntByReference pid = new IntByReference();
+                int rc = LIBC.posix_spawn(pid, path, actions, attributes, argv.toArray(String[]::new),
+                        env.toArray(String[]::new));
+                if (rc != 0) {
+                    throw new SpawnException(rc, LIBC.strerror(rc));
+                }
+                return new Spawned(pid.getValue(), in, out, err);
+            } catch (IOException | RuntimeException e) {
+                for (FileChannel channel : channels) {
+                    closeQuietly(channel);
+                }
+                throw e;
+            } finally {
+                LIBC.posix_spawnattr_destroy(attributes);
+            }
+        } finally {
+            LIBC.posix_spawn_file_actions_destroy(actions);
+            // The child has its own copies now (or never came to be); the parent keeps only its channels.
+            for (int fd : rawFds) {
+                try {
+                    LIBC.close(fd);
+                } catch (LastErrorException ignored) {
+                    // nothing useful to do about a failed close of our own descriptor
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the file action for one standard stream and returns the parent's end: a pipe when wanted,
+     * {@code /dev/null} in the child otherwise.
+     */
+    private static @Nullable FileChannel stream(Memory actions, int target, boolean wanted, boolean childWrites,
+            List<Integer> rawFds, List<FileChannel> channels) throws IOException {
+        if (!wanted) {
+            int flags = childWrites ? 1 /* O_WRONLY */ : Libc.O_RDONLY;
+            check(LIBC.posix_spawn_file_actions_addopen(actions, target, "/dev/null", flags, 0), "addopen");
+            return null;
+        }
+        int[] fds = new int[2];
+        try {
+            LIBC.pipe2(fds, Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("pipe2: " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        rawFds.add(fds[0]);
+        rawFds.add(fds[1]);
+        int childEnd = childWrites ? fds[1] : fds[0];
+        int parentEnd = childWrites ? fds[0] : fds[1];
+        // Reopening through /proc gives the JDK a descriptor it owns; both ends are open, so this never blocks.
+        FileChannel channel = FileChannel.open(Path.of("/proc/self/fd/" + parentEnd),
+                childWrites ? StandardOpenOption.READ : StandardOpenOption.WRITE);
+        channels.add(channel);
+        check(LIBC.posix_spawn_file_actions_adddup2(actions, childEnd, target), "adddup2");
+        return channel;
+    }
+
+    private static void check(int rc, String what) throws IOException {
+        if (rc != 0) {
+            throw new IOException(what + ": " + LIBC.strerror(rc));
+        }
+    }
+
+    static void closeQuietly(@Nullable AutoCloseable closeable) {
+        if (closeable != null) {
+            try {
+                closeable.close();
+            } catch (Exception ignored) {
+                // closing a pipe end cannot fail in a way the caller could act on
+            }
+        }
+    }
+}

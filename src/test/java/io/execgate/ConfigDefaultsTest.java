@@ -1,0 +1,45 @@
+package io.execgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+
+import io.execgate.exec.ExecProperties;
+import io.execgate.host.local.LocalHostProperties;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.io.FileSystemResource;
+
+/** {@code config/application.yaml} documents the defaults: its values must be the code's, and its keys real. */
+class ConfigDefaultsTest {
+
+    @Test
+    void theDocumentedDefaultsAreTheCodesDefaults() throws Exception {
+        Binder documented = binder(new YamlPropertySourceLoader().load("config",
+                new FileSystemResource("config/application.yaml")));
+        Binder empty = binder(List.of(new MapPropertySource("empty", Map.of())));
+        BindHandler strict = new NoUnboundElementsBindHandler(BindHandler.DEFAULT);
+
+        assertThat(documented.bindOrCreate("execgate.exec", Bindable.of(ExecProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.exec", ExecProperties.class));
+        assertThat(documented.bindOrCreate("execgate.backends.local", Bindable.of(LocalHostProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.backends.local", LocalHostProperties.class));
+        assertThat(documented.bind("server.address", String.class).get()).isEqualTo("127.0.0.1");
+    }
+
+    private static Binder binder(List<PropertySource<?>> sources) {
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().forEach(s -> environment.getPropertySources().remove(s.getName()));
+        sources.forEach(environment.getPropertySources()::addLast);
+        return new Binder(ConfigurationPropertySources.get(environment));
+    }
+}

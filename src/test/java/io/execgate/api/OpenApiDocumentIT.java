@@ -1,0 +1,65 @@
+package io.execgate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+/**
+ * {@code openapi.yaml} is the document the service serves. Regenerate it with
+ * {@code ./mvnw verify -Dopenapi.update=true} and review the diff.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
+class OpenApiDocumentIT {
+
+    private static final Path COMMITTED = Path.of("openapi.yaml");
+
+    @Autowired
+    RestTestClient http;
+
+    @Test
+    void theCommittedDocumentIsTheServedOne() throws Exception {
+        byte[] body = http.get().uri("/v3/api-docs.yaml").exchange().expectStatus().isOk()
+                .returnResult(byte[].class).getResponseBody();
+        String served = new String(body, StandardCharsets.UTF_8);
+        if (Boolean.getBoolean("openapi.update")) {
+            Files.writeString(COMMITTED, served);
+            return;
+        }
+        if (!Files.exists(COMMITTED)) {
+            fail("openapi.yaml is missing; write it with ./mvnw verify -Dopenapi.update=true");
+        }
+        List<String> committed = Files.readAllLines(COMMITTED);
+        List<String> current = served.lines().toList();
+        for (int i = 0; i < Math.max(committed.size(), current.size()); i++) {
+            String was = i < committed.size() ? committed.get(i) : "<end of file>";
+            String is = i < current.size() ? current.get(i) : "<end of document>";
+            if (!was.equals(is)) {
+                fail("openapi.yaml differs from the served document at line %d:%n  committed: %s%n  served:    %s%n"
+                        + "Regenerate it with ./mvnw verify -Dopenapi.update=true and review the diff.", i + 1, was, is);
+            }
+        }
+    }
+
+    @Test
+    void theDocumentCoversEveryOperationWithItsErrors() {
+        String served = new String(http.get().uri("/v3/api-docs.yaml").exchange().returnResult(byte[].class)
+                .getResponseBody(), StandardCharsets.UTF_8);
+        assertThat(served).contains("/api/v1/host/execs/run:", "/api/v1/execs/{id}/exit:", "/api/v1/containers/{id}/execs:",
+                "/api/v1/uvms/{id}/execs/run:", "application/problem+json", "EXEC_START_FAILED", "TOO_MANY_EXECS",
+                "  url: /\n");
+        assertThat(http.get().uri("/swagger-ui.html").exchange().returnResult(byte[].class).getStatus().is3xxRedirection()
+                || http.get().uri("/swagger-ui/index.html").exchange().returnResult(byte[].class).getStatus().is2xxSuccessful())
+                .isTrue();
+    }
+}

@@ -1,0 +1,101 @@
+package io.execgate.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ExecRegistryTest {
+
+    private static final ProcessSpec SPEC = new ProcessSpec(List.of("cmd"), List.of(), null, null, false, null,
+            false, true, true);
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    private final Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @AfterEach
+    void stopTimer() {
+        timer.shutdownNow();
+    }
+
+    @Test
+    void aFullTableDropsItsOldestEndedRecord() throws Exception {
+        ExecRegistry registry = new ExecRegistry(3, Duration.ofHours(1));
+        Exec running = running("a");
+        Exec ended1 = ended("b", t0);
+        Exec ended2 = ended("c", t0);
+        registry.add(running);
+        registry.add(ended1);
+        registry.add(ended2);
+        registry.add(ended("d", t0));
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("a", "c", "d");
+    }
+
+    @Test
+    void aTableFullOfRunningExecsRefusesMore() throws Exception {
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1));
+        registry.add(running("a"));
+        registry.add(running("b"));
+        assertThatExceptionOfType(ApiException.class).isThrownBy(() -> registry.add(running("c")))
+                .satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_EXECS));
+        assertThat(registry.size()).isEqualTo(2);
+    }
+
+    @Test
+    void sweepDropsOnlyEndedRecordsPastTheRetention() throws Exception {
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofMinutes(10));
+        registry.add(ended("old", t0));
+        registry.add(ended("recent", t0.plus(Duration.ofMinutes(5))));
+        registry.add(running("running"));
+        assertThat(registry.sweep(t0.plus(Duration.ofMinutes(12)))).isEqualTo(1);
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("recent", "running");
+    }
+
+    @Test
+    void listsNewestFirstFilteredAndLimited() throws Exception {
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1));
+        registry.add(ended("a", t0));
+        registry.add(running("b"));
+        registry.add(ended("c", t0));
+        registry.add(ended("d", t0));
+        assertThat(registry.list(e -> true, 10)).extracting(Exec::id).containsExactly("d", "c", "b", "a");
+        assertThat(registry.list(e -> e.ended().isDone(), 2)).extracting(Exec::id).containsExactly("d", "c");
+        assertThat(registry.remove("c")).isPresent();
+        assertThat(registry.find("c")).isEmpty();
+    }
+
+    private Exec running(String id) throws Exception {
+        Exec exec = exec(id, Clock.systemUTC());
+        exec.start(new FakeHostProcess().host(), SPEC, null);
+        return exec;
+    }
+
+    private Exec ended(String id, Instant at) throws Exception {
+        Exec exec = exec(id, Clock.fixed(at, ZoneOffset.UTC));
+        FakeHostProcess process = new FakeHostProcess();
+        exec.start(process.host(), SPEC, null);
+        process.exitWith(ExitStatus.exited(0, at));
+        exec.ended().get(5, TimeUnit.SECONDS);
+        return exec;
+    }
+
+    private Exec exec(String id, Clock clock) {
+        return new Exec(id, new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, false, Duration.ZERO,
+                new OutputBuffer(16, OutputBuffer.Policy.KEEP_NEWEST), new OutputBuffer(16, OutputBuffer.Policy.KEEP_NEWEST),
+                new ExecRuntime(timer, clock, Duration.ofSeconds(1), Duration.ofSeconds(1)), e -> { });
+    }
+}

@@ -1,0 +1,259 @@
+package io.execgate.host.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.execgate.host.ExitReason;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.Signal;
+import io.execgate.host.StartFailure;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import io.execgate.support.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The local backend against real processes. */
+class LocalProcessHostIT {
+
+    private static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private final LocalProcessHost host = new LocalProcessHost(new TargetRef(TargetKind.HOST, "test"),
+            new LocalHostProperties(true, List.of(DEFAULT_PATH), "/"), UserLookup.system(), "/usr/bin/setpriv",
+            Clock.systemUTC());
+    private final List<HostProcess> started = new ArrayList<>();
+    private final List<Long> strays = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void cleanUp() {
+        for (HostProcess process : started) {
+            try {
+                process.kill();
+            } catch (IOException ignored) {
+                // already gone
+            }
+            process.close();
+        }
+        strays.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    }
+
+    @Test
+    void exitCodesComeBackAsTheyWere() throws Exception {
+        for (int code : new int[] {0, 3, 255}) {
+            ExitStatus exit = run("sh", "-c", "exit " + code).exit();
+            assertThat(exit.exitCode()).isEqualTo(code);
+            assertThat(exit.signal()).isNull();
+            assertThat(exit.reason()).isEqualTo(ExitReason.EXITED);
+        }
+    }
+
+    @Test
+    void aSignalledProcessIsToldApartFromOneThatExitedWithTheSameCode() throws Exception {
+        Result killed = run("sh", "-c", "kill -9 $$");
+        assertThat(killed.exit().signal()).isEqualTo("SIGKILL");
+        assertThat(killed.exit().exitCode()).isEqualTo(137);
+        assertThat(killed.exit().reason()).isEqualTo(ExitReason.KILLED);
+
+        Result exited = run("sh", "-c", "exit 137");
+        assertThat(exited.exit().signal()).isNull();
+        assertThat(exited.exit().exitCode()).isEqualTo(137);
+        assertThat(exited.exit().reason()).isEqualTo(ExitReason.EXITED);
+    }
+
+    @Test
+    void signalsReachTheProcess() throws Exception {
+        HostProcess process = start(spec(List.of("sleep", "60")));
+        process.signal(Signal.parse("USR1"));
+        ExitStatus exit = process.onExit().get(10, TimeUnit.SECONDS);
+        assertThat(exit.signal()).isEqualTo("SIGUSR1");
+        assertThat(exit.exitCode()).isEqualTo(138);
+        process.signal(Signal.SIGKILL); // after the exit: nothing to do, no error
+    }
+
+    @Test
+    void stdoutAndStderrAreSeparateAndStdinReachesTheProcess() throws Exception {
+        HostProcess process = start(new ProcessSpec(List.of("sh", "-c", "cat; echo done >&2"), List.of(), null, null,
+                false, null, true, true, true));
+        CompletableFuture<String> out = readAll(process.stdout().orElseThrow());
+        CompletableFuture<String> err = readAll(process.stderr().orElseThrow());
+        try (OutputStream stdin = process.stdin().orElseThrow()) {
+            stdin.write("héllo\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        assertThat(out.get(10, TimeUnit.SECONDS)).isEqualTo("héllo\n");
+        assertThat(err.get(10, TimeUnit.SECONDS)).isEqualTo("done\n");
+    }
+
+    @Test
+    void withoutAStdinPipeTheProcessReadsEndOfFile() throws Exception {
+        Result result = run("sh", "-c", "cat; echo eof");
+        assertThat(result.stdout()).isEqualTo("eof\n");
+    }
+
+    @Test
+    void theServiceEnvironmentIsNeverPassedOn() throws Exception {
+        HostProcess process = start(new ProcessSpec(List.of("env"), List.of("FOO=bar", "PATH=/usr/bin:/bin"), null, null,
+                false, null, false, true, true));
+        String out = readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS);
+        assertThat(out.lines()).containsExactlyInAnyOrder("PATH=/usr/bin:/bin", "FOO=bar",
+                "HOME=" + new UserLookup(Path.of("/etc/passwd"), Path.of("/etc/group"))
+                        .home(Libc.INSTANCE.geteuid()).orElse("/"));
+    }
+
+    @Test
+    void theWorkingDirectoryIsApplied() throws Exception {
+        HostProcess process = start(new ProcessSpec(List.of("pwd"), List.of(), dir.toString(), null, false, null,
+                false, true, true));
+        assertThat(readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS)).isEqualTo(dir + "\n");
+        assertThat(run("pwd").stdout()).as("the configured default").isEqualTo("/\n");
+    }
+
+    @Test
+    void theProcessLeadsItsOwnSessionWithOnlyItsStandardStreamsAndDefaultSignals() throws Exception {
+        HostProcess process = start(spec(List.of("sh", "-c",
+                "cut -d' ' -f5,6 /proc/$$/stat; ls /proc/$$/fd | tr '\\n' ' '; echo; "
+                        + "grep -E 'SigBlk|SigIgn' /proc/$$/status | cut -f2")));
+        List<String> lines = readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS).lines().toList();
+        assertThat(lines.getFirst()).as("process group and session").isEqualTo(process.pid() + " " + process.pid());
+        assertThat(lines.get(1)).as("open descriptors").isEqualTo("0 1 2 ");
+        assertThat(Long.parseLong(lines.get(2), 16)).as("blocked signals").isZero();
+        // glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; nothing else may be
+        assertThat(Long.parseLong(lines.get(3), 16) & ~0x180000000L).as("ignored signals").isZero();
+    }
+
+    @Test
+    void terminateReachesWhatTheProcessStarted() throws Exception {
+        HostProcess process = start(spec(List.of("sh", "-c", "sleep 600 & echo $!; wait")));
+        long child = Long.parseLong(firstLine(process.stdout().orElseThrow()));
+        strays.add(child);
+        assertThat(ProcessHandle.of(child)).isPresent();
+        process.terminate();
+        ExitStatus exit = process.onExit().get(10, TimeUnit.SECONDS);
+        assertThat(exit.signal()).isEqualTo("SIGTERM");
+        assertThat(exit.exitCode()).isEqualTo(143);
+        assertThat(Processes.awaitGone(child, 5_000)).as("the grandchild got SIGTERM too").isTrue();
+    }
+
+    @Test
+    void closingUnblocksAReaderWhenAGrandchildHoldsThePipe() throws Exception {
+        HostProcess process = start(spec(List.of("sh", "-c", "sleep 600 & echo $!")));
+        InputStream stdout = process.stdout().orElseThrow();
+        long child = Long.parseLong(firstLine(stdout));
+        strays.add(child);
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        CompletableFuture<Integer> blockedRead = CompletableFuture.supplyAsync(() -> {
+            try {
+                return stdout.read();
+            } catch (IOException e) {
+                return -2;
+            }
+        });
+        Thread.sleep(300);
+        assertThat(blockedRead).as("the grandchild keeps the pipe open").isNotDone();
+        process.close();
+        assertThat(blockedRead.get(5, TimeUnit.SECONDS)).isIn(-1, -2);
+    }
+
+    @Test
+    void commandsCanRunAsAnotherUser() throws Exception {
+        assumeTrue(Libc.INSTANCE.geteuid() == 0, "switching users needs root");
+        HostProcess process = start(new ProcessSpec(List.of("sh", "-c", "id -u; id -g; echo $$; echo $HOME"), List.of(),
+                null, "65534:65534", false, null, false, true, true));
+        List<String> lines = readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS).lines().toList();
+        assertThat(lines.subList(0, 2)).containsExactly("65534", "65534");
+        assertThat(lines.get(2)).as("setpriv execs in place, so the pid is the command's").isEqualTo(String.valueOf(process.pid()));
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+
+        Path script = dir.resolve("owner-only");
+        Files.writeString(script, "#!/bin/sh\necho ran\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertStartFailure(new ProcessSpec(List.of(script.toString()), List.of(), null, "65534", false, null, false,
+                true, true), StartFailure.Kind.NOT_EXECUTABLE, "permission denied");
+        assertThat(run(script.toString()).stdout()).as("root may run it").isEqualTo("ran\n");
+    }
+
+    @Test
+    void startFailuresAreTyped() throws Exception {
+        assertStartFailure(spec(List.of("no-such-command-here")), StartFailure.Kind.EXECUTABLE_NOT_FOUND,
+                "executable file not found in $PATH");
+        assertStartFailure(spec(List.of("/no/such/file")), StartFailure.Kind.EXECUTABLE_NOT_FOUND, "no such file");
+        Path notExecutable = Files.writeString(dir.resolve("data.txt"), "just text");
+        assertStartFailure(spec(List.of(notExecutable.toString())), StartFailure.Kind.NOT_EXECUTABLE, "permission denied");
+        Path binary = dir.resolve("garbage");
+        Files.write(binary, new byte[] {1, 2, 3, 4});
+        Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertStartFailure(spec(List.of(binary.toString())), StartFailure.Kind.NOT_EXECUTABLE, "exec format error");
+        assertStartFailure(new ProcessSpec(List.of("pwd"), List.of(), "/no/such/dir", null, false, null, false, true,
+                true), StartFailure.Kind.BAD_WORKING_DIR, "does not exist");
+        assertStartFailure(new ProcessSpec(List.of("pwd"), List.of(), "relative", null, false, null, false, true, true),
+                StartFailure.Kind.BAD_WORKING_DIR, "absolute");
+        assertStartFailure(new ProcessSpec(List.of("id"), List.of(), null, "no-such-user", false, null, false, true,
+                true), StartFailure.Kind.BAD_USER, "unable to find user no-such-user");
+        assertStartFailure(new ProcessSpec(List.of("sh"), List.of(), null, null, true, null, true, true, false),
+                StartFailure.Kind.UNSUPPORTED, "tty");
+    }
+
+    private void assertStartFailure(ProcessSpec spec, StartFailure.Kind kind, String message) {
+        assertThatExceptionOfType(StartFailure.class).isThrownBy(() -> host.start(spec))
+                .withMessageContaining(message).satisfies(e -> assertThat(e.kind()).isEqualTo(kind));
+    }
+
+    private record Result(ExitStatus exit, String stdout) {
+    }
+
+    private Result run(String... args) throws Exception {
+        HostProcess process = start(spec(List.of(args)));
+        CompletableFuture<String> out = readAll(process.stdout().orElseThrow());
+        ExitStatus exit = process.onExit().get(10, TimeUnit.SECONDS);
+        return new Result(exit, out.get(10, TimeUnit.SECONDS));
+    }
+
+    private HostProcess start(ProcessSpec spec) throws StartFailure {
+        HostProcess process = host.start(spec);
+        started.add(process);
+        return process;
+    }
+
+    private static ProcessSpec spec(List<String> args) {
+        return new ProcessSpec(args, List.of(), null, null, false, null, false, true, true);
+    }
+
+    private static CompletableFuture<String> readAll(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static String firstLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0 && c != '\n') {
+            line.append((char) c);
+        }
+        return line.toString();
+    }
+}

@@ -1,0 +1,28 @@
+package io.execgate.host.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+
+import io.execgate.host.ExitReason;
+import io.execgate.host.ExitStatus;
+import org.junit.jupiter.api.Test;
+
+class LocalProcessTest {
+
+    private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void decodesWaitStatusesAsTheWaitMacrosDo() {
+        assertThat(LocalProcess.decode(0, NOW)).isEqualTo(ExitStatus.exited(0, NOW));
+        assertThat(LocalProcess.decode(3 << 8, NOW)).isEqualTo(ExitStatus.exited(3, NOW));
+        assertThat(LocalProcess.decode(255 << 8, NOW)).isEqualTo(ExitStatus.exited(255, NOW));
+        ExitStatus killed = LocalProcess.decode(9, NOW);
+        assertThat(killed.signal()).isEqualTo("SIGKILL");
+        assertThat(killed.exitCode()).isEqualTo(137);
+        assertThat(killed.reason()).isEqualTo(ExitReason.KILLED);
+        ExitStatus dumped = LocalProcess.decode(0x80 | 11, NOW); // core dumped: the 0x80 bit is not part of the signal
+        assertThat(dumped.signal()).isEqualTo("SIGSEGV");
+        assertThat(dumped.exitCode()).isEqualTo(139);
+    }
+}
