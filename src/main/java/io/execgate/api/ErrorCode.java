@@ -16,6 +16,7 @@ public enum ErrorCode {
     NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),
     EXEC_NOT_RUNNING(HttpStatus.CONFLICT, "Exec not running"),
     NOT_A_TTY(HttpStatus.CONFLICT, "Exec has no terminal"),
+    CONFLICT(HttpStatus.CONFLICT, "Conflict"),
     UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
     EXEC_START_FAILED(HttpStatus.UNPROCESSABLE_CONTENT, "Exec start failed"),
     TOO_MANY_EXECS(HttpStatus.TOO_MANY_REQUESTS, "Too many execs"),
@@ -52,7 +53,7 @@ public enum ErrorCode {
             case 404 -> NOT_FOUND;
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;
-            case 409 -> EXEC_NOT_RUNNING;
+            case 409 -> CONFLICT;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
             case 429 -> TOO_MANY_EXECS;
             case 503 -> BACKEND_UNAVAILABLE;

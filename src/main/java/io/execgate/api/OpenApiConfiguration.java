@@ -46,6 +46,7 @@ class OpenApiConfiguration {
     }
 
     @Bean
+    @SuppressWarnings("rawtypes") // swagger-core's own signature
     OpenApiCustomizer problemSchemas() {
         return openApi -> {
             Components components = openApi.getComponents() == null ? new Components() : openApi.getComponents();

@@ -97,7 +97,23 @@ public final class Exec {
             end(new ExitStatus(failure.kind().shellExitCode(), null, ExitReason.START_FAILED,
                     runtime.clock().instant(), failure.getMessage()));
             throw failure;
+        } catch (RuntimeException | Error e) {
+            end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(),
+                    "the backend failed: " + e));
+            throw e;
         }
+        try {
+            watch(started, input);
+        } catch (RuntimeException | Error e) {
+            // Relays could not start (no threads left): do not leave a process nobody reads or waits for.
+            killQuietly(started);
+            started.close();
+            end(ExitStatus.lost("the exec could not follow its process: " + e, runtime.clock().instant()));
+            throw e;
+        }
+    }
+
+    private void watch(HostProcess started, byte @Nullable [] input) {
         boolean terminateNow;
         synchronized (lock) {
             process = started;
@@ -125,6 +141,14 @@ public final class Exec {
                 : ExitStatus.lost("waiting for the process failed: " + error, runtime.clock().instant())));
         if (terminateNow) {
             sendTerminate(started);
+        }
+    }
+
+    private void killQuietly(HostProcess process) {
+        try {
+            process.kill();
+        } catch (IOException e) {
+            log.warn("exec {}: SIGKILL failed: {}", id, e.getMessage());
         }
     }
 
@@ -219,11 +243,7 @@ public final class Exec {
             }
             running = process;
         }
-        try {
-            running.kill();
-        } catch (IOException e) {
-            log.warn("exec {}: SIGKILL failed: {}", id, e.getMessage());
-        }
+        killQuietly(running);
     }
 
     /** Delivers a signal; false when the process is not running. */
@@ -292,6 +312,11 @@ public final class Exec {
 
     OutputBuffer stderr() {
         return stderr;
+    }
+
+    /** The output bytes this exec holds on to. */
+    long retainedBytes() {
+        return stdout.retained() + (long) stderr.retained();
     }
 
     /** Completes once the exec has ended: its status is recorded and its output complete. */

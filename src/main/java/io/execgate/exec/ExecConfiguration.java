@@ -32,7 +32,8 @@ class ExecConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime) {
-        ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention()),
+        ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention(),
+                properties.retainedOutputLimit().toBytes()),
                 properties, runtime);
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));

@@ -134,8 +134,9 @@ class ExecController {
     }
 
     @Operation(summary = "Read the retained output of one stream",
-            description = "The newest execgate.exec.output-buffer-size bytes of the stream; the exec resource counts "
-                    + "what was not retained. Works while the exec runs.")
+            description = "What the exec retained of the stream: the newest execgate.exec.output-buffer-size bytes "
+                    + "for an exec started with POST .../execs, the first maxOutputBytes for a run-to-completion exec. "
+                    + "The exec resource counts what was not retained. Works while the exec runs.")
     @ApiResponse(responseCode = "200", description = "The raw bytes",
             content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
                     schema = @Schema(type = "string", format = "binary")))

@@ -20,6 +20,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRecords           how many exec records are kept at most; the oldest ended one goes first
  * @param maxRunning           how many execs may run at once (429 {@code TOO_MANY_EXECS} beyond)
  * @param outputBufferSize     how much of each stream's output an exec retains (the newest bytes)
+ * @param retainedOutputLimit  how much output all ended records retain together; beyond it the oldest ended
+ *                             records go first
  */
 @Validated
 @ConfigurationProperties("execgate.exec")
@@ -29,7 +31,8 @@ public record ExecProperties(
         @DefaultValue("1h") Duration retention,
         @DefaultValue("1000") @Min(1) @Max(1_000_000) int maxRecords,
         @DefaultValue("64") @Min(1) @Max(100_000) int maxRunning,
-        @DefaultValue("1MB") DataSize outputBufferSize) {
+        @DefaultValue("1MB") DataSize outputBufferSize,
+        @DefaultValue("256MB") DataSize retainedOutputLimit) {
 
     @AssertTrue(message = "max-records must be at least max-running")
     boolean isRecordsCoverRunning() {
@@ -44,5 +47,10 @@ public record ExecProperties(
     @AssertTrue(message = "output-buffer-size must be between 0 and 64MB")
     boolean isOutputBufferSizeValid() {
         return outputBufferSize.toBytes() >= 0 && outputBufferSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();
+    }
+
+    @AssertTrue(message = "retained-output-limit must not be negative")
+    boolean isRetainedOutputLimitValid() {
+        return retainedOutputLimit.toBytes() >= 0;
     }
 }

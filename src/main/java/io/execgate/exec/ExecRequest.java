@@ -20,7 +20,7 @@ public record ExecRequest(
                 + "in the exec's PATH when it has no slash.", example = "[\"sh\", \"-c\", \"echo hi\"]"),
                 minItems = 1, maxItems = 4096)
         @NotNull @Size(min = 1, max = 4096)
-        List<@NotNull @Pattern(regexp = "[^\\x00]*", message = "must not contain NUL characters") String> command,
+        List<@NotNull @Pattern(regexp = Validation.TEXT, message = Validation.TEXT_MESSAGE) String> command,
 
         @ArraySchema(arraySchema = @Schema(description = "Environment entries KEY=VALUE, added to the target's "
                 + "base environment.", example = "[\"FOO=bar\"]"), maxItems = 4096)
@@ -28,12 +28,12 @@ public record ExecRequest(
         @Nullable List<@NotNull @Pattern(regexp = Validation.ENV_ENTRY, message = Validation.ENV_MESSAGE) String> env,
 
         @Schema(description = "Working directory; absolute. Defaults to the target's (\"/\" on the host).", example = "/")
-        @Pattern(regexp = Validation.NON_EMPTY_NO_NUL, message = "must not be empty or contain NUL characters")
+        @Pattern(regexp = Validation.NON_EMPTY_TEXT, message = Validation.NON_EMPTY_TEXT_MESSAGE)
         @Nullable String workingDir,
 
         @Schema(description = "uid[:gid] or name[:group] to run as; the host backend needs the service to run as root "
                 + "to switch.", example = "1000:1000")
-        @Pattern(regexp = Validation.NON_EMPTY_NO_NUL, message = "must not be empty or contain NUL characters")
+        @Pattern(regexp = Validation.NON_EMPTY_TEXT, message = Validation.NON_EMPTY_TEXT_MESSAGE)
         @Nullable String user,
 
         @Schema(description = "Run on a terminal (stderr is merged into stdout).", defaultValue = "false")
@@ -48,9 +48,13 @@ public record ExecRequest(
 
         @Schema(description = "Terminate the process (SIGTERM, then SIGKILL after the grace period) when it runs "
                 + "longer; 0 means no limit.", defaultValue = "0", example = "0")
-        @PositiveOrZero @Max(Validation.MAX_TIMEOUT_SECONDS) @Nullable Integer timeoutSeconds) {
+        @PositiveOrZero @Max(Validation.MAX_TIMEOUT_SECONDS) @Nullable Integer timeoutSeconds,
+
+        @Schema(description = "Upstream IO; not available in this version (only null members are accepted).")
+        @Nullable UpstreamIo io) {
 
     ExecOptions options() {
+        UpstreamIo.refuseIfRequested(io);
         return new ExecOptions(command, env == null ? List.of() : env, workingDir, user, Boolean.TRUE.equals(tty),
                 Boolean.TRUE.equals(stdin), consoleSize, timeoutSeconds == null ? 0 : timeoutSeconds);
     }

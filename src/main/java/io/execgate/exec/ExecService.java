@@ -7,9 +7,13 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 import io.execgate.api.ApiException;
@@ -44,6 +48,8 @@ public class ExecService {
     private final ExecProperties properties;
     private final ExecRuntime runtime;
     private final Semaphore runningSlots;
+    /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
+    private final Set<Exec> live = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
 
     ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime) {
@@ -93,12 +99,13 @@ public class ExecService {
         Exec exec;
         try {
             exec = new Exec(newId(), target, options.command(), options.tty(), options.stdin(), options.timeout(),
-                    stdout, stderr, runtime, ended -> runningSlots.release());
+                    stdout, stderr, runtime, this::ended);
             registry.add(exec);
         } catch (RuntimeException e) {
             runningSlots.release();
             throw e;
         }
+        live.add(exec);
         try {
             exec.start(host, options.toSpec(), input);
         } catch (StartFailure failure) {
@@ -106,6 +113,13 @@ public class ExecService {
             throw new ApiException(ErrorCode.EXEC_START_FAILED, failure.getMessage()).with("execId", exec.id());
         }
         return exec;
+    }
+
+    /** Every exec ends here exactly once, whichever way: its slot and its place among the live go. */
+    private void ended(Exec exec) {
+        live.remove(exec);
+        runningSlots.release();
+        registry.ended(exec);
     }
 
     public Exec get(String id) {
@@ -193,19 +207,37 @@ public class ExecService {
         }
     }
 
-    /** Kills every running exec and waits a little for them to end, so the service leaves no process behind. */
+    /**
+     * Stops every exec whose process may still run, deleted ones included, so the service leaves no process
+     * behind: SIGTERM, then SIGKILL for what is left after the kill grace period.
+     */
     void shutdown() {
-        List<Exec> running = registry.all().stream().filter(e -> !e.ended().isDone()).toList();
+        List<Exec> running = List.copyOf(live);
         if (running.isEmpty()) {
             return;
         }
-        log.info("killing {} running execs on shutdown", running.size());
-        running.forEach(Exec::kill);
+        log.info("terminating {} running execs on shutdown", running.size());
+        running.forEach(exec -> exec.terminate(ExitReason.KILLED));
+        if (!awaitEnd(running, properties.killGracePeriod())) {
+            running.forEach(Exec::kill);
+            if (!awaitEnd(running, SHUTDOWN_WAIT)) {
+                log.warn("not every exec ended within {} of SIGKILL on shutdown", SHUTDOWN_WAIT);
+            }
+        }
+    }
+
+    private static boolean awaitEnd(List<Exec> execs, Duration atMost) {
         try {
-            CompletableFuture.allOf(running.stream().map(Exec::ended).toArray(CompletableFuture[]::new))
-                    .get(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            log.warn("not every exec ended within {} of shutdown: {}", SHUTDOWN_WAIT, e.toString());
+            CompletableFuture.allOf(execs.stream().map(Exec::ended).toArray(CompletableFuture[]::new))
+                    .get(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            return true; // ended() never fails; nothing to wait for
         }
     }
 

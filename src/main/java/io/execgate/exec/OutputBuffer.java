@@ -79,6 +79,11 @@ final class OutputBuffer {
         return copy;
     }
 
+    /** The bytes retained now. */
+    synchronized int retained() {
+        return length;
+    }
+
     /** Every byte the stream produced, retained or not. */
     synchronized long total() {
         return total;

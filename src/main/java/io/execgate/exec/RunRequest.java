@@ -19,7 +19,7 @@ public record RunRequest(
         @ArraySchema(arraySchema = @Schema(description = "The argv; the first entry names the executable.",
                 example = "[\"sh\", \"-c\", \"echo hi; exit 3\"]"), minItems = 1, maxItems = 4096)
         @NotNull @Size(min = 1, max = 4096)
-        List<@NotNull @Pattern(regexp = "[^\\x00]*", message = "must not contain NUL characters") String> command,
+        List<@NotNull @Pattern(regexp = Validation.TEXT, message = Validation.TEXT_MESSAGE) String> command,
 
         @ArraySchema(arraySchema = @Schema(description = "Environment entries KEY=VALUE.", example = "[\"FOO=bar\"]"),
                 maxItems = 4096)
@@ -27,11 +27,11 @@ public record RunRequest(
         @Nullable List<@NotNull @Pattern(regexp = Validation.ENV_ENTRY, message = Validation.ENV_MESSAGE) String> env,
 
         @Schema(description = "Working directory; absolute.", example = "/")
-        @Pattern(regexp = Validation.NON_EMPTY_NO_NUL, message = "must not be empty or contain NUL characters")
+        @Pattern(regexp = Validation.NON_EMPTY_TEXT, message = Validation.NON_EMPTY_TEXT_MESSAGE)
         @Nullable String workingDir,
 
         @Schema(description = "uid[:gid] or name[:group] to run as.", example = "1000:1000")
-        @Pattern(regexp = Validation.NON_EMPTY_NO_NUL, message = "must not be empty or contain NUL characters")
+        @Pattern(regexp = Validation.NON_EMPTY_TEXT, message = Validation.NON_EMPTY_TEXT_MESSAGE)
         @Nullable String user,
 
         @Schema(description = "Run on a terminal (stderr is merged into stdout).", defaultValue = "false")
@@ -49,13 +49,17 @@ public record RunRequest(
         @PositiveOrZero @Max(Validation.MAX_TIMEOUT_SECONDS) @Nullable Integer timeoutSeconds,
 
         @Schema(description = "UTF-8 text written to stdin, which is then closed.", example = "hello\n")
-        @Nullable String input,
+        @Pattern(regexp = "\\P{Cs}*", message = "must not contain unpaired surrogates") @Nullable String input,
 
         @Schema(description = "How many bytes of each stream to return; the rest is counted and dropped.",
                 defaultValue = "1048576", maximum = "16777216")
-        @PositiveOrZero @Max(Validation.MAX_RUN_OUTPUT_BYTES) @Nullable Integer maxOutputBytes) {
+        @PositiveOrZero @Max(Validation.MAX_RUN_OUTPUT_BYTES) @Nullable Integer maxOutputBytes,
+
+        @Schema(description = "Upstream IO; not available in this version (only null members are accepted).")
+        @Nullable UpstreamIo io) {
 
     ExecOptions options() {
+        UpstreamIo.refuseIfRequested(io);
         return new ExecOptions(command, env == null ? List.of() : env, workingDir, user, Boolean.TRUE.equals(tty),
                 input != null || Boolean.TRUE.equals(stdin), consoleSize, timeoutSeconds == null ? 0 : timeoutSeconds);
     }

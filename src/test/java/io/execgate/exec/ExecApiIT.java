@@ -291,6 +291,21 @@ class ExecApiIT {
         api.post("/api/v1/host/execs", "{\"command\": [\"ls\\u0000\"]}").isProblem(400, "INVALID_REQUEST");
         api.get("/api/v1/execs/e_x/exit?wait=forever").isProblem(400, "INVALID_REQUEST");
         api.get("/api/v1/nowhere").isProblem(404, "NOT_FOUND");
+        // JSON can carry a lone surrogate, which has no UTF-8 form for a process to receive
+        assertThat(api.post("/api/v1/host/execs", "{\"command\": [\"echo\", \"\\ud800\"]}")
+                .isProblem(400, "INVALID_REQUEST").json().path("errors").get(0).path("field").asString()).isEqualTo("command[1]");
+        api.post("/api/v1/host/execs", "{\"command\": [\"pwd\"], \"workingDir\": \"/\\udc00\"}")
+                .isProblem(400, "INVALID_REQUEST");
+    }
+
+    @Test
+    void upstreamIoIsRefusedUntilItExistsButItsEmptyFormIsAccepted() {
+        assertThat(api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "/run/some.fifo"}}""").isProblem(400, "INVALID_REQUEST").json()
+                .path("errors").get(0).path("field").asString()).isEqualTo("io");
+        assertThat(api.run("""
+                {"command": ["true"], "io": {"stdin": null, "stdout": null, "stderr": null}}""").path("exitCode").asInt())
+                .isZero();
     }
 
     @Test

@@ -140,6 +140,16 @@ class ExecControllerTest {
     }
 
     @Test
+    void errorsAreProblemsWhateverTheRequestAccepts() {
+        given(execs.get("e_404")).willThrow(new ApiException(ErrorCode.EXEC_NOT_FOUND, "no exec has the id e_404"));
+        // what a browser sends: JSON is acceptable through */*, and so is the problem
+        assertProblem(mvc.get().uri("/api/v1/execs/e_404").header("Accept", "text/html,*/*;q=0.8").exchange(),
+                404, "EXEC_NOT_FOUND");
+        // a client that takes HTML only is told so, still in problem+json
+        assertProblem(mvc.get().uri("/api/v1/execs/e_404").accept(MediaType.TEXT_HTML).exchange(), 406, "NOT_ACCEPTABLE");
+    }
+
+    @Test
     void badListFiltersAreRejected() {
         assertThat(mvc.get().uri("/api/v1/execs?target=pod/x").exchange()).bodyJson()
                 .extractingPath("$.errors[0].field").isEqualTo("target");

@@ -34,7 +34,7 @@ class ExecRegistryTest {
 
     @Test
     void aFullTableDropsItsOldestEndedRecord() throws Exception {
-        ExecRegistry registry = new ExecRegistry(3, Duration.ofHours(1));
+        ExecRegistry registry = new ExecRegistry(3, Duration.ofHours(1), Long.MAX_VALUE);
         Exec running = running("a");
         Exec ended1 = ended("b", t0);
         Exec ended2 = ended("c", t0);
@@ -47,7 +47,7 @@ class ExecRegistryTest {
 
     @Test
     void aTableFullOfRunningExecsRefusesMore() throws Exception {
-        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1));
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1), Long.MAX_VALUE);
         registry.add(running("a"));
         registry.add(running("b"));
         assertThatExceptionOfType(ApiException.class).isThrownBy(() -> registry.add(running("c")))
@@ -57,7 +57,7 @@ class ExecRegistryTest {
 
     @Test
     void sweepDropsOnlyEndedRecordsPastTheRetention() throws Exception {
-        ExecRegistry registry = new ExecRegistry(10, Duration.ofMinutes(10));
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofMinutes(10), Long.MAX_VALUE);
         registry.add(ended("old", t0));
         registry.add(ended("recent", t0.plus(Duration.ofMinutes(5))));
         registry.add(running("running"));
@@ -66,8 +66,26 @@ class ExecRegistryTest {
     }
 
     @Test
+    void endedRecordsGoOldestFirstWhenTheirOutputPassesTheLimit() throws Exception {
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1), 10);
+        Exec a = ended("a", t0, "12345");
+        Exec b = ended("b", t0, "12345");
+        Exec c = ended("c", t0, "1234567890ab");
+        for (Exec exec : List.of(a, b, c)) {
+            registry.add(exec);
+            registry.ended(exec);
+        }
+        assertThat(registry.all()).extracting(Exec::id).as("c alone is over the limit, but it just ended").containsExactly("c");
+        assertThat(registry.endedOutputBytes()).isEqualTo(12);
+        registry.add(ended("d", t0, ""));
+        registry.ended(registry.find("d").orElseThrow());
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("d");
+        assertThat(registry.endedOutputBytes()).isZero();
+    }
+
+    @Test
     void listsNewestFirstFilteredAndLimited() throws Exception {
-        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1));
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1), Long.MAX_VALUE);
         registry.add(ended("a", t0));
         registry.add(running("b"));
         registry.add(ended("c", t0));
@@ -85,9 +103,14 @@ class ExecRegistryTest {
     }
 
     private Exec ended(String id, Instant at) throws Exception {
+        return ended(id, at, "");
+    }
+
+    private Exec ended(String id, Instant at, String output) throws Exception {
         Exec exec = exec(id, Clock.fixed(at, ZoneOffset.UTC));
         FakeHostProcess process = new FakeHostProcess();
         exec.start(process.host(), SPEC, null);
+        process.stdout.write(output);
         process.exitWith(ExitStatus.exited(0, at));
         exec.ended().get(5, TimeUnit.SECONDS);
         return exec;

@@ -2,6 +2,7 @@ package io.execgate.host.local;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 import io.execgate.host.StartFailure;
@@ -24,6 +25,15 @@ final class ExecutableLookup {
      * @param asUser the credentials to check the execute permission for, or null for the service's own
      */
     static String resolve(String file, @Nullable String pathVariable, Path workingDir, @Nullable Credentials asUser)
+            throws StartFailure {
+        try {
+            return lookUp(file, pathVariable, workingDir, asUser);
+        } catch (InvalidPathException e) {
+            throw new StartFailure(StartFailure.Kind.EXECUTABLE_NOT_FOUND, "exec: \"" + file + "\": not a valid path");
+        }
+    }
+
+    private static String lookUp(String file, @Nullable String pathVariable, Path workingDir, @Nullable Credentials asUser)
             throws StartFailure {
         if (file.contains("/")) {
             Path candidate = workingDir.resolve(file);

@@ -40,6 +40,7 @@ final class LocalProcess implements HostProcess {
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final Object lock = new Object();
     private boolean reaped; // guarded by lock
+    private boolean terminating; // guarded by lock: terminate() or kill() was called
 
     private LocalProcess(PosixSpawner.Spawned spawned, Clock clock) {
         this.pid = spawned.pid();
@@ -54,9 +55,28 @@ final class LocalProcess implements HostProcess {
 
     static LocalProcess watch(PosixSpawner.Spawned spawned, Clock clock) {
         LocalProcess process = new LocalProcess(spawned, clock);
-        Thread.ofPlatform().daemon().name("execgate-wait-" + spawned.pid()).stackSize(WAITER_STACK_SIZE)
-                .start(process::awaitExit);
+        try {
+            Thread.ofPlatform().daemon().name("execgate-wait-" + spawned.pid()).stackSize(WAITER_STACK_SIZE)
+                    .start(process::awaitExit);
+        } catch (RuntimeException | Error e) {
+            // No thread to wait for it: end the process here rather than leave it unwatched.
+            process.killAndReapNow();
+            throw e;
+        }
         return process;
+    }
+
+    private void killAndReapNow() {
+        synchronized (lock) {
+            try {
+                LIBC.kill(-pid, Signal.SIGKILL.number());
+                retryOnInterrupt(() -> LIBC.waitpid(pid, new IntByReference(), 0));
+            } catch (LastErrorException ignored) {
+                // already gone
+            }
+            reaped = true;
+        }
+        close();
     }
 
     @Override
@@ -86,25 +106,29 @@ final class LocalProcess implements HostProcess {
 
     @Override
     public void signal(Signal signal) throws IOException {
-        send(pid, signal);
+        send(pid, signal, false);
     }
 
     @Override
     public void terminate() throws IOException {
-        send(-pid, Signal.SIGTERM);
+        send(-pid, Signal.SIGTERM, true);
     }
 
     @Override
     public void kill() throws IOException {
-        send(-pid, Signal.SIGKILL);
+        send(-pid, Signal.SIGKILL, true);
     }
 
-    /** Sends a signal to the process ({@code target > 0}) or its process group ({@code target < 0}). */
-    private void send(int target, Signal signal) throws IOException {
+    /**
+     * Sends a signal to the process ({@code target > 0}) or its process group ({@code target < 0});
+     * {@code ending} marks the process as being terminated.
+     */
+    private void send(int target, Signal signal, boolean ending) throws IOException {
         synchronized (lock) {
             if (reaped) {
                 return;
             }
+            terminating |= ending;
             try {
                 LIBC.kill(target, signal.number());
             } catch (LastErrorException e) {
@@ -138,6 +162,11 @@ final class LocalProcess implements HostProcess {
             retryOnInterrupt(() -> LIBC.waitid(Libc.P_PID, pid, siginfo, Libc.WEXITED | Libc.WNOWAIT));
             IntByReference status = new IntByReference();
             synchronized (lock) {
+                if (terminating) {
+                    // Being terminated and the leader is gone: what is left of its group goes now, as when a
+                    // container's init exits. The unreaped leader still holds the group id, so this is safe.
+                    killGroupQuietly();
+                }
                 retryOnInterrupt(() -> LIBC.waitpid(pid, status, 0));
                 reaped = true;
             }
@@ -151,6 +180,14 @@ final class LocalProcess implements HostProcess {
         } catch (RuntimeException | Error e) {
             exit.completeExceptionally(e);
             throw e;
+        }
+    }
+
+    private void killGroupQuietly() {
+        try {
+            LIBC.kill(-pid, Signal.SIGKILL.number());
+        } catch (LastErrorException ignored) {
+            // ESRCH: nothing left
         }
     }
 

@@ -2,6 +2,7 @@ package io.execgate.host.local;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -92,7 +93,12 @@ final class LocalProcessHost implements ProcessHost {
     }
 
     private static Path checkWorkingDir(String workingDir) throws StartFailure {
-        Path cwd = Path.of(workingDir);
+        Path cwd;
+        try {
+            cwd = Path.of(workingDir);
+        } catch (InvalidPathException e) {
+            throw new StartFailure(Kind.BAD_WORKING_DIR, "working directory is not a valid path: " + e.getMessage());
+        }
         if (!cwd.isAbsolute()) {
             throw new StartFailure(Kind.BAD_WORKING_DIR, "working directory must be an absolute path: " + workingDir);
         }

@@ -154,6 +154,26 @@ class LocalProcessHostIT {
     }
 
     @Test
+    void whatIgnoresSigtermIsKilledOnceTheTerminatedLeaderHasExited() throws Exception {
+        HostProcess process = start(spec(List.of("sh", "-c", "(trap '' TERM; exec sleep 600) & echo $!; wait")));
+        long stubborn = Long.parseLong(firstLine(process.stdout().orElseThrow()));
+        strays.add(stubborn);
+        process.terminate();
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGTERM");
+        assertThat(Processes.awaitGone(stubborn, 5_000)).as("the child that ignored SIGTERM").isTrue();
+    }
+
+    @Test
+    void withoutTerminationChildrenOutliveTheirLeaderAsWithDockerExec() throws Exception {
+        HostProcess process = start(spec(List.of("sh", "-c", "sleep 600 & echo $!")));
+        long child = Long.parseLong(firstLine(process.stdout().orElseThrow()));
+        strays.add(child);
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        Thread.sleep(200);
+        assertThat(Processes.isGone(child)).isFalse();
+    }
+
+    @Test
     void closingUnblocksAReaderWhenAGrandchildHoldsThePipe() throws Exception {
         HostProcess process = start(spec(List.of("sh", "-c", "sleep 600 & echo $!")));
         InputStream stdout = process.stdout().orElseThrow();

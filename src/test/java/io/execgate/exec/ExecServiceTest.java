@@ -1,0 +1,179 @@
+package io.execgate.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import io.execgate.host.BackendStatus;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessHost;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.StartFailure;
+import io.execgate.host.TargetInfo;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetProvider;
+import io.execgate.host.TargetRef;
+import io.execgate.host.Targets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+/** The service's bookkeeping: a running slot is taken once and given back once, whatever happens at start. */
+class ExecServiceTest {
+
+    private static final TargetRef HOST = new TargetRef(TargetKind.HOST, "test");
+    private static final ExecRequest SLEEP = new ExecRequest(List.of("sleep", "60"), null, null, null, null, null, null,
+            null, null);
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    private Supplier<HostProcess> next = FakeHostProcess::new;
+
+    @AfterEach
+    void stopTimer() {
+        timer.shutdownNow();
+    }
+
+    @Test
+    void aStartFailureGivesTheSlotBackAndKeepsAFailedRecord() {
+        ProcessHost failing = FakeHostProcess.failing(new StartFailure(StartFailure.Kind.EXECUTABLE_NOT_FOUND, "nope"));
+        ExecService withFailingHost = service(1, failing);
+        ApiException failure = catchApi(() -> withFailingHost.create(HOST, SLEEP));
+        assertThat(failure.code()).isEqualTo(ErrorCode.EXEC_START_FAILED);
+        String id = (String) failure.properties().get("execId");
+        assertThat(withFailingHost.get(id).snapshot().state()).isEqualTo(ExecState.FAILED);
+        assertThat(catchApi(() -> withFailingHost.create(HOST, SLEEP)).code())
+                .as("the slot came back, so this is a start failure again and not 429").isEqualTo(ErrorCode.EXEC_START_FAILED);
+    }
+
+    @Test
+    void anUnexpectedBackendErrorGivesTheSlotBackToo() {
+        ProcessHost broken = new ProcessHost() {
+            @Override
+            public TargetRef target() {
+                return HOST;
+            }
+
+            @Override
+            public HostProcess start(ProcessSpec spec) {
+                throw new IllegalArgumentException("boom");
+            }
+        };
+        ExecService service = service(1, broken);
+        assertThatExceptionOfType(IllegalArgumentException.class).isThrownBy(() -> service.create(HOST, SLEEP));
+        assertThatExceptionOfType(IllegalArgumentException.class).as("not 429: the slot came back")
+                .isThrownBy(() -> service.create(HOST, SLEEP));
+        assertThat(service.list(null, null, ExecState.FAILED, 10)).hasSize(2)
+                .allSatisfy(e -> assertThat(e.snapshot().exit().error()).contains("boom"));
+    }
+
+    @Test
+    void slotsAreTakenByRunningExecsAndGivenBackWhenTheyEnd() throws Exception {
+        FakeHostProcess first = new FakeHostProcess();
+        next = () -> first;
+        ExecService service = service(1);
+        Exec running = service.create(HOST, SLEEP);
+        assertThat(catchApi(() -> service.create(HOST, SLEEP)).code()).isEqualTo(ErrorCode.TOO_MANY_EXECS);
+        first.exitWith(ExitStatus.exited(0, Instant.now()));
+        running.ended().get(5, TimeUnit.SECONDS);
+        next = FakeHostProcess::new;
+        assertThat(service.create(HOST, SLEEP).snapshot().state()).isEqualTo(ExecState.RUNNING);
+    }
+
+    @Test
+    void shutdownStopsDeletedExecsThatStillRun() throws Exception {
+        FakeHostProcess stubborn = new FakeHostProcess(); // ignores SIGTERM: only SIGKILL ends it
+        next = () -> stubborn;
+        ExecService service = service(4);
+        Exec exec = service.create(HOST, SLEEP);
+        service.delete(exec.id());
+        assertThat(stubborn.terminations).hasValue(1);
+        assertThat(exec.ended()).isNotDone();
+        service.shutdown();
+        assertThat(stubborn.kills).hasValue(1);
+        assertThat(exec.ended()).isDone();
+    }
+
+    @Test
+    void anIoThatAsksForPipesIsRefused() {
+        ExecService service = service(1);
+        ExecRequest withIo = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, "/run/fifo", null, null));
+        ApiException refused = catchApi(() -> service.create(HOST, withIo));
+        assertThat(refused.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        ExecRequest nullIo = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, null, null, null));
+        assertThat(service.create(HOST, nullIo).snapshot().state()).isEqualTo(ExecState.RUNNING);
+    }
+
+    private ExecService service(int maxRunning) {
+        ProcessHost host = new ProcessHost() {
+            @Override
+            public TargetRef target() {
+                return HOST;
+            }
+
+            @Override
+            public HostProcess start(ProcessSpec spec) {
+                return next.get();
+            }
+        };
+        return service(maxRunning, host);
+    }
+
+    private ExecService service(int maxRunning, ProcessHost host) {
+        ExecProperties properties = new ExecProperties(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofHours(1),
+                100, maxRunning, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1));
+        ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
+                properties.killGracePeriod());
+        return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),
+                Long.MAX_VALUE), properties, runtime);
+    }
+
+    private static TargetProvider provider(ProcessHost host) {
+        return new TargetProvider() {
+            @Override
+            public TargetKind kind() {
+                return TargetKind.HOST;
+            }
+
+            @Override
+            public BackendStatus status() {
+                return new BackendStatus("fake", TargetKind.HOST, true, "test");
+            }
+
+            @Override
+            public List<TargetInfo> list() {
+                return List.of();
+            }
+
+            @Override
+            public Optional<TargetInfo> describe(String id) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<ProcessHost> open(String id) {
+                return HOST.id().equals(id) ? Optional.of(host) : Optional.empty();
+            }
+        };
+    }
+
+    private static ApiException catchApi(Runnable call) {
+        try {
+            call.run();
+        } catch (ApiException e) {
+            return e;
+        }
+        throw new AssertionError("expected an ApiException");
+    }
+}
