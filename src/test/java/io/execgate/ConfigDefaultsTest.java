@@ -7,6 +7,7 @@ import java.util.Map;
 
 import io.execgate.exec.ExecProperties;
 import io.execgate.host.local.LocalHostProperties;
+import io.execgate.stream.StreamProperties;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -33,6 +34,8 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.exec", ExecProperties.class));
         assertThat(documented.bindOrCreate("execgate.backends.local", Bindable.of(LocalHostProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.backends.local", LocalHostProperties.class));
+        assertThat(documented.bindOrCreate("execgate.stream", Bindable.of(StreamProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.stream", StreamProperties.class));
         assertThat(documented.bind("server.address", String.class).get()).isEqualTo("127.0.0.1");
     }
 

@@ -20,6 +20,7 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
     EXEC_START_FAILED(HttpStatus.UNPROCESSABLE_CONTENT, "Exec start failed"),
     TOO_MANY_EXECS(HttpStatus.TOO_MANY_REQUESTS, "Too many execs"),
+    TOO_MANY_SESSIONS(HttpStatus.TOO_MANY_REQUESTS, "Too many sessions"),
     INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"),
     BACKEND_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Backend unavailable");
 

@@ -1,6 +1,5 @@
 package io.execgate.api;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -138,12 +137,8 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private static ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
             WebRequest request) {
-        problem.setType(URI.create(code.type()));
-        problem.setTitle(code.title());
-        problem.setProperty("code", code.name());
-        if (request instanceof ServletWebRequest servlet) {
-            problem.setInstance(URI.create(servlet.getRequest().getRequestURI()));
-        }
+        String instance = request instanceof ServletWebRequest servlet ? servlet.getRequest().getRequestURI() : "/";
+        Problems.decorate(problem, code, instance);
         // Errors are problem+json whatever the request accepts: a 404 must not turn into a 406.
         return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(problem);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
 public final class Exec {
 
     private static final Logger log = LoggerFactory.getLogger(Exec.class);
+    /** More than a pipe (64 KiB) and a relay's chunk hold: output read past this after the exit is a child's. */
+    private static final long DRAIN_SLACK = 1024 * 1024;
+    private static final Duration DRAIN_RECHECK = Duration.ofMillis(100);
+    /** Input queued for a process that has not read it yet, at most. */
+    private static final long STDIN_QUEUE_BYTES = 1024 * 1024;
 
     /** Told once when an exec has ended, whichever way. */
     interface Listener {
@@ -54,7 +60,17 @@ public final class Exec {
     private final OutputBuffer stderr;
     private final ExecRuntime runtime;
     private final Listener listener;
+    private final boolean endsWithLastAttachment;
     private final CompletableFuture<Exec> ended = new CompletableFuture<>();
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+    /**
+     * Opens the relays. An exec started for its attachments holds its output back until the first one is in
+     * (or the process exits, or it is terminated), so nothing is lost to the ring buffer before anyone reads.
+     */
+    private final CompletableFuture<Void> relaysOpen = new CompletableFuture<>();
+    private @Nullable StdinWriter stdinWriter; // guarded by lock; made on the first write from an attachment
+    private volatile boolean everAttached;
+    private int attachments; // guarded by lock: attached clients that have not left
 
     private final Object lock = new Object();
     private ExecState state = ExecState.CREATED;
@@ -70,6 +86,16 @@ public final class Exec {
 
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener) {
+        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false);
+    }
+
+    /**
+     * @param endsWithLastAttachment terminate the process when its last attachment goes (the one-step
+     *                               WebSocket form)
+     */
+    Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
+            OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener,
+            boolean endsWithLastAttachment) {
         this.id = id;
         this.target = target;
         this.command = List.copyOf(command);
@@ -80,7 +106,11 @@ public final class Exec {
         this.stderr = stderr;
         this.runtime = runtime;
         this.listener = listener;
+        this.endsWithLastAttachment = endsWithLastAttachment;
         this.createdAt = runtime.clock().instant();
+        if (!endsWithLastAttachment) {
+            relaysOpen.complete(null);
+        }
     }
 
     /**
@@ -129,14 +159,18 @@ public final class Exec {
                         timeout.toNanos(), TimeUnit.NANOSECONDS);
             }
         }
-        CompletableFuture<Long> out = started.stdout().map(s -> OutputRelay.start(id, "stdout", s, stdout))
-                .orElse(CompletableFuture.completedFuture(0L));
-        CompletableFuture<Long> err = started.stderr().map(s -> OutputRelay.start(id, "stderr", s, stderr))
-                .orElse(CompletableFuture.completedFuture(0L));
+        OutputRelay out = started.stdout()
+                .map(s -> OutputRelay.start(id, "stdout", s, (chunk, offset, n) -> publish(StdStream.STDOUT, chunk, offset, n),
+                        relaysOpen))
+                .orElseGet(OutputRelay::none);
+        OutputRelay err = started.stderr()
+                .map(s -> OutputRelay.start(id, "stderr", s, (chunk, offset, n) -> publish(StdStream.STDERR, chunk, offset, n),
+                        relaysOpen))
+                .orElseGet(OutputRelay::none);
         if (input != null) {
             started.stdin().ifPresent(s -> StdinFeeder.start(id, s, input));
         }
-        CompletableFuture<Void> relays = CompletableFuture.allOf(out, err);
+        List<OutputRelay> relays = List.of(out, err);
         started.onExit().whenComplete((status, error) -> processExited(started, relays, status != null ? status
                 : ExitStatus.lost("waiting for the process failed: " + error, runtime.clock().instant())));
         if (terminateNow) {
@@ -153,29 +187,55 @@ public final class Exec {
     }
 
     /** The process has exited: record how, then give the relays their drain time. */
-    private void processExited(HostProcess exited, CompletableFuture<Void> relays, ExitStatus status) {
+    private void processExited(HostProcess exited, List<OutputRelay> relays, ExitStatus status) {
+        relaysOpen.complete(null); // no attachment came: what the process wrote goes to the buffer
         ExitStatus recorded;
         synchronized (lock) {
             processExited = true;
+            if (stdinWriter != null) {
+                stdinWriter.stop();
+            }
             cancel(timeoutTask);
             cancel(killTask);
             recorded = terminating != null && status.reason() != ExitReason.LOST ? status.withReason(terminating) : status;
         }
+        CompletableFuture<Void> drained = CompletableFuture.allOf(relays.stream().map(OutputRelay::done)
+                .toArray(CompletableFuture[]::new));
         Duration drain = runtime.copyAfterExitTimeout();
-        if (drain.isPositive() && !relays.isDone()) {
-            ScheduledFuture<?> guard = runtime.scheduler().schedule(() -> {
-                if (!relays.isDone()) {
-                    log.warn("exec {}: output still open {} after the process exited (a child may hold it); closing it",
-                            id, drain);
-                    exited.close();
-                }
-            }, drain.toNanos(), TimeUnit.NANOSECONDS);
-            relays.whenComplete((ignored, error) -> guard.cancel(false));
+        if (drain.isPositive() && !drained.isDone()) {
+            long[] atExit = relays.stream().mapToLong(OutputRelay::bytes).toArray();
+            scheduleDrainGuard(exited, relays, atExit, drained, drain.toNanos());
         }
-        relays.whenComplete((ignored, error) -> {
+        drained.whenComplete((ignored, error) -> {
             exited.close();
             end(recorded);
         });
+    }
+
+    /**
+     * Once the copy-after-exit timeout has passed, closes the streams a child still holds open. A relay still
+     * handing a slow client what the process wrote before it exited (at most a pipe's worth and a chunk) is
+     * waited for, so that output is never cut for being slow; a relay that waits for data that does not come,
+     * or that reads a child's new output beyond {@link #DRAIN_SLACK}, is closed.
+     */
+    private void scheduleDrainGuard(HostProcess exited, List<OutputRelay> relays, long[] atExit,
+            CompletableFuture<Void> drained, long delayNanos) {
+        ScheduledFuture<?> guard = runtime.scheduler().schedule(() -> {
+            if (drained.isDone()) {
+                return;
+            }
+            for (int i = 0; i < relays.size(); i++) {
+                OutputRelay relay = relays.get(i);
+                if (!relay.done().isDone() && relay.delivering() && relay.bytes() - atExit[i] < DRAIN_SLACK) {
+                    scheduleDrainGuard(exited, relays, atExit, drained, DRAIN_RECHECK.toNanos());
+                    return;
+                }
+            }
+            log.warn("exec {}: output still open {} after the process exited (a child may hold it); closing it",
+                    id, runtime.copyAfterExitTimeout());
+            exited.close();
+        }, delayNanos, TimeUnit.NANOSECONDS);
+        drained.whenComplete((ignored, error) -> guard.cancel(false));
     }
 
     private void end(ExitStatus status) {
@@ -196,6 +256,207 @@ public final class Exec {
         } finally {
             ended.complete(this);
         }
+        // The status is recorded and the relays are done: attachments have all the output before the end.
+        // Each is told on its own (virtual) thread, so a stalled client does not hold back the others.
+        for (Subscriber subscriber : subscribers) {
+            Thread.ofVirtual().name("exec-" + id + "-end").start(() -> subscriber.end(status));
+        }
+        subscribers.clear();
+    }
+
+    /** One chunk of output from a relay: retained, then handed to every attachment (which may block). */
+    private void publish(StdStream stream, byte[] chunk, int offset, int length) {
+        OutputBuffer buffer = stream == StdStream.STDOUT ? stdout : stderr;
+        java.util.Iterator<Subscriber> targets;
+        synchronized (buffer) {
+            buffer.append(chunk, offset, length);
+            // Taken with the append, so an attachment sees each chunk once: in its replay or from here.
+            targets = subscribers.iterator();
+        }
+        while (targets.hasNext()) {
+            targets.next().deliver(stream, chunk, offset, length);
+        }
+    }
+
+    /**
+     * Attaches a client: it first receives the retained output (stdout, then stderr), then new output, then the
+     * end. A client attaching to an ended exec receives the retained output and the end at once.
+     */
+    Subscription attach(Attachment attachment) {
+        Subscriber subscriber = new Subscriber(attachment);
+        synchronized (lock) {
+            attachments++; // counted now, so a client that leaves before its replay still counts as gone
+            everAttached = true;
+        }
+        // The replay can take as long as the client is slow: it runs on a thread of its own, not the caller's.
+        Thread.ofVirtual().name("exec-" + id + "-attach").start(() -> subscribe(subscriber));
+        return subscriber;
+    }
+
+    private void subscribe(Subscriber subscriber) {
+        subscriber.lock.lock(); // holds back new output until the replay has gone out
+        try {
+            if (subscriber.gone) {
+                return;
+            }
+            byte[] out;
+            byte[] err;
+            ExitStatus endedWith;
+            synchronized (stdout) {
+                synchronized (stderr) {
+                    out = stdout.snapshot();
+                    err = stderr.snapshot();
+                    synchronized (lock) {
+                        endedWith = exit;
+                        if (endedWith == null) {
+                            subscribers.add(subscriber);
+                        }
+                    }
+                }
+            }
+            subscriber.replay(StdStream.STDOUT, out);
+            subscriber.replay(StdStream.STDERR, err);
+            if (endedWith != null) {
+                subscriber.end(endedWith);
+            }
+            relaysOpen.complete(null); // new output now has a reader to wait for
+        } finally {
+            subscriber.lock.unlock();
+        }
+    }
+
+    boolean everAttached() {
+        return everAttached;
+    }
+
+    /** An attachment went (or failed): forget it, and end an exec that lived for its attachments. */
+    private void detached(Subscriber subscriber) {
+        boolean last;
+        synchronized (lock) {
+            subscribers.remove(subscriber);
+            attachments--;
+            last = attachments == 0 && endsWithLastAttachment
+                    && (state == ExecState.RUNNING || state == ExecState.CREATED);
+        }
+        if (last) {
+            log.debug("exec {}: its last attachment went; terminating it", id);
+            if (tty) {
+                HostProcess running = runningProcess();
+                if (running != null) {
+                    try {
+                        running.signal(Signal.SIGHUP); // what a terminal's hang-up sends, for shells that ignore TERM
+                    } catch (IOException e) {
+                        log.debug("exec {}: SIGHUP failed: {}", id, e.getMessage());
+                    }
+                }
+            }
+            terminate(ExitReason.KILLED);
+        }
+    }
+
+    private boolean writeStdin(byte[] data, Duration patience) throws InterruptedException {
+        StdinWriter writer = stdinWriter(true);
+        return writer == null || writer.write(data, patience);
+    }
+
+    /** The exec's stdin writer, made on first use when asked; null when the process has no stdin or has exited. */
+    private @Nullable StdinWriter stdinWriter(boolean make) {
+        synchronized (lock) {
+            if (stdinWriter == null && make && state == ExecState.RUNNING && !processExited && process != null
+                    && process.stdin().isPresent()) {
+                HostProcess running = process;
+                stdinWriter = StdinWriter.start(id, running.stdin().get(), () -> {
+                    try {
+                        running.closeStdin();
+                    } catch (IOException e) {
+                        log.debug("exec {}: closing stdin failed: {}", id, e.getMessage());
+                    }
+                }, STDIN_QUEUE_BYTES);
+            }
+            return stdinWriter;
+        }
+    }
+
+    /** One attachment: its lock keeps the replay, the output and the end in order and one at a time. */
+    private final class Subscriber implements Subscription {
+        private final Attachment attachment;
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private volatile boolean gone;
+        private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private Subscriber(Attachment attachment) {
+            this.attachment = attachment;
+        }
+
+        void deliver(StdStream stream, byte[] chunk, int offset, int length) {
+            lock.lock();
+            try {
+                if (!gone) {
+                    attachment.output(stream, chunk, offset, length);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.debug("exec {}: an attachment failed and is detached: {}", id, e.toString());
+                detach();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Sends retained output in chunks the size of a relay's, each with a spare byte in front. */
+        void replay(StdStream stream, byte[] retained) {
+            for (int from = 0; from < retained.length && !gone; from += OutputRelay.CHUNK) {
+                int length = Math.min(OutputRelay.CHUNK, retained.length - from);
+                byte[] chunk = new byte[1 + length];
+                System.arraycopy(retained, from, chunk, 1, length);
+                deliver(stream, chunk, 1, length);
+            }
+        }
+
+        void end(ExitStatus status) {
+            lock.lock();
+            try {
+                if (!gone) {
+                    gone = true;
+                    attachment.ended(status);
+                }
+            } catch (RuntimeException e) {
+                log.debug("exec {}: an attachment failed at the end: {}", id, e.toString());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public boolean writeStdin(byte[] data, Duration patience) throws InterruptedException {
+            return gone || Exec.this.writeStdin(data, patience);
+        }
+
+        @Override
+        public void closeStdin() throws IOException {
+            if (!gone) {
+                Exec.this.closeStdin();
+            }
+        }
+
+        @Override
+        public void resize(ConsoleSize size) throws IOException {
+            if (!gone && tty) {
+                Exec.this.resize(size);
+            }
+        }
+
+        @Override
+        public void detach() {
+            gone = true;
+            if (left.compareAndSet(false, true)) {
+                detached(this);
+            }
+        }
+
+        @Override
+        public String execId() {
+            return id;
+        }
     }
 
     /**
@@ -211,6 +472,7 @@ public final class Exec {
                 return false;
             }
             terminating = reason;
+            relaysOpen.complete(null);
             if (state == ExecState.CREATED) {
                 return true; // start() terminates the process as soon as it exists
             }
@@ -256,13 +518,18 @@ public final class Exec {
         return true;
     }
 
-    /** Closes the process's stdin; false when the process is not running. */
+    /** Closes the process's stdin, after any input queued by attachments; false when the process is not running. */
     boolean closeStdin() throws IOException {
         HostProcess running = runningProcess();
         if (running == null) {
             return false;
         }
-        running.closeStdin();
+        StdinWriter writer = stdinWriter(false);
+        if (writer != null) {
+            writer.close();
+        } else {
+            running.closeStdin();
+        }
         return true;
     }
 

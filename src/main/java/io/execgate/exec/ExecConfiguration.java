@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.execgate.host.Targets;
+import jakarta.validation.Validator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -31,10 +32,9 @@ class ExecConfiguration {
     }
 
     @Bean(destroyMethod = "shutdown")
-    ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime) {
+    ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime, Validator validator) {
         ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention(),
-                properties.retainedOutputLimit().toBytes()),
-                properties, runtime);
+                properties.retainedOutputLimit().toBytes()), properties, runtime, validator);
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
         runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);

@@ -8,11 +8,23 @@ import org.jspecify.annotations.Nullable;
 
 /** A validated exec request, whichever endpoint it came through. */
 record ExecOptions(List<String> command, List<String> env, @Nullable String workingDir, @Nullable String user,
-        boolean tty, boolean stdin, @Nullable TerminalSize consoleSize, int timeoutSeconds) {
+        boolean tty, boolean stdin, @Nullable TerminalSize consoleSize, int timeoutSeconds, boolean stdout,
+        boolean stderr) {
+
+    ExecOptions(List<String> command, List<String> env, @Nullable String workingDir, @Nullable String user,
+            boolean tty, boolean stdin, @Nullable TerminalSize consoleSize, int timeoutSeconds) {
+        this(command, env, workingDir, user, tty, stdin, consoleSize, timeoutSeconds, true, true);
+    }
+
+    /** The same, with only the output streams a client asked for (the one-step WebSocket form). */
+    ExecOptions withOutputs(boolean wantStdout, boolean wantStderr) {
+        return new ExecOptions(command, env, workingDir, user, tty, stdin, consoleSize, timeoutSeconds, wantStdout,
+                wantStderr);
+    }
 
     ProcessSpec toSpec() {
         return new ProcessSpec(command, env, workingDir, user, tty,
-                consoleSize == null ? null : consoleSize.toConsoleSize(), stdin, true, !tty);
+                consoleSize == null ? null : consoleSize.toConsoleSize(), stdin, stdout || tty, stderr && !tty);
     }
 
     Duration timeout() {

@@ -11,13 +11,18 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Validator;
+
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
+import io.execgate.api.FieldProblem;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitReason;
@@ -42,21 +47,26 @@ public class ExecService {
     /** The longest {@code GET .../exit?wait=} the API allows. */
     static final Duration MAX_EXIT_WAIT = Duration.ofMinutes(5);
     private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
+    /** How long an exec started for its attachments waits for the first one. */
+    static final Duration FIRST_ATTACHMENT_WAIT = Duration.ofSeconds(30);
 
     private final Targets targets;
     private final ExecRegistry registry;
     private final ExecProperties properties;
     private final ExecRuntime runtime;
+    private final Validator validator;
     private final Semaphore runningSlots;
     /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
     private final Set<Exec> live = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
 
-    ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime) {
+    ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime,
+            Validator validator) {
         this.targets = targets;
         this.registry = registry;
         this.properties = properties;
         this.runtime = runtime;
+        this.validator = validator;
         this.runningSlots = new Semaphore(properties.maxRunning());
     }
 
@@ -70,9 +80,42 @@ public class ExecService {
 
     /** Starts an exec whose output is retained for {@code GET .../output} and attachments. */
     public Exec create(TargetRef target, ExecRequest request) {
-        int capacity = (int) properties.outputBufferSize().toBytes();
-        return start(target, request.options(), new OutputBuffer(capacity, OutputBuffer.Policy.KEEP_NEWEST),
-                new OutputBuffer(capacity, OutputBuffer.Policy.KEEP_NEWEST), null);
+        return start(target, request.options(), retaining(), retaining(), null, false);
+    }
+
+    /**
+     * Starts an exec for the one-step WebSocket form: it lives as long as its attachments, and is terminated
+     * when the last one goes, or when none comes within {@link #FIRST_ATTACHMENT_WAIT}. The request is validated
+     * here, since it does not come through a controller.
+     */
+    public Exec createForAttachment(TargetRef target, ExecRequest request, boolean stdout, boolean stderr) {
+        Set<ConstraintViolation<ExecRequest>> violations = validator.validate(request);
+        if (!violations.isEmpty()) {
+            throw ApiException.invalid("the exec request is not valid", violations.stream()
+                    .map(v -> new FieldProblem(v.getPropertyPath().toString(), v.getMessage())).toList());
+        }
+        Exec exec = start(target, request.options().withOutputs(stdout, stderr), retaining(), retaining(), null, true);
+        runtime.scheduler().schedule(() -> {
+            if (!exec.everAttached()) {
+                log.debug("exec {}: no attachment came; terminating it", exec.id());
+                exec.terminate(ExitReason.KILLED);
+            }
+        }, FIRST_ATTACHMENT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        return exec;
+    }
+
+    /** Attaches a client to an exec; see {@link Attachment} for what it receives. */
+    public Subscription attach(Exec exec, Attachment attachment) {
+        return exec.attach(attachment);
+    }
+
+    /** Terminates an exec that lost its reason to run (its WebSocket handshake failed). */
+    public void abandon(Exec exec) {
+        exec.terminate(ExitReason.KILLED);
+    }
+
+    private OutputBuffer retaining() {
+        return new OutputBuffer((int) properties.outputBufferSize().toBytes(), OutputBuffer.Policy.KEEP_NEWEST);
     }
 
     /** Runs an exec to completion: feeds {@code input}, keeps the first {@code maxOutputBytes} of each stream. */
@@ -82,12 +125,12 @@ public class ExecService {
                 ? (request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8))
                 : null;
         Exec exec = start(target, options, new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST),
-                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST), input);
+                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST), input, false);
         return exec.ended().thenApply(RunResponse::of);
     }
 
     private Exec start(TargetRef target, ExecOptions options, OutputBuffer stdout, OutputBuffer stderr,
-            byte @Nullable [] input) {
+            byte @Nullable [] input, boolean endsWithLastAttachment) {
         if (options.command().getFirst().isEmpty()) {
             throw ApiException.invalid("command[0]", "must name an executable");
         }
@@ -99,7 +142,7 @@ public class ExecService {
         Exec exec;
         try {
             exec = new Exec(newId(), target, options.command(), options.tty(), options.stdin(), options.timeout(),
-                    stdout, stderr, runtime, this::ended);
+                    stdout, stderr, runtime, this::ended, endsWithLastAttachment);
             registry.add(exec);
         } catch (RuntimeException e) {
             runningSlots.release();
@@ -140,7 +183,13 @@ public class ExecService {
         if (wait.isZero() || exec.ended().isDone()) {
             return CompletableFuture.completedFuture(exec.ended().isDone() ? exec : null);
         }
-        return exec.ended().<@Nullable Exec>thenApply(e -> e).completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS);
+        // On the exec timer rather than completeOnTimeout, which would start the JDK's own delay thread.
+        CompletableFuture<@Nullable Exec> result = new CompletableFuture<>();
+        ScheduledFuture<?> timeout = runtime.scheduler().schedule(() -> result.complete(null), wait.toNanos(),
+                TimeUnit.NANOSECONDS);
+        exec.ended().whenComplete((ended, error) -> result.complete(ended));
+        result.whenComplete((ended, error) -> timeout.cancel(false));
+        return result;
     }
 
     public void signal(String id, Signal signal) {

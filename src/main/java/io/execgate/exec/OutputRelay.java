@@ -8,9 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies one output stream of a process into its {@link OutputBuffer}, on a platform thread of its own
- * (reads from pipes and terminals block in native code and would pin a virtual thread's carrier).
- * The relay ends at end-of-file, or when the exec closes the stream after the copy-after-exit timeout.
+ * Copies one output stream of a process to its exec (buffer and attachments), on a platform thread of its own
+ * (reads from pipes and terminals block in native code and would pin a virtual thread's carrier). The relay
+ * ends at end-of-file, or when the exec closes the stream after the copy-after-exit timeout.
  */
 final class OutputRelay {
 
@@ -18,29 +18,72 @@ final class OutputRelay {
     static final int CHUNK = 64 * 1024;
     static final long STACK_SIZE = 256 * 1024;
 
+    /** Where a relay puts what it read: {@code chunk[offset - 1]} is free for a frame header (see {@link Attachment}). */
+    interface Sink {
+        void accept(byte[] chunk, int offset, int length);
+    }
+
+    private final CompletableFuture<Long> done = new CompletableFuture<>();
+    private volatile long bytes;
+    private volatile boolean delivering;
+
     private OutputRelay() {
     }
 
-    /** Starts the relay; the future completes with the number of bytes copied once the stream has ended. */
-    static CompletableFuture<Long> start(String execId, String stream, InputStream in, OutputBuffer sink) {
-        CompletableFuture<Long> done = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("exec-" + execId + "-" + stream).stackSize(STACK_SIZE).start(() -> {
-            long copied = 0;
-            byte[] chunk = new byte[CHUNK];
-            try (in) {
-                int n;
-                while ((n = in.read(chunk)) >= 0) {
-                    sink.append(chunk, 0, n);
-                    copied += n;
+    /** A relay for a stream that does not exist: done at once. */
+    static OutputRelay none() {
+        OutputRelay relay = new OutputRelay();
+        relay.done.complete(0L);
+        return relay;
+    }
+
+    /**
+     * Starts the relay on its own platform thread. It reads nothing before {@code gate} completes: until then the
+     * process fills the pipe and waits, as it would for a slow reader.
+     */
+    static OutputRelay start(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate) {
+        OutputRelay relay = new OutputRelay();
+        Thread.ofPlatform().daemon().name("exec-" + execId + "-" + stream).stackSize(STACK_SIZE)
+                .start(() -> relay.run(execId, stream, in, sink, gate));
+        return relay;
+    }
+
+    private void run(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate) {
+        // One spare byte in front, so that a frame header can go there without a copy.
+        byte[] chunk = new byte[1 + CHUNK];
+        gate.join();
+        try (in) {
+            int n;
+            while ((n = in.read(chunk, 1, CHUNK)) >= 0) {
+                bytes += n;
+                delivering = true;
+                try {
+                    sink.accept(chunk, 1, n);
+                } finally {
+                    delivering = false;
                 }
-                log.debug("exec {}: {} relay complete, {} bytes", execId, stream, copied);
-            } catch (IOException e) {
-                // Closed by the exec after the copy-after-exit timeout, or the stream broke: either way it is over.
-                log.debug("exec {}: {} relay ended after {} bytes: {}", execId, stream, copied, e.toString());
-            } finally {
-                done.complete(copied);
             }
-        });
+            log.debug("exec {}: {} relay complete, {} bytes", execId, stream, bytes);
+        } catch (IOException e) {
+            // Closed by the exec after the copy-after-exit timeout, or the stream broke: either way it is over.
+            log.debug("exec {}: {} relay ended after {} bytes: {}", execId, stream, bytes, e.toString());
+        } finally {
+            done.complete(bytes);
+        }
+    }
+
+    /** Completes with the number of bytes copied once the stream has ended. */
+    CompletableFuture<Long> done() {
         return done;
+    }
+
+    /** Bytes read so far. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** True while the relay hands a chunk on (to a client that may be slow), false while it waits to read. */
+    boolean delivering() {
+        return delivering;
     }
 }

@@ -143,9 +143,23 @@ class ExecApiIT {
         assertThat(api.post("/api/v1/host/execs", """
                 {"command": ["id"], "user": "no-such-user"}""").isProblem(422, "EXEC_START_FAILED").json()
                 .path("detail").asString()).contains("unable to find user no-such-user");
-        assertThat(api.post("/api/v1/host/execs", """
-                {"command": ["sh"], "tty": true}""").isProblem(422, "EXEC_START_FAILED").json()
-                .path("detail").asString()).contains("terminal");
+    }
+
+    @Test
+    void aTerminalExecHasItsSizeMergesStderrAndCanBeResized() {
+        JsonNode result = api.run("""
+                {"command": ["sh", "-c", "stty size; echo err >&2; tty"], "tty": true,
+                 "consoleSize": {"width": 100, "height": 40}}""");
+        assertThat(result.path("stdout").asString()).startsWith("40 100\r\nerr\r\n/dev/pts/");
+        assertThat(result.path("stderr").asString()).isEmpty();
+        assertThat(result.path("exec").path("tty").asBoolean()).isTrue();
+
+        String id = api.create("""
+                {"command": ["sh", "-c", "read a; stty size"], "tty": true, "stdin": true}""").path("id").asString();
+        assertThat(api.post("/api/v1/execs/" + id + "/resize", "{\"width\": 132, \"height\": 43}").status()).isEqualTo(204);
+        assertThat(api.post("/api/v1/execs/" + id + "/close-stdin", null).status()).isEqualTo(204);
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        assertThat(api.get("/api/v1/execs/" + id + "/output").text()).endsWith("43 132\r\n");
     }
 
     @Test

@@ -136,7 +136,8 @@ class ExecServiceTest {
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
         return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),
-                Long.MAX_VALUE), properties, runtime);
+                Long.MAX_VALUE), properties, runtime,
+                jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator());
     }
 
     private static TargetProvider provider(ProcessHost host) {

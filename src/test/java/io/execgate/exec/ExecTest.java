@@ -192,6 +192,159 @@ class ExecTest {
         assertThat(exec.snapshot().exit().exitCode()).isNull();
     }
 
+    @Test
+    void anAttachmentGetsTheReplayThenNewOutputThenTheEndInOrder() throws Exception {
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        process.stdout.write("one ");
+        awaitRetained(exec, 4);
+        RecordingAttachment attachment = new RecordingAttachment();
+        exec.attach(attachment);
+        awaitText(attachment, "one ");
+        process.stdout.write("two ");
+        process.stderr.write("err");
+        process.stdout.write("three");
+        process.exitWith(ExitStatus.exited(2, Instant.now()));
+        exec.ended().get(5, TimeUnit.SECONDS);
+        assertThat(attachment.end.get(5, TimeUnit.SECONDS).exitCode()).isEqualTo(2);
+        assertThat(attachment.stdout()).isEqualTo("one two three");
+        assertThat(attachment.stderr()).isEqualTo("err");
+        assertThat(attachment.events.getLast()).isEqualTo("end:2");
+    }
+
+    @Test
+    void attachingToAnEndedExecReplaysItAndEndsAtOnce() throws Exception {
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        process.stdout.write("all of it");
+        process.exitWith(ExitStatus.exited(0, Instant.now()));
+        exec.ended().get(5, TimeUnit.SECONDS);
+        RecordingAttachment late = new RecordingAttachment();
+        exec.attach(late);
+        late.end.get(5, TimeUnit.SECONDS);
+        assertThat(late.stdout()).isEqualTo("all of it");
+        assertThat(late.events.getLast()).isEqualTo("end:0");
+    }
+
+    @Test
+    void anAttachmentThatFailsIsDetachedAndTheOthersGoOn() throws Exception {
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        RecordingAttachment broken = new RecordingAttachment();
+        broken.failing = true;
+        RecordingAttachment fine = new RecordingAttachment();
+        exec.attach(broken);
+        exec.attach(fine);
+        awaitAttached(exec, 2);
+        process.stdout.write("data");
+        process.exitWith(ExitStatus.exited(0, Instant.now()));
+        exec.ended().get(5, TimeUnit.SECONDS);
+        fine.end.get(5, TimeUnit.SECONDS);
+        assertThat(fine.stdout()).isEqualTo("data");
+        assertThat(broken.events).doesNotContain("end:0");
+        assertThat(process.terminations).as("a REST-created exec outlives its attachments").hasValue(0);
+    }
+
+    @Test
+    void anExecStartedForItsAttachmentsHoldsItsOutputUntilOneComesAndEndsWhenTheLastGoes() throws Exception {
+        process.exitsOnTerminate = true;
+        Exec exec = new Exec("e_onestep", new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, true,
+                Duration.ZERO, new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
+                new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
+                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true);
+        exec.start(process.host(), SPEC, null);
+        process.stdout.write("more than the buffer holds");
+        Thread.sleep(200);
+        assertThat(exec.stdout().total()).as("nothing read before an attachment").isZero();
+        RecordingAttachment first = new RecordingAttachment();
+        RecordingAttachment second = new RecordingAttachment();
+        Subscription one = exec.attach(first);
+        Subscription two = exec.attach(second);
+        awaitRetained(exec, 26);
+        awaitText(first, "more than the buffer holds");
+        one.detach();
+        assertThat(process.terminations).hasValue(0);
+        two.detach();
+        exec.ended().get(5, TimeUnit.SECONDS);
+        assertThat(process.terminations).hasValue(1);
+        assertThat(exec.snapshot().exit().signal()).isEqualTo("SIGTERM");
+    }
+
+    @Test
+    void aClientLeavingBeforeItsReplayStillEndsAnExecStartedForIt() throws Exception {
+        process.exitsOnTerminate = true;
+        Exec exec = new Exec("e_gone", new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, true,
+                Duration.ZERO, new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
+                new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
+                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true);
+        exec.start(process.host(), SPEC, null);
+        for (int i = 0; i < 20; i++) {
+            exec.attach(new RecordingAttachment()).detach(); // races the attach thread on purpose
+        }
+        exec.ended().get(5, TimeUnit.SECONDS);
+        assertThat(process.terminations).hasValue(1);
+    }
+
+    private static void awaitRetained(Exec exec, long bytes) throws InterruptedException {
+        for (int i = 0; i < 250 && exec.stdout().total() < bytes; i++) {
+            Thread.sleep(20);
+        }
+        assertThat(exec.stdout().total()).as("output retained in time").isGreaterThanOrEqualTo(bytes);
+    }
+
+    private static void awaitText(RecordingAttachment attachment, String text) throws InterruptedException {
+        for (int i = 0; i < 250 && !attachment.stdout().equals(text); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(attachment.stdout()).isEqualTo(text);
+    }
+
+    /** Attaching happens on a thread of its own; the subscribers list shows when it is done. */
+    private static void awaitAttached(Exec exec, int count) throws Exception {
+        var field = Exec.class.getDeclaredField("subscribers");
+        field.setAccessible(true);
+        for (int i = 0; i < 250 && ((List<?>) field.get(exec)).size() < count; i++) {
+            Thread.sleep(20);
+        }
+        assertThat((List<?>) field.get(exec)).hasSize(count);
+    }
+
+    /** Records what an attachment is told, in order. */
+    private static final class RecordingAttachment implements Attachment {
+        final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final StringBuilder out = new StringBuilder();
+        final StringBuilder err = new StringBuilder();
+        final java.util.concurrent.CompletableFuture<ExitStatus> end = new java.util.concurrent.CompletableFuture<>();
+        volatile boolean failing;
+
+        @Override
+        public void output(StdStream stream, byte[] data, int offset, int length) throws java.io.IOException {
+            if (failing) {
+                throw new java.io.IOException("client gone");
+            }
+            assertThat(offset).as("room for a header").isGreaterThanOrEqualTo(1);
+            String text = new String(data, offset, length, StandardCharsets.UTF_8);
+            synchronized (this) {
+                (stream == StdStream.STDOUT ? out : err).append(text);
+            }
+            events.add(stream + ":" + text);
+        }
+
+        @Override
+        public void ended(ExitStatus status) {
+            events.add("end:" + status.exitCode());
+            end.complete(status);
+        }
+
+        synchronized String stdout() {
+            return out.toString();
+        }
+
+        synchronized String stderr() {
+            return err.toString();
+        }
+    }
+
     private Exec exec(Duration copyAfterExit, Duration grace, Duration timeout) {
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), copyAfterExit, grace);
         return new Exec("e_test", new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, false, timeout,

@@ -5,7 +5,9 @@ import java.util.Map;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
 
 /**
@@ -18,10 +20,21 @@ interface Libc extends Library {
     Libc INSTANCE = Native.load("c", Libc.class, Map.of(Library.OPTION_STRING_ENCODING, "UTF-8"));
 
     int O_RDONLY = 0;
+    int O_WRONLY = 1;
+    int O_RDWR = 2;
+    int O_NOCTTY = 0x100;
+    int O_NONBLOCK = 0x800;
     int O_CLOEXEC = 0x80000;
     int EINTR = 4;
     int ESRCH = 3;
+    int EIO = 5;
     int ECHILD = 10;
+    int EAGAIN = 11;
+    long TIOCSWINSZ = 0x5414;
+    short POLLIN = 0x1;
+    short POLLOUT = 0x4;
+    short POLLERR = 0x8;
+    short POLLHUP = 0x10;
     short POSIX_SPAWN_SETSIGDEF = 0x04;
     short POSIX_SPAWN_SETSIGMASK = 0x08;
     short POSIX_SPAWN_SETSID = 0x80;
@@ -73,9 +86,43 @@ interface Libc extends Library {
 
     int waitpid(int pid, IntByReference status, int options) throws LastErrorException;
 
+    int open(String path, int flags) throws LastErrorException;
+
+    int grantpt(int fd) throws LastErrorException;
+
+    int unlockpt(int fd) throws LastErrorException;
+
+    /** Returns 0 or an error number; {@code ptsname} itself is not thread-safe. */
+    int ptsname_r(int fd, byte[] buffer, NativeLong length);
+
+    int ioctl(int fd, NativeLong request, winsize size) throws LastErrorException;
+
+    int poll(pollfd[] fds, int count, int timeoutMillis) throws LastErrorException;
+
+    NativeLong read(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+    NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
     int geteuid();
 
     int getegid();
 
     String strerror(int errno);
+
+    /** {@code struct winsize} of {@code <sys/ioctl.h>}: rows first. */
+    @Structure.FieldOrder({"ws_row", "ws_col", "ws_xpixel", "ws_ypixel"})
+    final class winsize extends Structure {
+        public short ws_row;
+        public short ws_col;
+        public short ws_xpixel;
+        public short ws_ypixel;
+    }
+
+    /** {@code struct pollfd} of {@code <poll.h>}. */
+    @Structure.FieldOrder({"fd", "events", "revents"})
+    final class pollfd extends Structure {
+        public int fd;
+        public short events;
+        public short revents;
+    }
 }

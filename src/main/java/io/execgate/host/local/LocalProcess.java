@@ -3,8 +3,6 @@ package io.execgate.host.local;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
@@ -17,7 +15,6 @@ import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
 import io.execgate.host.Signal;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A process on the local host, spawned by {@link PosixSpawner}. One platform thread waits for it: first with
@@ -30,33 +27,24 @@ final class LocalProcess implements HostProcess {
     private static final long WAITER_STACK_SIZE = 128 * 1024;
 
     private final int pid;
-    private final @Nullable FileChannel stdin;
-    private final @Nullable FileChannel stdout;
-    private final @Nullable FileChannel stderr;
-    private final Optional<OutputStream> stdinStream;
-    private final Optional<InputStream> stdoutStream;
-    private final Optional<InputStream> stderrStream;
+    private final ProcessIo io;
     private final Clock clock;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final Object lock = new Object();
     private boolean reaped; // guarded by lock
     private boolean terminating; // guarded by lock: terminate() or kill() was called
 
-    private LocalProcess(PosixSpawner.Spawned spawned, Clock clock) {
-        this.pid = spawned.pid();
-        this.stdin = spawned.stdin();
-        this.stdout = spawned.stdout();
-        this.stderr = spawned.stderr();
-        this.stdinStream = Optional.ofNullable(stdin).map(Channels::newOutputStream);
-        this.stdoutStream = Optional.ofNullable(stdout).map(Channels::newInputStream);
-        this.stderrStream = Optional.ofNullable(stderr).map(Channels::newInputStream);
+    private LocalProcess(int pid, ProcessIo io, Clock clock) {
+        this.pid = pid;
+        this.io = io;
         this.clock = clock;
     }
 
-    static LocalProcess watch(PosixSpawner.Spawned spawned, Clock clock) {
-        LocalProcess process = new LocalProcess(spawned, clock);
+    /** Starts waiting for a spawned process; from now on this object owns it and its streams. */
+    static LocalProcess watch(int pid, ProcessIo io, Clock clock) {
+        LocalProcess process = new LocalProcess(pid, io, clock);
         try {
-            Thread.ofPlatform().daemon().name("execgate-wait-" + spawned.pid()).stackSize(WAITER_STACK_SIZE)
+            Thread.ofPlatform().daemon().name("execgate-wait-" + pid).stackSize(WAITER_STACK_SIZE)
                     .start(process::awaitExit);
         } catch (RuntimeException | Error e) {
             // No thread to wait for it: end the process here rather than leave it unwatched.
@@ -86,17 +74,17 @@ final class LocalProcess implements HostProcess {
 
     @Override
     public Optional<OutputStream> stdin() {
-        return stdinStream;
+        return io.stdin();
     }
 
     @Override
     public Optional<InputStream> stdout() {
-        return stdoutStream;
+        return io.stdout();
     }
 
     @Override
     public Optional<InputStream> stderr() {
-        return stderrStream;
+        return io.stderr();
     }
 
     @Override
@@ -141,19 +129,17 @@ final class LocalProcess implements HostProcess {
 
     @Override
     public void resize(ConsoleSize size) throws IOException {
-        throw new IOException("process " + pid + " has no terminal");
+        io.resize(size);
     }
 
     @Override
-    public void closeStdin() {
-        PosixSpawner.closeQuietly(stdin);
+    public void closeStdin() throws IOException {
+        io.closeStdin();
     }
 
     @Override
     public void close() {
-        PosixSpawner.closeQuietly(stdin);
-        PosixSpawner.closeQuietly(stdout);
-        PosixSpawner.closeQuietly(stderr);
+        io.close();
     }
 
     private void awaitExit() {

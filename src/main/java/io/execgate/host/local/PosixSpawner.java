@@ -43,8 +43,24 @@ final class PosixSpawner {
         }
     }
 
+    /** Spawns with pipes for the streams asked for and {@code /dev/null} for the others. */
     static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
             boolean stdout, boolean stderr) throws IOException {
+        return spawn(path, argv, env, workingDir, stdin, stdout, stderr, null);
+    }
+
+    /**
+     * Spawns on a terminal: the process opens {@code slavePath} as its stdin, stdout and stderr. It leads a new
+     * session, so the first terminal it opens becomes its controlling terminal (glibc runs {@code setsid}
+     * before the file actions).
+     */
+    static int spawnOnTerminal(String path, List<String> argv, List<String> env, String workingDir, String slavePath)
+            throws IOException {
+        return spawn(path, argv, env, workingDir, false, false, false, slavePath).pid();
+    }
+
+    private static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
+            boolean stdout, boolean stderr, @Nullable String terminal) throws IOException {
         List<Integer> rawFds = new ArrayList<>();
         List<FileChannel> channels = new ArrayList<>();
         Memory actions = new Memory(Libc.FILE_ACTIONS_SIZE);
@@ -55,9 +71,18 @@ final class PosixSpawner {
         try {
             check(LIBC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
             try {
-                FileChannel in = stream(actions, 0, stdin, false, rawFds, channels);
-                FileChannel out = stream(actions, 1, stdout, true, rawFds, channels);
-                FileChannel err = stream(actions, 2, stderr, true, rawFds, channels);
+                FileChannel in = null;
+                FileChannel out = null;
+                FileChannel err = null;
+                if (terminal != null) {
+                    check(LIBC.posix_spawn_file_actions_addopen(actions, 0, terminal, Libc.O_RDWR, 0), "addopen");
+                    check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");
+                    check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 2), "adddup2");
+                } else {
+                    in = stream(actions, 0, stdin, false, rawFds, channels);
+                    out = stream(actions, 1, stdout, true, rawFds, channels);
+                    err = stream(actions, 2, stderr, true, rawFds, channels);
+                }
                 check(LIBC.posix_spawn_file_actions_addchdir_np(actions, workingDir), "addchdir");
                 check(LIBC.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
                 Memory none = new Memory(Libc.SIGSET_SIZE);
@@ -103,7 +128,7 @@ final class PosixSpawner {
     private static @Nullable FileChannel stream(Memory actions, int target, boolean wanted, boolean childWrites,
             List<Integer> rawFds, List<FileChannel> channels) throws IOException {
         if (!wanted) {
-            int flags = childWrites ? 1 /* O_WRONLY */ : Libc.O_RDONLY;
+            int flags = childWrites ? Libc.O_WRONLY : Libc.O_RDONLY;
             check(LIBC.posix_spawn_file_actions_addopen(actions, target, "/dev/null", flags, 0), "addopen");
             return null;
         }

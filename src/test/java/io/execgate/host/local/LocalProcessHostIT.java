@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitReason;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
@@ -229,8 +230,89 @@ class LocalProcessHostIT {
                 StartFailure.Kind.BAD_WORKING_DIR, "absolute");
         assertStartFailure(new ProcessSpec(List.of("id"), List.of(), null, "no-such-user", false, null, false, true,
                 true), StartFailure.Kind.BAD_USER, "unable to find user no-such-user");
-        assertStartFailure(new ProcessSpec(List.of("sh"), List.of(), null, null, true, null, true, true, false),
-                StartFailure.Kind.UNSUPPORTED, "tty");
+    }
+
+    @Test
+    void aTerminalHasItsSizeBeforeTheCommandLooks() throws Exception {
+        for (int i = 0; i < 100; i++) {
+            HostProcess process = start(terminal(List.of("stty", "size"), new ConsoleSize(100, 40)));
+            String out = readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS);
+            assertThat(out).as("run %d", i).isEqualTo("40 100\r\n");
+            assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void aTerminalIsTheControllingTerminalAndMergesStderr() throws Exception {
+        HostProcess process = start(terminal(List.of("sh", "-c",
+                "tty; echo out; echo err >&2; echo $TERM; cut -d' ' -f5,6,8 /proc/$$/stat"), null));
+        assertThat(process.stderr()).isEmpty();
+        List<String> lines = readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS).lines().toList();
+        assertThat(lines.getFirst()).startsWith("/dev/pts/");
+        assertThat(lines.subList(1, 4)).containsExactly("out", "err", "xterm");
+        String[] ids = lines.get(4).split(" ");
+        assertThat(ids[0]).as("process group").isEqualTo(String.valueOf(process.pid()));
+        assertThat(ids[1]).as("session").isEqualTo(String.valueOf(process.pid()));
+        assertThat(ids[2]).as("foreground process group of its terminal").isEqualTo(String.valueOf(process.pid()));
+    }
+
+    @Test
+    void aTerminalCanBeResizedAndTypedInto() throws Exception {
+        HostProcess process = start(terminal(List.of("sh", "-c", "stty size; read line; stty size; echo \"got $line\""),
+                new ConsoleSize(80, 24)));
+        InputStream out = process.stdout().orElseThrow();
+        assertThat(firstLine(out)).isEqualTo("24 80\r");
+        process.resize(new ConsoleSize(120, 50));
+        OutputStream in = process.stdin().orElseThrow();
+        in.write("hello\n".getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        String rest = readAll(out).get(10, TimeUnit.SECONDS);
+        assertThat(rest).contains("50 120\r\n", "got hello\r\n");
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+    }
+
+    @Test
+    void closingStdinOfATerminalIsEndOfFile() throws Exception {
+        HostProcess process = start(terminal(List.of("sh", "-c", "cat >/dev/null; echo eof; exit 5"), null));
+        CompletableFuture<String> out = readAll(process.stdout().orElseThrow());
+        process.closeStdin();
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).exitCode()).isEqualTo(5);
+        assertThat(out.get(10, TimeUnit.SECONDS)).contains("eof");
+    }
+
+    @Test
+    void noTerminalOutputIsLostWhenTheProcessExitsAtOnce() throws Exception {
+        String expected = java.util.stream.IntStream.rangeClosed(1, 2000).mapToObj(i -> i + "\r\n")
+                .collect(java.util.stream.Collectors.joining());
+        for (int i = 0; i < 50; i++) {
+            HostProcess process = start(terminal(List.of("seq", "1", "2000"), null));
+            assertThat(readAll(process.stdout().orElseThrow()).get(10, TimeUnit.SECONDS)).as("run %d", i).isEqualTo(expected);
+            process.close();
+        }
+    }
+
+    @Test
+    void aSignalledTerminalProcessKeepsItsSignal() throws Exception {
+        HostProcess process = start(terminal(List.of("sleep", "600"), null));
+        CompletableFuture<String> out = readAll(process.stdout().orElseThrow());
+        process.signal(Signal.parse("INT"));
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGINT");
+        assertThat(out.get(5, TimeUnit.SECONDS)).as("the terminal hangs up with its session leader").isEmpty();
+    }
+
+    @Test
+    void closingATerminalEndsABlockedRead() throws Exception {
+        HostProcess process = start(terminal(List.of("sleep", "600"), null));
+        CompletableFuture<String> out = readAll(process.stdout().orElseThrow());
+        Thread.sleep(200);
+        assertThat(out).isNotDone();
+        process.close();
+        assertThat(out.get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThatExceptionOfType(IOException.class).isThrownBy(() -> process.resize(new ConsoleSize(10, 10)));
+    }
+
+    private static ProcessSpec terminal(List<String> args, ConsoleSize size) {
+        return new ProcessSpec(args, List.of(), null, null, true, size, true, true, false);
     }
 
     private void assertStartFailure(ProcessSpec spec, StartFailure.Kind kind, String message) {

@@ -1,0 +1,24 @@
+package io.execgate.exec;
+
+import java.io.IOException;
+
+import io.execgate.host.ExitStatus;
+
+/**
+ * A client attached to an exec (a WebSocket session). The exec calls it from its relay threads, one call at a
+ * time per attachment and in order: first the retained output, then new output as it comes, then the end.
+ */
+public interface Attachment {
+
+    /**
+     * Output of the process. Blocks while the client is slow, which makes the relay stop reading and the process
+     * block on its writes. {@code data[offset - 1]} exists and is free: the attachment may put a one-byte frame
+     * header there instead of copying. The bytes are the caller's again once this returns.
+     *
+     * @throws IOException when the client is gone or too slow; the exec then detaches it
+     */
+    void output(StdStream stream, byte[] data, int offset, int length) throws IOException;
+
+    /** The exec has ended: its status is recorded and all of its output delivered. */
+    void ended(ExitStatus status);
+}

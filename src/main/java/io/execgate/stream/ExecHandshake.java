@@ -1,0 +1,174 @@
+package io.execgate.stream;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import io.execgate.api.Problems;
+import io.execgate.exec.Exec;
+import io.execgate.exec.ExecRequest;
+import io.execgate.exec.ExecService;
+import io.execgate.exec.TerminalSize;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.ServerHttpRequest;
+import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.http.server.ServletServerHttpRequest;
+import org.springframework.http.server.ServletServerHttpResponse;
+import org.springframework.web.socket.WebSocketHandler;
+import org.springframework.web.socket.server.HandshakeInterceptor;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Decides a handshake before the upgrade, so that every refusal is an HTTP problem document with the API's
+ * codes: a subprotocol execgate does not speak (400), no room for a session (429), an unknown exec or target
+ * (404), a bad one-step request (400), a command that cannot start (422, with the failed exec's id). The one-step
+ * form starts its exec here; a handshake that fails after that abandons it.
+ */
+final class ExecHandshake implements HandshakeInterceptor {
+
+    static final String SESSION = "execgate.session";
+    private static final Pattern ATTACH = Pattern.compile("/api/v1/execs/([^/]+)/attach");
+    private static final Pattern ONE_STEP = Pattern.compile("/api/v1/(host|containers/([^/]+)|uvms/([^/]+))/exec");
+
+    private final ExecService execs;
+    private final StreamSessions sessions;
+    private final JsonMapper json;
+
+    ExecHandshake(ExecService execs, StreamSessions sessions, JsonMapper json) {
+        this.execs = execs;
+        this.sessions = sessions;
+        this.json = json;
+    }
+
+    /** What the handshake decided, for the handler once the session is open. */
+    record Plan(Exec exec, String protocol, boolean stdin, boolean stdout, boolean stderr, boolean oneStep) {
+    }
+
+    @Override
+    public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
+            Map<String, Object> attributes) {
+        HttpServletRequest servlet = ((ServletServerHttpRequest) request).getServletRequest();
+        try {
+            if (!"websocket".equalsIgnoreCase(servlet.getHeader("Upgrade")) || servlet.getHeader("Sec-WebSocket-Key") == null) {
+                throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
+            }
+            String protocol = ChannelProtocol.select(offeredProtocols(request)).orElseThrow(() -> ApiException.invalid(
+                    "Sec-WebSocket-Protocol", "offer " + String.join(" or ", ChannelProtocol.SUPPORTED)));
+            if (!sessions.hasRoom()) {
+                throw new ApiException(ErrorCode.TOO_MANY_SESSIONS, "all sessions are taken (execgate.stream.max-sessions)")
+                        .withHeader("Retry-After", "1");
+            }
+            Matcher attach = ATTACH.matcher(servlet.getRequestURI());
+            Plan plan = attach.matches() ? attachPlan(attach.group(1), servlet, protocol) : oneStepPlan(servlet, protocol);
+            attributes.put(SESSION, plan);
+            servlet.setAttribute(SESSION, plan); // for afterHandshake, which sees the request, not these attributes
+            return true;
+        } catch (ApiException e) {
+            refuse(response, e, servlet.getRequestURI());
+            return false;
+        }
+    }
+
+    @Override
+    public void afterHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
+            @Nullable Exception failure) {
+        HttpServletResponse servlet = ((ServletServerHttpResponse) response).getServletResponse();
+        if (failure != null || servlet.getStatus() != HttpStatus.SWITCHING_PROTOCOLS.value()) {
+            // The one-step exec was started for a session that will not come.
+            Object plan = ((ServletServerHttpRequest) request).getServletRequest().getAttribute(SESSION);
+            if (plan instanceof Plan started && started.oneStep()) {
+                execs.abandon(started.exec());
+            }
+        }
+    }
+
+    private Plan attachPlan(String id, HttpServletRequest request, String protocol) {
+        Exec exec = execs.get(id);
+        return new Plan(exec, protocol, flag(request, "stdin", true) && exec.stdin(), flag(request, "stdout", true),
+                flag(request, "stderr", true), false);
+    }
+
+    private Plan oneStepPlan(HttpServletRequest request, String protocol) {
+        Matcher path = ONE_STEP.matcher(request.getRequestURI());
+        if (!path.matches()) {
+            throw new ApiException(ErrorCode.NOT_FOUND, "no stream at " + request.getRequestURI());
+        }
+        TargetRef target = path.group(2) != null ? new TargetRef(TargetKind.CONTAINER, path.group(2))
+                : path.group(3) != null ? new TargetRef(TargetKind.UVM, path.group(3))
+                : execs.hostTarget();
+        String[] command = request.getParameterValues("command");
+        boolean stdin = flag(request, "stdin", false);
+        boolean stdout = flag(request, "stdout", true);
+        boolean stderr = flag(request, "stderr", true);
+        boolean tty = flag(request, "tty", false);
+        if (!stdin && !stdout && !stderr) {
+            throw ApiException.invalid("stdin", "at least one of stdin, stdout and stderr must be true");
+        }
+        if (tty && stderr && request.getParameter("stderr") != null) {
+            throw ApiException.invalid("stderr", "tty and stderr cannot both be true: a terminal merges stderr into stdout");
+        }
+        Integer width = number(request, "width");
+        Integer height = number(request, "height");
+        if ((width == null) != (height == null)) {
+            throw ApiException.invalid(width == null ? "width" : "height", "give width and height together");
+        }
+        ExecRequest exec = new ExecRequest(command == null ? List.of() : new ArrayList<>(Arrays.asList(command)), null,
+                null, null, tty, stdin, width == null ? null : new TerminalSize(width, height), null, null);
+        return new Plan(execs.createForAttachment(target, exec, stdout, stderr && !tty), protocol, stdin, stdout,
+                stderr && !tty, true);
+    }
+
+    private static List<String> offeredProtocols(ServerHttpRequest request) {
+        List<String> offered = new ArrayList<>();
+        for (String header : request.getHeaders().getOrEmpty("Sec-WebSocket-Protocol")) {
+            offered.addAll(Arrays.asList(header.split(",")));
+        }
+        return offered;
+    }
+
+    private static boolean flag(HttpServletRequest request, String name, boolean otherwise) {
+        String value = request.getParameter(name);
+        if (value == null || value.isEmpty()) {
+            return otherwise;
+        }
+        return switch (value) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw ApiException.invalid(name, "must be true or false");
+        };
+    }
+
+    private static @Nullable Integer number(HttpServletRequest request, String name) {
+        String value = request.getParameter(name);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            return Integer.valueOf(value);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid(name, "must be a number");
+        }
+    }
+
+    private void refuse(ServerHttpResponse response, ApiException error, String path) {
+        response.setStatusCode(error.code().status());
+        response.getHeaders().addAll(error.headers());
+        response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        try {
+            response.getBody().write(json.writeValueAsBytes(Problems.of(error, path)));
+        } catch (java.io.IOException ignored) {
+            // the client went away before hearing why
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.execgate.stream;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+
+import io.execgate.exec.ExecService;
+import io.execgate.exec.Subscription;
+import io.execgate.host.ConsoleSize;
+import jakarta.websocket.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.socket.BinaryMessage;
+import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.TextMessage;
+import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.adapter.NativeWebSocketSession;
+import org.springframework.web.socket.handler.BinaryWebSocketHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The channel protocol over one session: attaches the session to its exec once open, and turns what the
+ * client sends into stdin, resizes and stdin's end. Anything else is a protocol error that closes the session
+ * with a reason, never a failure of the service.
+ */
+final class ExecStreamHandler extends BinaryWebSocketHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ExecStreamHandler.class);
+    /** Tomcat's per-session limit on a blocking send; past it the send fails and the client is dropped. */
+    private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+
+    private final ExecService execs;
+    private final StreamSessions sessions;
+    private final JsonMapper json;
+    private final Duration sendTimeout;
+
+    ExecStreamHandler(ExecService execs, StreamSessions sessions, JsonMapper json, Duration sendTimeout) {
+        this.execs = execs;
+        this.sessions = sessions;
+        this.json = json;
+        this.sendTimeout = sendTimeout;
+    }
+
+    @Override
+    public void afterConnectionEstablished(WebSocketSession session) {
+        ExecHandshake.Plan plan = (ExecHandshake.Plan) session.getAttributes().get(ExecHandshake.SESSION);
+        if (session instanceof NativeWebSocketSession nativeSession
+                && nativeSession.getNativeSession(Session.class) instanceof Session standard) {
+            standard.getUserProperties().put(BLOCKING_SEND_TIMEOUT, sendTimeout.toMillis());
+        }
+        StreamSession stream = new StreamSession(session, plan.protocol(), plan.stdin(), plan.stdout(), plan.stderr(),
+                json, sendTimeout);
+        session.getAttributes().put(StreamSession.class.getName(), stream);
+        if (!sessions.add(stream)) {
+            stream.closeLater(CloseStatus.SERVICE_OVERLOAD.withReason("all sessions are taken (execgate.stream.max-sessions)"));
+            if (plan.oneStep()) {
+                execs.abandon(plan.exec());
+            }
+            return;
+        }
+        stream.ready();
+        stream.subscribed(execs.attach(plan.exec(), stream));
+    }
+
+    @Override
+    protected void handleBinaryMessage(WebSocketSession session, BinaryMessage message) throws IOException {
+        StreamSession stream = stream(session);
+        Subscription subscription = stream == null ? null : stream.subscription();
+        if (subscription == null) {
+            return;
+        }
+        ByteBuffer payload = message.getPayload();
+        if (!payload.hasRemaining()) {
+            stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("a message must start with its channel"));
+            return;
+        }
+        stream.touched();
+        int channel = payload.get() & 0xff;
+        switch (channel) {
+            case ChannelProtocol.STDIN -> stdin(stream, subscription, payload);
+            case ChannelProtocol.RESIZE -> resize(subscription, payload);
+            case ChannelProtocol.CLOSE -> {
+                if (!stream.isV5()) {
+                    stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("channel 255 is v5.channel.k8s.io only"));
+                } else if (stream.acceptsStdin() && payload.remaining() == 1 && payload.get() == ChannelProtocol.STDIN) {
+                    subscription.closeStdin();
+                }
+            }
+            default -> stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("unknown channel " + channel));
+        }
+    }
+
+    /**
+     * Queues stdin for the exec's writer; this thread (a container's) never waits on the process itself. A
+     * process that takes nothing for the send timeout gets its client dropped rather than a thread held.
+     */
+    private void stdin(StreamSession stream, Subscription subscription, ByteBuffer payload) {
+        if (!stream.acceptsStdin() || !payload.hasRemaining()) {
+            return;
+        }
+        byte[] data = new byte[payload.remaining()];
+        payload.get(data);
+        try {
+            if (!subscription.writeStdin(data, sendTimeout)) {
+                stream.closeLater(CloseStatus.POLICY_VIOLATION.withReason("the process does not read its stdin"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Resize messages are JSON objects, possibly several in one message: the last one counts. As in Kubernetes, a
+     * resize that cannot be applied (a zero size, bad JSON) is ignored, not fatal to the session.
+     */
+    private void resize(Subscription subscription, ByteBuffer payload) throws IOException {
+        byte[] body = new byte[payload.remaining()];
+        payload.get(body);
+        JsonNode last = null;
+        try (var values = json.readerFor(JsonNode.class).<JsonNode>readValues(body)) {
+            while (values.hasNext()) {
+                last = values.next();
+            }
+        } catch (JacksonException e) {
+            log.debug("exec {}: ignored a resize that is not JSON", subscription.execId());
+            return;
+        }
+        int width = last == null ? 0 : last.path("Width").asInt(0);
+        int height = last == null ? 0 : last.path("Height").asInt(0);
+        if (width < 1 || width > 65535 || height < 1 || height > 65535) {
+            log.debug("exec {}: ignored a resize to {}x{}", subscription.execId(), width, height);
+            return;
+        }
+        subscription.resize(new ConsoleSize(width, height));
+    }
+
+    @Override
+    protected void handleTextMessage(WebSocketSession session, TextMessage message) {
+        StreamSession stream = stream(session);
+        if (stream != null) {
+            stream.closeLater(CloseStatus.NOT_ACCEPTABLE.withReason("text messages are not part of the channel protocol"));
+        }
+    }
+
+    @Override
+    public void handleTransportError(WebSocketSession session, Throwable error) {
+        log.debug("session {}: transport error: {}", session.getId(), error.toString());
+    }
+
+    @Override
+    public void afterConnectionClosed(WebSocketSession session, CloseStatus status) {
+        StreamSession stream = stream(session);
+        if (stream != null) {
+            sessions.remove(stream);
+            Subscription subscription = stream.subscription();
+            if (subscription != null) {
+                subscription.detach();
+            }
+        }
+    }
+
+    private static StreamSession stream(WebSocketSession session) {
+        return (StreamSession) session.getAttributes().get(StreamSession.class.getName());
+    }
+}

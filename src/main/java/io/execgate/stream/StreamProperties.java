@@ -1,0 +1,41 @@
+package io.execgate.stream;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * {@code execgate.stream.*}: WebSocket sessions.
+ *
+ * @param pingInterval   how often a ping goes to every session (keeps proxies and load balancers from
+ *                       dropping quiet sessions)
+ * @param idleTimeout    a session with no data either way for this long is closed; 0 never
+ * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer)
+ * @param maxMessageSize the largest message a client may send (stdin chunks, resizes); larger closes with 1009
+ * @param maxSessions    how many sessions may be open at once; beyond, the handshake answers 429
+ */
+@Validated
+@ConfigurationProperties("execgate.stream")
+public record StreamProperties(
+        @DefaultValue("20s") Duration pingInterval,
+        @DefaultValue("4h") Duration idleTimeout,
+        @DefaultValue("30s") Duration sendTimeout,
+        @DefaultValue("1MB") DataSize maxMessageSize,
+        @DefaultValue("256") @Min(1) @Max(100_000) int maxSessions) {
+
+    @AssertTrue(message = "ping-interval and send-timeout must be positive, idle-timeout not negative")
+    boolean isDurationsValid() {
+        return pingInterval.isPositive() && sendTimeout.isPositive() && !idleTimeout.isNegative();
+    }
+
+    @AssertTrue(message = "max-message-size must be between 1KB and 64MB")
+    boolean isMaxMessageSizeValid() {
+        return maxMessageSize.toBytes() >= 1024 && maxMessageSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();
+    }
+}

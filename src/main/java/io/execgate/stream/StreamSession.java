@@ -1,0 +1,174 @@
+package io.execgate.stream;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.execgate.exec.Attachment;
+import io.execgate.exec.StdStream;
+import io.execgate.exec.Subscription;
+import io.execgate.host.ExitStatus;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.socket.BinaryMessage;
+import org.springframework.web.socket.CloseStatus;
+import org.springframework.web.socket.PingMessage;
+import org.springframework.web.socket.WebSocketSession;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One WebSocket client attached to one exec. Every send goes through {@link #sending}: the exec's relays (output,
+ * then the status), the ping timer, and protocol-error closes from the session's own thread. Sends block, so a
+ * slow client holds its relay, and through it the process; the container's send timeout ends a client that
+ * takes nothing.
+ */
+final class StreamSession implements Attachment {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamSession.class);
+
+    private final WebSocketSession session;
+    private final String protocol;
+    private final boolean stdin;
+    private final boolean stdout;
+    private final boolean stderr;
+    private final JsonMapper json;
+    private final Duration sendTimeout;
+    private final ReentrantLock sending = new ReentrantLock();
+    private volatile long lastData = System.nanoTime();
+    private volatile @Nullable Subscription subscription;
+
+    StreamSession(WebSocketSession session, String protocol, boolean stdin, boolean stdout, boolean stderr,
+            JsonMapper json, Duration sendTimeout) {
+        this.session = session;
+        this.protocol = protocol;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.json = json;
+        this.sendTimeout = sendTimeout;
+    }
+
+    void subscribed(Subscription subscription) {
+        this.subscription = subscription;
+    }
+
+    @Nullable Subscription subscription() {
+        return subscription;
+    }
+
+    boolean acceptsStdin() {
+        return stdin;
+    }
+
+    boolean isV5() {
+        return ChannelProtocol.V5.equals(protocol);
+    }
+
+    WebSocketSession session() {
+        return session;
+    }
+
+    void touched() {
+        lastData = System.nanoTime();
+    }
+
+    Duration idleFor() {
+        return Duration.ofNanos(System.nanoTime() - lastData);
+    }
+
+    @Override
+    public void output(StdStream stream, byte[] data, int offset, int length) throws IOException {
+        if (stream == StdStream.STDOUT ? !stdout : !stderr) {
+            return;
+        }
+        sending.lock();
+        try {
+            data[offset - 1] = (byte) stream.channel(); // the channel byte, in the room the relay left for it
+            session.sendMessage(new BinaryMessage(data, offset - 1, length + 1, true));
+            touched();
+        } catch (IOException | RuntimeException e) {
+            // Gone, or took nothing for the send timeout: let the exec go on without this client.
+            abort("sending output failed: " + e);
+            throw e instanceof IOException io ? io : new IOException(e);
+        } finally {
+            sending.unlock();
+        }
+    }
+
+    @Override
+    public void ended(ExitStatus status) {
+        sending.lock();
+        try {
+            session.sendMessage(new BinaryMessage(ChannelProtocol.status(status, json)));
+            session.close(CloseStatus.NORMAL);
+        } catch (IOException | RuntimeException e) {
+            abort("sending the status failed: " + e);
+        } finally {
+            sending.unlock();
+        }
+    }
+
+    /** Pings, unless a send is under way (that shows the connection is used anyway). */
+    void ping() {
+        if (sending.tryLock()) {
+            try {
+                if (session.isOpen()) {
+                    session.sendMessage(new PingMessage());
+                }
+            } catch (IOException | RuntimeException e) {
+                abort("ping failed: " + e);
+            } finally {
+                sending.unlock();
+            }
+        }
+    }
+
+    /**
+     * The Kubernetes "ready" signal: an empty message on the lowest channel this client reads (stdout, else
+     * stderr, else the status channel), sent before anything else.
+     */
+    void ready() {
+        sending.lock();
+        try {
+            int channel = stdout ? 1 : stderr ? 2 : ChannelProtocol.STATUS;
+            session.sendMessage(new BinaryMessage(new byte[] {(byte) channel}));
+        } catch (IOException | RuntimeException e) {
+            abort("sending the ready message failed: " + e);
+        } finally {
+            sending.unlock();
+        }
+    }
+
+    /** Closes on a virtual thread: the caller (a container thread, the ping timer) must not wait for a send. */
+    void closeLater(CloseStatus status) {
+        Thread.ofVirtual().name("session-" + session.getId() + "-close").start(() -> close(status));
+    }
+
+    /** Closes with a status, after any send under way (waiting at most the send timeout). */
+    void close(CloseStatus status) {
+        boolean locked = false;
+        try {
+            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            session.close(status);
+        } catch (IOException | RuntimeException e) {
+            log.debug("closing session {} failed: {}", session.getId(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (locked) {
+                sending.unlock();
+            }
+        }
+    }
+
+    private void abort(String why) {
+        log.debug("session {}: {}", session.getId(), why);
+        try {
+            session.close(CloseStatus.SESSION_NOT_RELIABLE);
+        } catch (IOException | RuntimeException ignored) {
+            // the connection is already gone
+        }
+    }
+}
