@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Run a command through execgate's one-step WebSocket form, like `kubectl exec`.
 
-    python3 examples/exec.py [--server 127.0.0.1:8080] [-i] [-t] -- COMMAND [ARG...]
+    EXECGATE_TOKEN=... python3 examples/exec.py [--server 127.0.0.1:8080] [-i] [-t] -- COMMAND [ARG...]
 
 stdin is forwarded with -i (end-of-file is sent as v5's CLOSE), -t asks for a terminal, and the exit code of
-the command becomes this script's. Needs websocket-client, the library the Kubernetes Python client uses
+the command becomes this script's. The token (admin: this runs on the host) comes from EXECGATE_TOKEN or
+--token, and is sent in the Authorization header. Needs websocket-client, the library the Kubernetes Python client uses
 (Debian: apt-get install python3-websocket).
 """
 import argparse
@@ -18,6 +19,7 @@ import websocket
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--server", default="127.0.0.1:8080")
+parser.add_argument("--token", default=os.environ.get("EXECGATE_TOKEN"))
 parser.add_argument("-i", "--stdin", action="store_true")
 parser.add_argument("-t", "--tty", action="store_true")
 parser.add_argument("command", nargs="+")
@@ -31,7 +33,8 @@ if args.tty and os.isatty(1):
     if size.columns and size.lines:
         query += [("width", size.columns), ("height", size.lines)]
 url = "ws://%s/api/v1/host/exec?%s" % (args.server, urllib.parse.urlencode(query))
-ws = websocket.create_connection(url, subprotocols=["v5.channel.k8s.io"])
+headers = ["Authorization: Bearer " + args.token] if args.token else []
+ws = websocket.create_connection(url, subprotocols=["v5.channel.k8s.io"], header=headers)
 
 
 def pump_stdin():

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import io.execgate.exec.ExecProperties;
 import io.execgate.host.local.LocalHostProperties;
+import io.execgate.security.SecurityProperties;
 import io.execgate.stream.StreamProperties;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindHandler;
@@ -36,6 +37,9 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.backends.local", LocalHostProperties.class));
         assertThat(documented.bindOrCreate("execgate.stream", Bindable.of(StreamProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.stream", StreamProperties.class));
+        assertThat(documented.bindOrCreate("execgate.security", Bindable.of(SecurityProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.security", SecurityProperties.class));
+        assertThat(documented.bind("execgate.data-dir", String.class).get()).isEqualTo("./data");
         assertThat(documented.bind("server.address", String.class).get()).isEqualTo("127.0.0.1");
     }
 

@@ -17,6 +17,7 @@ public enum ErrorCode {
     EXEC_NOT_RUNNING(HttpStatus.CONFLICT, "Exec not running"),
     NOT_A_TTY(HttpStatus.CONFLICT, "Exec has no terminal"),
     CONFLICT(HttpStatus.CONFLICT, "Conflict"),
+    REQUEST_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request too large"),
     UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
     EXEC_START_FAILED(HttpStatus.UNPROCESSABLE_CONTENT, "Exec start failed"),
     TOO_MANY_EXECS(HttpStatus.TOO_MANY_REQUESTS, "Too many execs"),
@@ -55,6 +56,7 @@ public enum ErrorCode {
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;
             case 409 -> CONFLICT;
+            case 413 -> REQUEST_TOO_LARGE;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
             case 429 -> TOO_MANY_EXECS;
             case 503 -> BACKEND_UNAVAILABLE;

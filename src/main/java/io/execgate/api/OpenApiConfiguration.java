@@ -18,6 +18,8 @@ import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.servers.Server;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
@@ -33,6 +35,9 @@ import org.springframework.context.annotation.Configuration;
 class OpenApiConfiguration {
 
     static final String PROBLEM_JSON = "application/problem+json";
+    static final String BEARER = "bearer";
+    /** Every API operation needs a token, and roles that allow it. */
+    private static final List<ErrorCode> ALWAYS = List.of(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN);
 
     @Bean
     OpenAPI execgateOpenApi() {
@@ -42,7 +47,12 @@ class OpenApiConfiguration {
                                 + "exec, follow it to its exit code, read its output. Errors are RFC 9457 problem "
                                 + "documents with a stable code.")
                         .license(new License().name("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0")))
-                .servers(List.of(new Server().url("/").description("this service")));
+                .servers(List.of(new Server().url("/").description("this service")))
+                .components(new Components().addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP)
+                        .scheme("bearer").description("A token from execgate.security (or the generated admin token), "
+                                + "or a JWT from the configured issuer. On a WebSocket handshake a browser may send it "
+                                + "as the subprotocol base64url.bearer.authorization.k8s.io.<base64url token>.")))
+                .addSecurityItem(new SecurityRequirement().addList(BEARER));
     }
 
     @Bean
@@ -61,11 +71,9 @@ class OpenApiConfiguration {
     OperationCustomizer errorResponses() {
         return (operation, handler) -> {
             ErrorResponses declared = handler.getMethodAnnotation(ErrorResponses.class);
-            if (declared == null) {
-                return operation;
-            }
             Map<Integer, List<ErrorCode>> byStatus = new TreeMap<>();
-            Arrays.stream(declared.value()).forEach(code -> byStatus
+            java.util.stream.Stream.concat(ALWAYS.stream(), declared == null ? java.util.stream.Stream.empty()
+                    : Arrays.stream(declared.value())).forEach(code -> byStatus
                     .computeIfAbsent(code.status().value(), s -> new java.util.ArrayList<>()).add(code));
             ApiResponses responses = operation.getResponses() == null ? new ApiResponses() : operation.getResponses();
             byStatus.forEach((status, codes) -> responses.addApiResponse(String.valueOf(status), problemResponse(codes)));
@@ -100,6 +108,8 @@ class OpenApiConfiguration {
             case EXEC_START_FAILED -> "exec: \"nope\": executable file not found in $PATH";
             case TOO_MANY_EXECS -> "64 execs are running, the most allowed (execgate.exec.max-running)";
             case BACKEND_UNAVAILABLE -> "the host backend is unavailable: disabled by execgate.backends.local.enabled";
+            case UNAUTHORIZED -> "a bearer token is needed (Authorization: Bearer <token>)";
+            case FORBIDDEN -> "your roles do not allow POST /api/v1/host/execs";
             default -> code.title();
         };
     }

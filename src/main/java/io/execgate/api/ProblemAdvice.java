@@ -83,6 +83,11 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         Throwable cause = e.getMostSpecificCause();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RequestBodyLimit.TooLarge tooLarge) {
+                return problem(ErrorCode.REQUEST_TOO_LARGE, tooLarge.getMessage(), headers, request);
+            }
+        }
         if (cause instanceof PropertyBindingException unknown) {
             return invalid(List.of(new FieldProblem(path(unknown, unknown.getPropertyName()), "unknown field")),
                     headers, request);

@@ -61,6 +61,7 @@ public final class Exec {
     private final ExecRuntime runtime;
     private final Listener listener;
     private final boolean endsWithLastAttachment;
+    private final Caller caller;
     private final CompletableFuture<Exec> ended = new CompletableFuture<>();
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     /**
@@ -86,7 +87,7 @@ public final class Exec {
 
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener) {
-        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false);
+        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false, Caller.SERVICE);
     }
 
     /**
@@ -95,7 +96,7 @@ public final class Exec {
      */
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener,
-            boolean endsWithLastAttachment) {
+            boolean endsWithLastAttachment, Caller caller) {
         this.id = id;
         this.target = target;
         this.command = List.copyOf(command);
@@ -107,6 +108,7 @@ public final class Exec {
         this.runtime = runtime;
         this.listener = listener;
         this.endsWithLastAttachment = endsWithLastAttachment;
+        this.caller = caller;
         this.createdAt = runtime.clock().instant();
         if (!endsWithLastAttachment) {
             relaysOpen.complete(null);
@@ -571,6 +573,25 @@ public final class Exec {
 
     public Instant createdAt() {
         return createdAt;
+    }
+
+    /** Who asked for this exec. */
+    public Caller caller() {
+        return caller;
+    }
+
+    /** Bytes the process wrote to stdout and stderr. */
+    public long stdoutBytes() {
+        return stdout.total();
+    }
+
+    public long stderrBytes() {
+        return stderr.total();
+    }
+
+    /** How it ended, or null while it runs. */
+    public @Nullable ExitStatus exit() {
+        return snapshot().exit();
     }
 
     OutputBuffer stdout() {

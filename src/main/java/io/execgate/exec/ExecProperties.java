@@ -19,6 +19,7 @@ import org.springframework.validation.annotation.Validated;
  * @param retention            how long records of ended execs are kept
  * @param maxRecords           how many exec records are kept at most; the oldest ended one goes first
  * @param maxRunning           how many execs may run at once (429 {@code TOO_MANY_EXECS} beyond)
+ * @param maxRunningPerPrincipal how many of them one principal (token, user) may run
  * @param outputBufferSize     how much of each stream's output an exec retains (the newest bytes)
  * @param retainedOutputLimit  how much output all ended records retain together; beyond it the oldest ended
  *                             records go first
@@ -31,6 +32,7 @@ public record ExecProperties(
         @DefaultValue("1h") Duration retention,
         @DefaultValue("1000") @Min(1) @Max(1_000_000) int maxRecords,
         @DefaultValue("64") @Min(1) @Max(100_000) int maxRunning,
+        @DefaultValue("32") @Min(1) @Max(100_000) int maxRunningPerPrincipal,
         @DefaultValue("1MB") DataSize outputBufferSize,
         @DefaultValue("256MB") DataSize retainedOutputLimit) {
 

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +18,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
@@ -55,18 +58,24 @@ public class ExecService {
     private final ExecProperties properties;
     private final ExecRuntime runtime;
     private final Validator validator;
+    private final Supplier<Caller> callers;
+    private final List<ExecObserver> observers;
     private final Semaphore runningSlots;
+    /** Running execs per principal, for {@code max-running-per-principal}; entries go when they reach zero. */
+    private final Map<String, Integer> runningByPrincipal = new HashMap<>();
     /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
     private final Set<Exec> live = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
 
     ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime,
-            Validator validator) {
+            Validator validator, Supplier<Caller> callers, List<ExecObserver> observers) {
         this.targets = targets;
         this.registry = registry;
         this.properties = properties;
         this.runtime = runtime;
         this.validator = validator;
+        this.callers = callers;
+        this.observers = List.copyOf(observers);
         this.runningSlots = new Semaphore(properties.maxRunning());
     }
 
@@ -134,21 +143,31 @@ public class ExecService {
         if (options.command().getFirst().isEmpty()) {
             throw ApiException.invalid("command[0]", "must name an executable");
         }
+        ArgumentLimits.check(options.command(), options.env());
         ProcessHost host = targets.open(target).orElseThrow(() -> targetNotFound(target));
+        Caller caller = callers.get();
         if (!runningSlots.tryAcquire()) {
             throw new ApiException(ErrorCode.TOO_MANY_EXECS, properties.maxRunning()
                     + " execs are running, the most allowed (execgate.exec.max-running)").withHeader("Retry-After", "1");
         }
+        if (!takePrincipalSlot(caller.principal())) {
+            runningSlots.release();
+            throw new ApiException(ErrorCode.TOO_MANY_EXECS, caller.principal() + " runs "
+                    + properties.maxRunningPerPrincipal() + " execs, the most one principal may "
+                    + "(execgate.exec.max-running-per-principal)").withHeader("Retry-After", "1");
+        }
         Exec exec;
         try {
             exec = new Exec(newId(), target, options.command(), options.tty(), options.stdin(), options.timeout(),
-                    stdout, stderr, runtime, this::ended, endsWithLastAttachment);
+                    stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller);
             registry.add(exec);
         } catch (RuntimeException e) {
             runningSlots.release();
+            givePrincipalSlot(caller.principal());
             throw e;
         }
         live.add(exec);
+        observers.forEach(o -> o.started(exec, options.env(), options.user(), options.workingDir()));
         try {
             exec.start(host, options.toSpec(), input);
         } catch (StartFailure failure) {
@@ -162,7 +181,19 @@ public class ExecService {
     private void ended(Exec exec) {
         live.remove(exec);
         runningSlots.release();
+        givePrincipalSlot(exec.caller().principal());
         registry.ended(exec);
+        for (ExecObserver observer : observers) {
+            try {
+                observer.ended(exec);
+            } catch (RuntimeException e) {
+                log.warn("exec {}: an observer failed at its end: {}", exec.id(), e.toString());
+            }
+        }
+    }
+
+    public java.util.Optional<Exec> find(String id) {
+        return registry.find(id);
     }
 
     public Exec get(String id) {
@@ -288,6 +319,19 @@ public class ExecService {
         } catch (ExecutionException e) {
             return true; // ended() never fails; nothing to wait for
         }
+    }
+
+    private synchronized boolean takePrincipalSlot(String principal) {
+        int running = runningByPrincipal.getOrDefault(principal, 0);
+        if (running >= properties.maxRunningPerPrincipal()) {
+            return false;
+        }
+        runningByPrincipal.put(principal, running + 1);
+        return true;
+    }
+
+    private synchronized void givePrincipalSlot(String principal) {
+        runningByPrincipal.computeIfPresent(principal, (name, running) -> running <= 1 ? null : running - 1);
     }
 
     private String newId() {

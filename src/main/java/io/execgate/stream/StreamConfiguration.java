@@ -1,6 +1,7 @@
 package io.execgate.stream;
 
 import io.execgate.exec.ExecService;
+import io.execgate.security.SecurityProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -15,8 +16,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The stream endpoints: {@code /api/v1/execs/{id}/attach} and the one-step {@code /api/v1/host/exec},
- * {@code /api/v1/containers/{id}/exec}, {@code /api/v1/uvms/{id}/exec}. Same-origin handshakes only (Spring's
- * default when no origins are configured); clients without an Origin header are not browsers and pass.
+ * {@code /api/v1/containers/{id}/exec}, {@code /api/v1/uvms/{id}/exec}. Browsers may open them from the service's
+ * own pages and from {@code execgate.security.allowed-origins}; clients without an Origin header are not browsers
+ * and pass (they are authenticated like any request).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSocket
@@ -27,24 +29,31 @@ class StreamConfiguration implements WebSocketConfigurer {
     private final StreamProperties properties;
     private final StreamSessions sessions;
     private final JsonMapper json;
+    private final SecurityProperties security;
 
-    StreamConfiguration(ExecService execs, StreamProperties properties, StreamSessions sessions, JsonMapper json) {
+    StreamConfiguration(ExecService execs, StreamProperties properties, StreamSessions sessions, JsonMapper json,
+            SecurityProperties security) {
         this.execs = execs;
         this.properties = properties;
         this.sessions = sessions;
         this.json = json;
+        this.security = security;
     }
 
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
         DefaultHandshakeHandler handshake = new DefaultHandshakeHandler();
         handshake.setSupportedProtocols(ChannelProtocol.SUPPORTED.toArray(String[]::new));
+        // Same origin, plus execgate.security.allowed-origins. The check must come before ExecHandshake, which
+        // starts the one-step exec; Spring adds its own (the same) after the interceptors given here.
+        String[] origins = security.allowedOrigins().toArray(String[]::new);
+        OriginHandshakeInterceptor originCheck = new OriginHandshakeInterceptor();
+        originCheck.setAllowedOriginPatterns(security.allowedOrigins());
         registry.addHandler(new ExecStreamHandler(execs, sessions, json, properties.sendTimeout()),
                         "/api/v1/execs/*/attach", "/api/v1/host/exec", "/api/v1/containers/*/exec", "/api/v1/uvms/*/exec")
                 .setHandshakeHandler(handshake)
-                // The origin check must come before ExecHandshake, which starts the one-step exec (Spring would
-                // add its own origin check after the interceptors given here).
-                .addInterceptors(new OriginHandshakeInterceptor(), new ExecHandshake(execs, sessions, json));
+                .setAllowedOriginPatterns(origins)
+                .addInterceptors(originCheck, new ExecHandshake(execs, sessions, json));
     }
 
     @Bean(destroyMethod = "close")

@@ -51,7 +51,8 @@ class StreamOpenApi implements OpenApiCustomizer {
                         flag("stdout", "Receive stdout", true),
                         flag("stderr", "Receive stderr", true)))
                 .responses(responses(Map.of("400", "INVALID_REQUEST: no supported subprotocol offered",
-                        "404", "EXEC_NOT_FOUND", "429", "TOO_MANY_SESSIONS")));
+                        "401", "UNAUTHORIZED", "403", "FORBIDDEN: roles (operator; admin for host execs), or a "
+                                + "cross-site Origin", "404", "EXEC_NOT_FOUND", "429", "TOO_MANY_SESSIONS")));
     }
 
     private static Operation oneStep(String operationId, String where, boolean withId) {
@@ -73,8 +74,9 @@ class StreamOpenApi implements OpenApiCustomizer {
                 .description(PROTOCOL + "\n\nThe exec lives as long as its attachments: when the last one goes, "
                         + "it is terminated (SIGHUP first on a terminal, then SIGTERM, SIGKILL after the grace period).")
                 .parameters(parameters)
-                .responses(responses(Map.of("400", "INVALID_REQUEST", "404", "TARGET_NOT_FOUND",
-                        "422", "EXEC_START_FAILED", "429", "TOO_MANY_EXECS, TOO_MANY_SESSIONS")));
+                .responses(responses(Map.of("400", "INVALID_REQUEST", "401", "UNAUTHORIZED",
+                        "403", "FORBIDDEN: roles (operator; admin on the host), or a cross-site Origin",
+                        "404", "TARGET_NOT_FOUND", "422", "EXEC_START_FAILED", "429", "TOO_MANY_EXECS, TOO_MANY_SESSIONS")));
     }
 
     private static ApiResponses responses(Map<String, String> problems) {

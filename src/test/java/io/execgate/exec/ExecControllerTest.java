@@ -20,14 +20,19 @@ import io.execgate.host.TargetKind;
 import io.execgate.host.TargetRef;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.webmvc.test.autoconfigure.AutoConfigureMockMvc;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
-/** The exec controllers' request handling and error mapping, with the service mocked. */
+/**
+ * The exec controllers' request handling and error mapping, with the service mocked. Security is left out of this
+ * slice (SecurityIT covers it over real HTTP).
+ */
 @WebMvcTest(controllers = {ExecController.class, TargetExecController.class})
+@AutoConfigureMockMvc(addFilters = false)
 class ExecControllerTest {
 
     private static final TargetRef HOST = new TargetRef(TargetKind.HOST, "node-1");

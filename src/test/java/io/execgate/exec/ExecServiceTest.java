@@ -36,7 +36,21 @@ class ExecServiceTest {
     private static final ExecRequest SLEEP = new ExecRequest(List.of("sleep", "60"), null, null, null, null, null, null,
             null, null);
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    private static final int PER_PRINCIPAL = 2;
     private Supplier<HostProcess> next = FakeHostProcess::new;
+    private Caller caller = new Caller("alice", "10.0.0.1");
+    private final List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final ExecObserver events = new ExecObserver() {
+        @Override
+        public void started(Exec exec, List<String> env, String user, String workingDir) {
+            observed.add("start " + exec.id() + " " + exec.caller().principal() + " " + env);
+        }
+
+        @Override
+        public void ended(Exec exec) {
+            observed.add("end " + exec.id() + " " + exec.exit().reason().value());
+        }
+    };
 
     @AfterEach
     void stopTimer() {
@@ -94,6 +108,7 @@ class ExecServiceTest {
         FakeHostProcess stubborn = new FakeHostProcess(); // ignores SIGTERM: only SIGKILL ends it
         next = () -> stubborn;
         ExecService service = service(4);
+        caller = new Caller("ops", null);
         Exec exec = service.create(HOST, SLEEP);
         service.delete(exec.id());
         assertThat(stubborn.terminations).hasValue(1);
@@ -115,6 +130,40 @@ class ExecServiceTest {
         assertThat(service.create(HOST, nullIo).snapshot().state()).isEqualTo(ExecState.RUNNING);
     }
 
+    @Test
+    void onePrincipalMayRunOnlyItsShareAndObserversHearOfStartAndEnd() throws Exception {
+        ExecService service = service(10);
+        Exec first = service.create(HOST, SLEEP);
+        service.create(HOST, SLEEP);
+        ApiException refused = catchApi(() -> service.create(HOST, SLEEP));
+        assertThat(refused.code()).isEqualTo(ErrorCode.TOO_MANY_EXECS);
+        assertThat(refused.getMessage()).contains("alice");
+        assertThat(refused.headers().getFirst("Retry-After")).isEqualTo("1");
+        caller = new Caller("bob", null);
+        assertThat(service.create(HOST, SLEEP).caller().principal()).isEqualTo("bob");
+        caller = new Caller("alice", "10.0.0.1");
+        service.delete(first.id());
+        first.ended().get(5, TimeUnit.SECONDS);
+        assertThat(service.create(HOST, SLEEP).caller().principal()).as("alice's slot came back").isEqualTo("alice");
+        assertThat(observed).anyMatch(e -> e.equals("start " + first.id() + " alice []"))
+                .anyMatch(e -> e.equals("end " + first.id() + " killed"));
+    }
+
+    @Test
+    void argvAndEnvBeyondWhatLinuxTakesAreRefused() {
+        ExecService service = service(10);
+        String huge = "x".repeat(ArgumentLimits.MAX_STRING_BYTES);
+        ApiException tooLong = catchApi(() -> service.create(HOST, new ExecRequest(List.of("echo", huge), null, null,
+                null, null, null, null, null, null)));
+        assertThat(tooLong.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(tooLong.getMessage()).contains("command[1]");
+        List<String> env = java.util.stream.IntStream.range(0, 16).mapToObj(i -> "V" + i + "=" + "y".repeat(100_000)).toList();
+        ApiException tooMuch = catchApi(() -> service.create(HOST, new ExecRequest(List.of("env"), env, null, null, null,
+                null, null, null, null)));
+        assertThat(tooMuch.getMessage()).contains("argv and env together");
+        assertThat(observed).as("nothing started").isEmpty();
+    }
+
     private ExecService service(int maxRunning) {
         ProcessHost host = new ProcessHost() {
             @Override
@@ -132,12 +181,12 @@ class ExecServiceTest {
 
     private ExecService service(int maxRunning, ProcessHost host) {
         ExecProperties properties = new ExecProperties(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofHours(1),
-                100, maxRunning, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1));
+                100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1));
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
         return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),
                 Long.MAX_VALUE), properties, runtime,
-                jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator());
+                jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events));
     }
 
     private static TargetProvider provider(ProcessHost host) {

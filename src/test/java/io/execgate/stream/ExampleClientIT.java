@@ -41,7 +41,8 @@ class ExampleClientIT {
     }
 
     private Result run(List<String> arguments, String input) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(PYTHON, "examples/exec.py", "--server", "127.0.0.1:" + port));
+        List<String> command = new java.util.ArrayList<>(List.of(PYTHON, "examples/exec.py", "--server", "127.0.0.1:" + port,
+                "--token", io.execgate.support.Api.ADMIN_TOKEN));
         command.addAll(arguments);
         Process client = new ProcessBuilder(command).start();
         client.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));

@@ -15,11 +15,25 @@ import tools.jackson.databind.json.JsonMapper;
 /** A thin client for the execgate API in integration tests: real HTTP against the service on its random port. */
 public final class Api {
 
+    /** The admin token every integration test uses (src/test/resources/application.properties). */
+    public static final String ADMIN_TOKEN = "test-admin-token";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private final RestTestClient http;
+    private final String token;
 
     public Api(RestTestClient http) {
+        this(http, ADMIN_TOKEN);
+    }
+
+    /** A client with another token, or none when {@code token} is null. */
+    public Api(RestTestClient http, @Nullable String token) {
         this.http = http;
+        this.token = token;
+    }
+
+    /** The same client with another token (null: none). */
+    public Api as(@Nullable String otherToken) {
+        return new Api(http, otherToken);
     }
 
     /** An answer: its status, headers, raw body, and the body as JSON when it is JSON. */
@@ -47,7 +61,7 @@ public final class Api {
     }
 
     public Response post(String uri, @Nullable String json) {
-        var request = http.post().uri(uri);
+        var request = http.post().uri(uri).headers(this::authorize);
         if (json != null) {
             request.contentType(MediaType.APPLICATION_JSON).body(json);
         }
@@ -55,11 +69,11 @@ public final class Api {
     }
 
     public Response get(String uri) {
-        return answer(http.get().uri(uri).exchange().returnResult(byte[].class));
+        return answer(http.get().uri(uri).headers(this::authorize).exchange().returnResult(byte[].class));
     }
 
     public Response delete(String uri) {
-        return answer(http.delete().uri(uri).exchange().returnResult(byte[].class));
+        return answer(http.delete().uri(uri).headers(this::authorize).exchange().returnResult(byte[].class));
     }
 
     /** {@code POST /api/v1/host/execs/run}, expecting 200. */
@@ -77,6 +91,12 @@ public final class Api {
         JsonNode exit = get("/api/v1/execs/" + id + "/exit?wait=PT30S").expect(200);
         assertThat(exit.path("exited").asBoolean()).as("exec %s ended within 30 s", id).isTrue();
         return exit;
+    }
+
+    private void authorize(HttpHeaders headers) {
+        if (token != null) {
+            headers.setBearerAuth(token);
+        }
     }
 
     private static Response answer(EntityExchangeResult<byte[]> result) {

@@ -27,6 +27,8 @@ public final class ChannelClient implements WebSocket.Listener {
 
     public static final String V5 = "v5.channel.k8s.io";
     public static final String V4 = "v4.channel.k8s.io";
+    /** Pass among the protocols to connect without the admin token's Authorization header. */
+    public static final String NO_TOKEN = "<no token>";
     /** One client for all: each HttpClient holds a selector thread and descriptors until it is collected. */
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -67,8 +69,13 @@ public final class ChannelClient implements WebSocket.Listener {
 
     /** Tries a handshake that should be refused; returns the HTTP status and body it was refused with. */
     public static Refusal refused(URI uri, String... protocols) {
+        return refused(builder(protocols), uri);
+    }
+
+    /** As {@link #refused(URI, String...)}, with a builder the test has set up (headers). */
+    public static Refusal refused(WebSocket.Builder builder, URI uri) {
         try {
-            WebSocket socket = builder(protocols).buildAsync(uri, new WebSocket.Listener() { }).join();
+            WebSocket socket = builder.buildAsync(uri, new WebSocket.Listener() { }).join();
             socket.abort();
             throw new AssertionError("the handshake was accepted");
         } catch (CompletionException e) {
@@ -83,8 +90,14 @@ public final class ChannelClient implements WebSocket.Listener {
     public record Refusal(int status, String body) {
     }
 
-    private static WebSocket.Builder builder(String... protocols) {
+    /** A handshake builder as the client makes it: the admin token unless told otherwise. */
+    public static WebSocket.Builder builder(String... protocols) {
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        boolean tokenAmongProtocols = java.util.Arrays.stream(protocols).anyMatch(p -> p.startsWith("base64url.bearer."));
+        if (!tokenAmongProtocols && !java.util.Arrays.asList(protocols).contains(NO_TOKEN)) {
+            builder.header("Authorization", "Bearer " + Api.ADMIN_TOKEN);
+        }
+        protocols = java.util.Arrays.stream(protocols).filter(p -> !p.equals(NO_TOKEN)).toArray(String[]::new);
         if (protocols.length > 0) {
             builder.subprotocols(protocols[0], java.util.Arrays.copyOfRange(protocols, 1, protocols.length));
         }

@@ -1,0 +1,16 @@
+package io.execgate.exec;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Who asked for an exec: the authenticated principal's name and where the request came from. Recorded with the
+ * exec for the audit log and the per-principal limit.
+ *
+ * @param principal     the principal's name ({@code execgate} for execs the service starts by itself)
+ * @param remoteAddress the client's address, when the exec came from a request
+ */
+public record Caller(String principal, @Nullable String remoteAddress) {
+
+    /** The service itself, for execs that come from no request. */
+    public static final Caller SERVICE = new Caller("execgate", null);
+}

@@ -1,0 +1,21 @@
+package io.execgate.exec;
+
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+/** Told of every exec's start and end: the audit log is one. Called on the threads that start and end execs. */
+public interface ExecObserver {
+
+    /**
+     * An exec was asked for (whether its process started or not; a failed start ends at once).
+     *
+     * @param env        the request's environment entries, unmasked: an observer that writes them out masks them
+     * @param user       the user it runs as, when the request named one
+     * @param workingDir the working directory, when the request named one
+     */
+    void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir);
+
+    /** An exec ended: its status is recorded. */
+    void ended(Exec exec);
+}

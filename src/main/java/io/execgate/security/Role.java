@@ -1,0 +1,22 @@
+package io.execgate.security;
+
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+
+/**
+ * What a principal may do, each role including the ones below it: {@code viewer} reads, {@code operator} also
+ * runs and controls execs in containers and UVMs, {@code admin} also on the host.
+ */
+public enum Role {
+    VIEWER, OPERATOR, ADMIN;
+
+    /** The authority Spring Security checks: {@code ROLE_ADMIN}. */
+    public GrantedAuthority authority() {
+        return new SimpleGrantedAuthority("ROLE_" + name());
+    }
+
+    /** Parses {@code viewer}, {@code operator}, {@code admin} (any case). */
+    public static Role parse(String value) {
+        return valueOf(value.strip().toUpperCase(java.util.Locale.ROOT));
+    }
+}

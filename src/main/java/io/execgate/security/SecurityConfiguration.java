@@ -1,0 +1,161 @@
+package io.execgate.security;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+import io.execgate.ExecgateProperties;
+import io.execgate.api.RequestBodyLimit;
+import io.execgate.exec.CallerResolver;
+import io.execgate.exec.ExecObserver;
+import io.execgate.exec.ExecService;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
+import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationConverter;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
+import org.springframework.security.web.SecurityFilterChain;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Every request but health needs a bearer token; what it may do depends on its roles and, for execs, on the kind
+ * of target. Bearer tokens only: no sessions, no cookies, so no CSRF to defend against.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties({SecurityProperties.class, ExecgateProperties.class})
+class SecurityConfiguration {
+
+    @Bean
+    RoleHierarchy roleHierarchy() {
+        return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER");
+    }
+
+    /** The configured tokens, the admin token, and, when nothing is configured at all, a generated admin token. */
+    @Bean
+    StaticTokens staticTokens(SecurityProperties security, ExecgateProperties service, ObjectProvider<JwtDecoder> jwt) {
+        List<StaticTokens.Principal> principals = new ArrayList<>();
+        List<String> plain = new ArrayList<>();
+        String admin = security.adminToken();
+        if ((admin == null || admin.isBlank()) && security.tokens().isEmpty() && jwt.getIfAvailable() == null) {
+            admin = AdminTokenFile.readOrCreate(service.dataDir());
+        }
+        if (admin != null && !admin.isBlank()) {
+            principals.add(new StaticTokens.Principal("admin", Set.of(Role.ADMIN)));
+            plain.add(admin.strip());
+        }
+        return StaticTokens.of(security.tokens(), principals, plain);
+    }
+
+    @Bean
+    AuthenticationProvider staticTokenAuthentication(StaticTokens tokens) {
+        return new StaticTokenAuthenticationProvider(tokens);
+    }
+
+    /** Static tokens first; JWTs too when an issuer or a JWK set is configured. */
+    @Bean
+    AuthenticationManager bearerAuthentication(AuthenticationProvider staticTokenAuthentication,
+            ObjectProvider<JwtDecoder> jwt, SecurityProperties security) {
+        List<AuthenticationProvider> providers = new ArrayList<>(List.of(staticTokenAuthentication));
+        JwtDecoder decoder = jwt.getIfAvailable();
+        if (decoder != null) {
+            JwtAuthenticationProvider provider = new JwtAuthenticationProvider(decoder);
+            JwtAuthenticationConverter converter = new JwtAuthenticationConverter();
+            converter.setJwtGrantedAuthoritiesConverter(token -> roles(token.getClaim(security.rolesClaim())));
+            provider.setJwtAuthenticationConverter(converter);
+            providers.add(provider);
+        }
+        return new ProviderManager(providers);
+    }
+
+    @Bean
+    SecurityFilterChain api(HttpSecurity http, AuthenticationManager bearerAuthentication, ExecService execs,
+            RoleHierarchy hierarchy, JsonMapper json) throws Exception {
+        ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json);
+        ExecAccess execAccess = new ExecAccess(execs, hierarchy);
+        String viewer = Role.VIEWER.name();
+        String operator = Role.OPERATOR.name();
+        String admin = Role.ADMIN.name();
+        http.csrf(csrf -> csrf.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .httpBasic(basic -> basic.disable())
+                .formLogin(form -> form.disable())
+                .logout(logout -> logout.disable())
+                .requestCache(cache -> cache.disable())
+                .exceptionHandling(errors -> errors.authenticationEntryPoint(problems).accessDeniedHandler(problems))
+                .oauth2ResourceServer(bearer -> bearer.bearerTokenResolver(new BearerTokens())
+                        .authenticationManagerResolver(request -> bearerAuthentication)
+                        .authenticationEntryPoint(problems).accessDeniedHandler(problems))
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers(HttpMethod.GET, "/actuator/health", "/actuator/health/**").permitAll()
+                        // The API's description and the page that shows it: public, the same for everyone.
+                        .requestMatchers(HttpMethod.GET, "/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml",
+                                "/swagger-ui.html", "/swagger-ui/**").permitAll()
+                        .requestMatchers("/error").permitAll()
+                        // Creating (and the one-step WebSocket form, which creates): by the kind of target.
+                        .requestMatchers(HttpMethod.POST, "/api/v1/host/execs", "/api/v1/host/execs/run").hasRole(admin)
+                        .requestMatchers(HttpMethod.GET, "/api/v1/host/exec").hasRole(admin)
+                        .requestMatchers(HttpMethod.POST, "/api/v1/containers/{id}/execs", "/api/v1/containers/{id}/execs/run",
+                                "/api/v1/uvms/{id}/execs", "/api/v1/uvms/{id}/execs/run").hasRole(operator)
+                        .requestMatchers(HttpMethod.GET, "/api/v1/containers/{id}/exec", "/api/v1/uvms/{id}/exec")
+                        .hasRole(operator)
+                        // Controls and attaching: like creating, by the exec's target.
+                        .requestMatchers(HttpMethod.GET, "/api/v1/execs/{id}/attach").access(execAccess)
+                        .requestMatchers(HttpMethod.POST, "/api/v1/execs/{id}/**").access(execAccess)
+                        .requestMatchers(HttpMethod.DELETE, "/api/v1/execs/{id}").access(execAccess)
+                        .requestMatchers(HttpMethod.GET, "/api/v1/**").hasRole(viewer)
+                        .anyRequest().hasRole(viewer));
+        return http.build();
+    }
+
+    @Bean
+    CallerResolver requestCallers() {
+        return new RequestCallers();
+    }
+
+    @Bean
+    ExecObserver execAuditLog(JsonMapper json) {
+        return new ExecAuditLog(json);
+    }
+
+    /** Body size first of all, before anything reads a body. */
+    @Bean
+    FilterRegistrationBean<RequestBodyLimit> requestBodyLimit(SecurityProperties security, JsonMapper json) {
+        FilterRegistrationBean<RequestBodyLimit> registration = new FilterRegistrationBean<>(
+                new RequestBodyLimit(security.maxRequestBody().toBytes(), json));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
+    }
+
+    /** A JWT's roles claim: a list, or a string of names separated by spaces or commas; unknown names are ignored. */
+    static Collection<GrantedAuthority> roles(Object claim) {
+        List<String> names = new ArrayList<>();
+        if (claim instanceof Collection<?> list) {
+            list.forEach(item -> names.add(String.valueOf(item)));
+        } else if (claim instanceof String text) {
+            names.addAll(List.of(text.split("[\\s,]+")));
+        }
+        List<GrantedAuthority> authorities = new ArrayList<>();
+        for (String name : names) {
+            try {
+                authorities.add(Role.parse(name).authority());
+            } catch (IllegalArgumentException unknown) {
+                // a role of another system in the same token
+            }
+        }
+        return authorities;
+    }
+}

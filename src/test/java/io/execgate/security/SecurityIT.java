@@ -1,0 +1,207 @@
+package io.execgate.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+
+import io.execgate.support.Api;
+import io.execgate.support.ChannelClient;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+
+/** Who may do what, over real HTTP and WebSocket: tokens, roles by target kind, origins, the audit log, limits. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "execgate.security.tokens[0].name=viewer",
+        "execgate.security.tokens[0].sha256=" + SecurityIT.VIEWER_SHA,
+        "execgate.security.tokens[0].roles=viewer",
+        "execgate.security.tokens[1].name=ops",
+        "execgate.security.tokens[1].sha256=" + SecurityIT.OPERATOR_SHA,
+        "execgate.security.tokens[1].roles=operator",
+        "execgate.security.allowed-origins=https://console.example",
+        "execgate.security.max-request-body=2MB",
+        "execgate.exec.max-running-per-principal=2"})
+@AutoConfigureRestTestClient
+@ExtendWith(OutputCaptureExtension.class)
+class SecurityIT {
+
+    static final String VIEWER = "viewer-token-0123456789";
+    static final String OPERATOR = "operator-token-0123456789";
+    // printf %s "$TOKEN" | sha256sum
+    static final String VIEWER_SHA = "2ad89e5a01aed6d990d6eea4851e0ae15ee373b28563ef0f9f8565c1c9596376";
+    static final String OPERATOR_SHA = "e4ba15bc7411be319ad18f683da1ff6968143f09f0fac67e517a5d6f526598c1";
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    RestTestClient http;
+    Api admin;
+    Api viewer;
+    Api operator;
+    Api nobody;
+
+    @BeforeEach
+    void clients() {
+        admin = new Api(http);
+        viewer = admin.as(VIEWER);
+        operator = admin.as(OPERATOR);
+        nobody = admin.as(null);
+    }
+
+    @Test
+    void theTestTokensHashToTheConfiguredDigests() {
+        assertThat(HexFormat.of().formatHex(StaticTokens.sha256(VIEWER))).isEqualTo(VIEWER_SHA);
+        assertThat(HexFormat.of().formatHex(StaticTokens.sha256(OPERATOR))).isEqualTo(OPERATOR_SHA);
+    }
+
+    @Test
+    void withoutAValidTokenEverythingButHealthIs401() {
+        var missing = nobody.get("/api/v1/host").isProblem(401, "UNAUTHORIZED");
+        assertThat(missing.headers().getFirst("WWW-Authenticate")).isEqualTo("Bearer");
+        var wrong = admin.as("not-a-token").get("/api/v1/execs").isProblem(401, "UNAUTHORIZED");
+        assertThat(wrong.headers().getFirst("WWW-Authenticate")).contains("invalid_token");
+        nobody.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(401, "UNAUTHORIZED");
+        nobody.get("/api/v1/nowhere").isProblem(401, "UNAUTHORIZED");
+        assertThat(nobody.get("/actuator/health").status()).isEqualTo(200);
+        assertThat(nobody.get("/actuator/health/liveness").status()).isEqualTo(200);
+        assertThat(nobody.get("/actuator/health/readiness").status()).isEqualTo(200);
+        // a token in the query string is not a token
+        nobody.get("/api/v1/host?access_token=" + VIEWER).isProblem(401, "UNAUTHORIZED");
+    }
+
+    @Test
+    void aViewerReadsButRunsNothing() {
+        String id = admin.create("{\"command\": [\"echo\", \"hi\"]}").path("id").asString();
+        admin.awaitExit(id);
+        assertThat(viewer.get("/api/v1/host").status()).isEqualTo(200);
+        assertThat(viewer.get("/api/v1/execs").status()).isEqualTo(200);
+        assertThat(viewer.get("/api/v1/execs/" + id + "/exit").status()).isEqualTo(200);
+        assertThat(viewer.get("/api/v1/execs/" + id + "/output").text()).isEqualTo("hi\n");
+        viewer.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        viewer.post("/api/v1/containers/ctr1/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        viewer.delete("/api/v1/execs/" + id).isProblem(403, "FORBIDDEN");
+    }
+
+    @Test
+    void anOperatorRunsInContainersButNotOnTheHost() {
+        operator.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        operator.post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        // allowed to try: the container does not exist
+        operator.post("/api/v1/containers/ctr1/execs", "{\"command\": [\"true\"]}").isProblem(404, "TARGET_NOT_FOUND");
+        String id = admin.create("{\"command\": [\"sleep\", \"30\"]}").path("id").asString();
+        try {
+            // controls on a host exec are authorised like creating one: by its target, not the verb
+            operator.post("/api/v1/execs/" + id + "/signal", "{\"signal\": \"TERM\"}").isProblem(403, "FORBIDDEN");
+            operator.delete("/api/v1/execs/" + id).isProblem(403, "FORBIDDEN");
+            assertThat(operator.get("/api/v1/execs/" + id).status()).isEqualTo(200);
+            assertThat(ChannelClient.refused(ChannelClient.builder(ChannelClient.NO_TOKEN).header("Authorization",
+                    "Bearer " + OPERATOR).subprotocols(ChannelClient.V5), ws("/api/v1/execs/" + id + "/attach")).status())
+                    .isEqualTo(403);
+            assertThat(ChannelClient.refused(ChannelClient.builder(ChannelClient.NO_TOKEN).header("Authorization",
+                    "Bearer " + OPERATOR).subprotocols(ChannelClient.V5), ws("/api/v1/host/exec?command=true")).status())
+                    .isEqualTo(403);
+        } finally {
+            admin.delete("/api/v1/execs/" + id);
+        }
+    }
+
+    @Test
+    void anAdminRunsOnTheHost() {
+        JsonNode exec = admin.create("{\"command\": [\"true\"]}");
+        assertThat(exec.path("state").asString()).isIn("running", "exited");
+        assertThat(admin.run("{\"command\": [\"sh\", \"-c\", \"exit 5\"]}").path("exitCode").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void aWebSocketHandshakeIsAuthenticatedBeforeTheUpgrade() throws Exception {
+        assertThat(ChannelClient.refused(ws("/api/v1/host/exec?command=true"), ChannelClient.NO_TOKEN, ChannelClient.V5)
+                .status()).isEqualTo(401);
+        String encoded = Base64.getUrlEncoder().withoutPadding().encodeToString(Api.ADMIN_TOKEN.getBytes(StandardCharsets.UTF_8));
+        ChannelClient browserLike = ChannelClient.connect(ws("/api/v1/host/exec?command=echo&command=hi"),
+                "base64url.bearer.authorization.k8s.io." + encoded, ChannelClient.V5);
+        assertThat(browserLike.subprotocol()).as("the token is never echoed as the protocol").isEqualTo(ChannelClient.V5);
+        assertThat(browserLike.awaitClose(Duration.ofSeconds(10))).isEqualTo(1000);
+        assertThat(browserLike.stdout()).isEqualTo("hi\n");
+        assertThat(ChannelClient.refused(ws("/api/v1/host/exec?command=true"),
+                "base64url.bearer.authorization.k8s.io.bm90LWEtdG9rZW4", ChannelClient.V5).status()).isEqualTo(401);
+    }
+
+    @Test
+    void crossSiteHandshakesAre403UnlessTheOriginIsAllowed() throws Exception {
+        assertThat(ChannelClient.refused(ChannelClient.builder(ChannelClient.V5).header("Origin", "https://evil.example"),
+                ws("/api/v1/host/exec?command=true")).status()).isEqualTo(403);
+        var allowed = ChannelClient.builder(ChannelClient.V5).header("Origin", "https://console.example")
+                .buildAsync(ws("/api/v1/host/exec?command=true"), new java.net.http.WebSocket.Listener() { }).join();
+        assertThat(allowed.getSubprotocol()).isEqualTo(ChannelClient.V5);
+        allowed.abort();
+    }
+
+    @Test
+    void everyExecIsAuditedWithSecretsMasked(CapturedOutput output) {
+        JsonNode result = admin.run("""
+                {"command": ["sh", "-c", "exit 3", "--password=hunter2"], "env": ["API_TOKEN=hunter2", "COLOUR=blue"]}""");
+        String id = result.path("exec").path("id").asString();
+        String start = auditLine(output, "exec.start", id);
+        assertThat(start).contains("\"principal\":\"admin\"", "\"remoteAddress\":\"127.0.0.1\"", "\"target\":\"host/",
+                "\"--password=***\"", "\"API_TOKEN=***\"", "\"COLOUR=blue\"", "\"tty\":false");
+        String end = auditLine(output, "exec.end", id);
+        assertThat(end).contains("\"exitCode\":3", "\"reason\":\"exited\"", "\"durationMillis\":");
+        assertThat(output.getAll()).doesNotContain("hunter2").doesNotContain(Api.ADMIN_TOKEN).doesNotContain(OPERATOR);
+    }
+
+    @Test
+    void bodiesArgvAndRunningExecsAreLimited() throws Exception {
+        String big = "x".repeat(3 * 1024 * 1024);
+        admin.post("/api/v1/host/execs/run", "{\"command\": [\"true\"], \"input\": \"" + big + "\"}")
+                .isProblem(413, "REQUEST_TOO_LARGE");
+        // the same without a Content-Length: the body is cut off while it is read
+        HttpResponse<String> chunked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/v1/host/execs/run"))
+                .header("Authorization", "Bearer " + Api.ADMIN_TOKEN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(
+                        ("{\"command\": [\"true\"], \"input\": \"" + big + "\"}").getBytes(StandardCharsets.UTF_8))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).isEqualTo(413);
+        assertThat(chunked.body()).contains("REQUEST_TOO_LARGE");
+
+        String arg = "y".repeat(200 * 1024);
+        assertThat(admin.post("/api/v1/host/execs", "{\"command\": [\"echo\", \"" + arg + "\"]}")
+                .isProblem(400, "INVALID_REQUEST").json().path("errors").get(0).path("field").asString()).isEqualTo("command[1]");
+
+        String first = admin.create("{\"command\": [\"sleep\", \"30\"]}").path("id").asString();
+        String second = admin.create("{\"command\": [\"sleep\", \"30\"]}").path("id").asString();
+        try {
+            var refused = admin.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(429, "TOO_MANY_EXECS");
+            assertThat(refused.headers().getFirst("Retry-After")).isEqualTo("1");
+            assertThat(refused.json().path("detail").asString()).contains("admin");
+        } finally {
+            admin.delete("/api/v1/execs/" + first);
+            admin.delete("/api/v1/execs/" + second);
+        }
+    }
+
+    private static String auditLine(CapturedOutput output, String event, String execId) {
+        return output.getAll().lines().filter(l -> l.contains("execgate.audit") && l.contains("\"event\":\"" + event + "\"")
+                && l.contains(execId)).findFirst().orElseThrow(() -> new AssertionError("no " + event + " line for " + execId));
+    }
+
+    private URI ws(String path) {
+        return URI.create("ws://127.0.0.1:" + port + path);
+    }
+}
