@@ -2,6 +2,8 @@ package io.execgate.exec;
 
 import java.util.List;
 
+import io.execgate.host.TargetRef;
+
 import org.jspecify.annotations.Nullable;
 
 /** Told of every exec's start and end: the audit log is one. Called on the threads that start and end execs. */
@@ -18,4 +20,15 @@ public interface ExecObserver {
 
     /** An exec ended: its status is recorded. */
     void ended(Exec exec);
+
+    /**
+     * Someone acted on an existing exec: {@code signal SIGTERM}, {@code resize 120x40}, {@code close-stdin},
+     * {@code delete}, {@code attach} (with {@code +stdin} when the client may type into it).
+     */
+    default void controlled(Exec exec, Caller caller, String action) {
+    }
+
+    /** An exec was refused before anything started (a limit). */
+    default void refused(Caller caller, TargetRef target, List<String> command, String reason) {
+    }
 }

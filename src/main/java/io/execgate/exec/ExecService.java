@@ -113,9 +113,20 @@ public class ExecService {
         return exec;
     }
 
-    /** Attaches a client to an exec; see {@link Attachment} for what it receives. */
-    public Subscription attach(Exec exec, Attachment attachment) {
+    /**
+     * Attaches a client to an exec; see {@link Attachment} for what it receives.
+     *
+     * @param caller who attaches (the handshake's caller: the session's thread has no request)
+     * @param stdin  whether the client may write to the exec's stdin
+     */
+    public Subscription attach(Exec exec, Attachment attachment, Caller caller, boolean stdin) {
+        tell(o -> o.controlled(exec, caller, stdin ? "attach +stdin" : "attach"));
         return exec.attach(attachment);
+    }
+
+    private void controlled(Exec exec, String action) {
+        Caller caller = callers.get();
+        tell(o -> o.controlled(exec, caller, action));
     }
 
     /** Terminates an exec that lost its reason to run (its WebSocket handshake failed). */
@@ -147,14 +158,13 @@ public class ExecService {
         ProcessHost host = targets.open(target).orElseThrow(() -> targetNotFound(target));
         Caller caller = callers.get();
         if (!runningSlots.tryAcquire()) {
-            throw new ApiException(ErrorCode.TOO_MANY_EXECS, properties.maxRunning()
-                    + " execs are running, the most allowed (execgate.exec.max-running)").withHeader("Retry-After", "1");
+            throw refused(caller, target, options, properties.maxRunning()
+                    + " execs are running, the most allowed (execgate.exec.max-running)");
         }
         if (!takePrincipalSlot(caller.principal())) {
             runningSlots.release();
-            throw new ApiException(ErrorCode.TOO_MANY_EXECS, caller.principal() + " runs "
-                    + properties.maxRunningPerPrincipal() + " execs, the most one principal may "
-                    + "(execgate.exec.max-running-per-principal)").withHeader("Retry-After", "1");
+            throw refused(caller, target, options, caller.principal() + " runs " + properties.maxRunningPerPrincipal()
+                    + " execs, the most one principal may (execgate.exec.max-running-per-principal)");
         }
         Exec exec;
         try {
@@ -167,7 +177,7 @@ public class ExecService {
             throw e;
         }
         live.add(exec);
-        observers.forEach(o -> o.started(exec, options.env(), options.user(), options.workingDir()));
+        tell(o -> o.started(exec, options.env(), options.user(), options.workingDir()));
         try {
             exec.start(host, options.toSpec(), input);
         } catch (StartFailure failure) {
@@ -183,13 +193,7 @@ public class ExecService {
         runningSlots.release();
         givePrincipalSlot(exec.caller().principal());
         registry.ended(exec);
-        for (ExecObserver observer : observers) {
-            try {
-                observer.ended(exec);
-            } catch (RuntimeException e) {
-                log.warn("exec {}: an observer failed at its end: {}", exec.id(), e.toString());
-            }
-        }
+        tell(o -> o.ended(exec));
     }
 
     public java.util.Optional<Exec> find(String id) {
@@ -225,6 +229,7 @@ public class ExecService {
 
     public void signal(String id, Signal signal) {
         Exec exec = get(id);
+        controlled(exec, "signal " + signal.name());
         try {
             if (!exec.signal(signal)) {
                 throw notRunning(exec);
@@ -236,6 +241,7 @@ public class ExecService {
 
     public void resize(String id, ConsoleSize size) {
         Exec exec = get(id);
+        controlled(exec, "resize " + size.width() + "x" + size.height());
         if (exec.snapshot().state().ended()) {
             throw notRunning(exec);
         }
@@ -253,6 +259,7 @@ public class ExecService {
 
     public void closeStdin(String id) {
         Exec exec = get(id);
+        controlled(exec, "close-stdin");
         try {
             if (!exec.closeStdin()) {
                 throw notRunning(exec);
@@ -276,6 +283,7 @@ public class ExecService {
     public void delete(String id) {
         Exec exec = registry.remove(id).orElseThrow(() -> new ApiException(ErrorCode.EXEC_NOT_FOUND,
                 "no exec has the id " + id));
+        controlled(exec, "delete");
         exec.terminate(ExitReason.KILLED);
     }
 
@@ -319,6 +327,27 @@ public class ExecService {
         } catch (ExecutionException e) {
             return true; // ended() never fails; nothing to wait for
         }
+    }
+
+    /** Tells every observer; one that fails is logged, never the exec's or the caller's problem. */
+    private void tell(java.util.function.Consumer<ExecObserver> event) {
+        for (ExecObserver observer : observers) {
+            try {
+                event.accept(observer);
+            } catch (RuntimeException e) {
+                log.warn("an exec observer failed: {}", e.toString());
+            }
+        }
+    }
+
+    private ApiException refused(Caller caller, TargetRef target, ExecOptions options, String reason) {
+        tell(o -> o.refused(caller, target, options.command(), reason));
+        return new ApiException(ErrorCode.TOO_MANY_EXECS, reason).withHeader("Retry-After", "1");
+    }
+
+    /** Who is asking, on the asking thread. */
+    public Caller currentCaller() {
+        return callers.get();
     }
 
     private synchronized boolean takePrincipalSlot(String principal) {

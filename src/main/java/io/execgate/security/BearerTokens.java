@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.regex.Pattern;
 
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
@@ -24,13 +25,15 @@ import org.springframework.security.oauth2.server.resource.web.DefaultBearerToke
 final class BearerTokens implements BearerTokenResolver {
 
     static final String SUBPROTOCOL_PREFIX = "base64url.bearer.authorization.k8s.io.";
+    private static final Pattern STREAMS = Pattern.compile(
+            "/api/v1/(execs/[^/]+/attach|host/exec|containers/[^/]+/exec|uvms/[^/]+/exec)");
 
     private final DefaultBearerTokenResolver header = new DefaultBearerTokenResolver();
 
     @Override
     public @Nullable String resolve(HttpServletRequest request) {
         String fromHeader = header.resolve(request);
-        if (fromHeader != null || !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+        if (fromHeader != null || !isStreamHandshake(request)) {
             return fromHeader;
         }
         String token = null;
@@ -46,6 +49,12 @@ final class BearerTokens implements BearerTokenResolver {
             }
         }
         return token;
+    }
+
+    /** Only a WebSocket handshake to a stream endpoint may carry its token as a subprotocol. */
+    private static boolean isStreamHandshake(HttpServletRequest request) {
+        return "GET".equals(request.getMethod()) && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"))
+                && STREAMS.matcher(request.getRequestURI()).matches();
     }
 
     private static String decode(String encoded) {

@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import io.execgate.exec.Caller;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecObserver;
 import io.execgate.host.ExitStatus;
+import io.execgate.host.TargetRef;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One JSON line per exec start and end on the {@code execgate.audit} logger: who, from where, what, where, and
- * how it ended. Values that look secret are masked: environment values whose names contain TOKEN, SECRET,
+ * how it ended; one per control on an exec (signal, resize, close stdin, delete, attach), per exec refused by a
+ * limit, and per request the security layer turned away. Values that look secret are masked: environment values whose names contain TOKEN, SECRET,
  * PASSWORD, KEY (and the like), and arguments of the form {@code --password=...}. Output is never logged.
  */
 final class ExecAuditLog implements ExecObserver {
@@ -27,6 +30,9 @@ final class ExecAuditLog implements ExecObserver {
     private static final Pattern SECRET_NAME = Pattern.compile(".*(TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH).*",
             Pattern.CASE_INSENSITIVE);
     static final String MASK = "***";
+    private static final Pattern CREDENTIAL = Pattern.compile("(?i)\\b(bearer|basic|token)\\s+\\S+");
+    private static final Pattern CREDENTIAL_HEADER = Pattern.compile(
+            "(?i)\\b((?:proxy-)?authorization|cookie|x-api-key|x-auth-token)\\s*:\\s*.*");
 
     private final JsonMapper json;
 
@@ -42,7 +48,7 @@ final class ExecAuditLog implements ExecObserver {
         line.put("principal", exec.caller().principal());
         line.put("remoteAddress", exec.caller().remoteAddress());
         line.put("target", exec.target().toString());
-        line.put("command", exec.command().stream().map(ExecAuditLog::maskArgument).toList());
+        line.put("command", maskArguments(exec.command()));
         line.put("env", env.stream().map(ExecAuditLog::maskEnv).toList());
         line.put("user", user);
         line.put("workingDir", workingDir);
@@ -71,16 +77,72 @@ final class ExecAuditLog implements ExecObserver {
         audit.info(json.writeValueAsString(line));
     }
 
+    @Override
+    public void controlled(Exec exec, Caller caller, String action) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "exec.control");
+        line.put("execId", exec.id());
+        line.put("principal", caller.principal());
+        line.put("remoteAddress", caller.remoteAddress());
+        line.put("target", exec.target().toString());
+        line.put("action", action);
+        audit.info(json.writeValueAsString(line));
+    }
+
+    @Override
+    public void refused(Caller caller, TargetRef target, List<String> command, String reason) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "exec.refused");
+        line.put("principal", caller.principal());
+        line.put("remoteAddress", caller.remoteAddress());
+        line.put("target", target.toString());
+        line.put("command", maskArguments(command));
+        line.put("reason", reason);
+        audit.info(json.writeValueAsString(line));
+    }
+
+    /** A request the security layer turned away (401 or 403). */
+    void denied(@Nullable String principal, String remoteAddress, String method, String path, int status) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "access.denied");
+        line.put("principal", principal);
+        line.put("remoteAddress", remoteAddress);
+        line.put("method", method);
+        line.put("path", path);
+        line.put("status", status);
+        audit.info(json.writeValueAsString(line));
+    }
+
     /** {@code NAME=value} with the value masked when the name looks secret. */
     static String maskEnv(String entry) {
         int eq = entry.indexOf('=');
         return eq > 0 && SECRET_NAME.matcher(entry.substring(0, eq)).matches() ? entry.substring(0, eq + 1) + MASK : entry;
     }
 
-    /** {@code --password=value}, {@code API_TOKEN=value}: the value masked. */
-    static String maskArgument(String argument) {
-        int eq = argument.indexOf('=');
-        return eq > 0 && SECRET_NAME.matcher(argument.substring(0, eq)).matches()
-                ? argument.substring(0, eq + 1) + MASK : argument;
+    /**
+     * Arguments with their secrets masked: {@code --password=value} and {@code API_TOKEN=value}, the argument
+     * after {@code --password}, and credentials in header-like strings ({@code Authorization: Bearer x}).
+     */
+    static List<String> maskArguments(List<String> arguments) {
+        List<String> masked = new java.util.ArrayList<>(arguments.size());
+        boolean nextIsSecret = false;
+        for (String argument : arguments) {
+            if (nextIsSecret) {
+                masked.add(MASK);
+                nextIsSecret = false;
+                continue;
+            }
+            int eq = argument.indexOf('=');
+            if (eq > 0 && SECRET_NAME.matcher(argument.substring(0, eq)).matches()) {
+                masked.add(argument.substring(0, eq + 1) + MASK);
+            } else if (argument.startsWith("-") && eq < 0 && SECRET_NAME.matcher(argument).matches()) {
+                masked.add(argument);
+                nextIsSecret = true;
+            } else {
+                masked.add(CREDENTIAL_HEADER.matcher(CREDENTIAL.matcher(argument).replaceAll("$1 " + MASK))
+                        .replaceAll("$1: " + MASK));
+            }
+        }
+        return masked;
     }
 }

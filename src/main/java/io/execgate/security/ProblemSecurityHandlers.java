@@ -9,7 +9,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.MediaType;
 import org.springframework.security.access.AccessDeniedException;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
@@ -19,9 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
 final class ProblemSecurityHandlers implements AuthenticationEntryPoint, AccessDeniedHandler {
 
     private final JsonMapper json;
+    private final ExecAuditLog audit;
 
-    ProblemSecurityHandlers(JsonMapper json) {
+    ProblemSecurityHandlers(JsonMapper json, ExecAuditLog audit) {
         this.json = json;
+        this.audit = audit;
     }
 
     @Override
@@ -44,6 +48,9 @@ final class ProblemSecurityHandlers implements AuthenticationEntryPoint, AccessD
     }
 
     private void write(HttpServletRequest request, HttpServletResponse response, ApiException error) throws IOException {
+        Authentication who = SecurityContextHolder.getContext().getAuthentication();
+        audit.denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(),
+                request.getRequestURI(), error.code().status().value());
         response.setStatus(error.code().status().value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(json.writeValueAsBytes(Problems.of(error, request.getRequestURI())));

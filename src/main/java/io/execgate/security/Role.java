@@ -15,7 +15,12 @@ public enum Role {
         return new SimpleGrantedAuthority("ROLE_" + name());
     }
 
-    /** Parses {@code viewer}, {@code operator}, {@code admin} (any case). */
+    /** The role's name in a JWT's roles claim: exactly {@code viewer}, {@code operator} or {@code admin}. */
+    public String claimName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Parses {@code viewer}, {@code operator}, {@code admin} (any case), as configuration does. */
     public static Role parse(String value) {
         return valueOf(value.strip().toUpperCase(java.util.Locale.ROOT));
     }

@@ -8,7 +8,6 @@ import java.util.Set;
 import io.execgate.ExecgateProperties;
 import io.execgate.api.RequestBodyLimit;
 import io.execgate.exec.CallerResolver;
-import io.execgate.exec.ExecObserver;
 import io.execgate.exec.ExecService;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -25,8 +24,9 @@ import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.GrantedAuthority;
+import org.springframework.core.env.Environment;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
-import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationConverter;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
 import tools.jackson.databind.json.JsonMapper;
@@ -68,14 +68,19 @@ class SecurityConfiguration {
     /** Static tokens first; JWTs too when an issuer or a JWK set is configured. */
     @Bean
     AuthenticationManager bearerAuthentication(AuthenticationProvider staticTokenAuthentication,
-            ObjectProvider<JwtDecoder> jwt, SecurityProperties security) {
+            ObjectProvider<JwtDecoder> jwt, SecurityProperties security, Environment environment) {
         List<AuthenticationProvider> providers = new ArrayList<>(List.of(staticTokenAuthentication));
         JwtDecoder decoder = jwt.getIfAvailable();
         if (decoder != null) {
+            // Without an audience, any token the issuer made for any other application would do here.
+            if (environment.getProperty("spring.security.oauth2.resourceserver.jwt.audiences", "").isBlank()) {
+                throw new IllegalStateException("JWTs are accepted (an issuer or key is configured) but no audience is: "
+                        + "set spring.security.oauth2.resourceserver.jwt.audiences to execgate's audience");
+            }
             JwtAuthenticationProvider provider = new JwtAuthenticationProvider(decoder);
-            JwtAuthenticationConverter converter = new JwtAuthenticationConverter();
-            converter.setJwtGrantedAuthoritiesConverter(token -> roles(token.getClaim(security.rolesClaim())));
-            provider.setJwtAuthenticationConverter(converter);
+            // "jwt:" keeps a JWT's subject apart from a configured token of the same name (quota, audit).
+            provider.setJwtAuthenticationConverter(token -> new JwtAuthenticationToken(token,
+                    roles(token.getClaim(security.rolesClaim())), "jwt:" + token.getSubject()));
             providers.add(provider);
         }
         return new ProviderManager(providers);
@@ -83,8 +88,8 @@ class SecurityConfiguration {
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, AuthenticationManager bearerAuthentication, ExecService execs,
-            RoleHierarchy hierarchy, JsonMapper json) throws Exception {
-        ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json);
+            RoleHierarchy hierarchy, JsonMapper json, ExecAuditLog execAuditLog) throws Exception {
+        ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json, execAuditLog);
         ExecAccess execAccess = new ExecAccess(execs, hierarchy);
         String viewer = Role.VIEWER.name();
         String operator = Role.OPERATOR.name();
@@ -105,19 +110,22 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml",
                                 "/swagger-ui.html", "/swagger-ui/**").permitAll()
                         .requestMatchers("/error").permitAll()
-                        // Creating (and the one-step WebSocket form, which creates): by the kind of target.
+                        .requestMatchers("/actuator/**").hasRole(admin)
+                        // Creating, by the kind of target. The stream endpoints whatever the verb: a handshake's
+                        // checks come after its interceptors, and the one-step form starts its exec there.
                         .requestMatchers(HttpMethod.POST, "/api/v1/host/execs", "/api/v1/host/execs/run").hasRole(admin)
-                        .requestMatchers(HttpMethod.GET, "/api/v1/host/exec").hasRole(admin)
+                        .requestMatchers("/api/v1/host/exec").hasRole(admin)
                         .requestMatchers(HttpMethod.POST, "/api/v1/containers/{id}/execs", "/api/v1/containers/{id}/execs/run",
                                 "/api/v1/uvms/{id}/execs", "/api/v1/uvms/{id}/execs/run").hasRole(operator)
-                        .requestMatchers(HttpMethod.GET, "/api/v1/containers/{id}/exec", "/api/v1/uvms/{id}/exec")
-                        .hasRole(operator)
+                        .requestMatchers("/api/v1/containers/{id}/exec", "/api/v1/uvms/{id}/exec").hasRole(operator)
                         // Controls and attaching: like creating, by the exec's target.
-                        .requestMatchers(HttpMethod.GET, "/api/v1/execs/{id}/attach").access(execAccess)
+                        .requestMatchers("/api/v1/execs/{id}/attach").access(execAccess)
                         .requestMatchers(HttpMethod.POST, "/api/v1/execs/{id}/**").access(execAccess)
                         .requestMatchers(HttpMethod.DELETE, "/api/v1/execs/{id}").access(execAccess)
                         .requestMatchers(HttpMethod.GET, "/api/v1/**").hasRole(viewer)
-                        .anyRequest().hasRole(viewer));
+                        .requestMatchers(HttpMethod.HEAD, "/api/v1/**").hasRole(viewer)
+                        // Whatever is not named above is no one's.
+                        .anyRequest().denyAll());
         return http.build();
     }
 
@@ -127,7 +135,7 @@ class SecurityConfiguration {
     }
 
     @Bean
-    ExecObserver execAuditLog(JsonMapper json) {
+    ExecAuditLog execAuditLog(JsonMapper json) {
         return new ExecAuditLog(json);
     }
 
@@ -150,10 +158,11 @@ class SecurityConfiguration {
         }
         List<GrantedAuthority> authorities = new ArrayList<>();
         for (String name : names) {
-            try {
-                authorities.add(Role.parse(name).authority());
-            } catch (IllegalArgumentException unknown) {
-                // a role of another system in the same token
+            // Exactly execgate's names: "Admin" or "ADMIN" of another application in the same token is not ours.
+            for (Role role : Role.values()) {
+                if (role.claimName().equals(name)) {
+                    authorities.add(role.authority());
+                }
             }
         }
         return authorities;

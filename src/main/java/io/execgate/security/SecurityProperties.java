@@ -27,7 +27,8 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("execgate.security")
 public record SecurityProperties(
         @DefaultValue({}) List<@Valid TokenEntry> tokens,
-        @Nullable String adminToken,
+        @Nullable @Pattern(regexp = "|\\S{16,}", message = "must be at least 16 characters, without spaces")
+        String adminToken,
         @DefaultValue({}) List<String> allowedOrigins,
         @DefaultValue("roles") @NotBlank String rolesClaim,
         @DefaultValue("4MB") DataSize maxRequestBody) {
@@ -39,7 +40,8 @@ public record SecurityProperties(
      * @param sha256 the token's SHA-256, 64 hex digits ({@code printf %s "$TOKEN" | sha256sum})
      * @param roles  {@code viewer}, {@code operator}, {@code admin}
      */
-    public record TokenEntry(@NotBlank String name,
+    public record TokenEntry(
+            @Pattern(regexp = "[A-Za-z0-9._@-]{1,64}", message = "must be 1 to 64 letters, digits or ._@-") String name,
             @Pattern(regexp = "[0-9a-fA-F]{64}", message = "must be the token's SHA-256 as 64 hex digits") String sha256,
             @NotEmpty List<Role> roles) {
     }

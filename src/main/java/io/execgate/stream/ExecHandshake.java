@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
 import io.execgate.api.Problems;
+import io.execgate.exec.Caller;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecRequest;
 import io.execgate.exec.ExecService;
@@ -52,7 +53,8 @@ final class ExecHandshake implements HandshakeInterceptor {
     }
 
     /** What the handshake decided, for the handler once the session is open. */
-    record Plan(Exec exec, String protocol, boolean stdin, boolean stdout, boolean stderr, boolean oneStep) {
+    record Plan(Exec exec, String protocol, boolean stdin, boolean stdout, boolean stderr, boolean oneStep,
+            Caller caller) {
     }
 
     @Override
@@ -60,6 +62,9 @@ final class ExecHandshake implements HandshakeInterceptor {
             Map<String, Object> attributes) {
         HttpServletRequest servlet = ((ServletServerHttpRequest) request).getServletRequest();
         try {
+            if (!"GET".equals(servlet.getMethod())) { // Spring checks the verb only after the interceptors
+                throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET");
+            }
             if (!"websocket".equalsIgnoreCase(servlet.getHeader("Upgrade")) || servlet.getHeader("Sec-WebSocket-Key") == null) {
                 throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
             }
@@ -96,7 +101,7 @@ final class ExecHandshake implements HandshakeInterceptor {
     private Plan attachPlan(String id, HttpServletRequest request, String protocol) {
         Exec exec = execs.get(id);
         return new Plan(exec, protocol, flag(request, "stdin", true) && exec.stdin(), flag(request, "stdout", true),
-                flag(request, "stderr", true), false);
+                flag(request, "stderr", true), false, execs.currentCaller());
     }
 
     private Plan oneStepPlan(HttpServletRequest request, String protocol) {
@@ -126,7 +131,7 @@ final class ExecHandshake implements HandshakeInterceptor {
         ExecRequest exec = new ExecRequest(command == null ? List.of() : new ArrayList<>(Arrays.asList(command)), null,
                 null, null, tty, stdin, width == null ? null : new TerminalSize(width, height), null, null);
         return new Plan(execs.createForAttachment(target, exec, stdout, stderr && !tty), protocol, stdin, stdout,
-                stderr && !tty, true);
+                stderr && !tty, true, execs.currentCaller());
     }
 
     private static List<String> offeredProtocols(ServerHttpRequest request) {

@@ -61,7 +61,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
             return;
         }
         stream.ready();
-        stream.subscribed(execs.attach(plan.exec(), stream));
+        stream.subscribed(execs.attach(plan.exec(), stream, plan.caller(), plan.stdin()));
     }
 
     @Override

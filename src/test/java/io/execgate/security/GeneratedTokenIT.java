@@ -48,6 +48,41 @@ class GeneratedTokenIT {
         }
     }
 
+    @Test
+    void aTokenFileThatCouldBeSomeoneElsesStopsTheStart() throws Exception {
+        Path elsewhere = Files.writeString(Files.createTempFile("execgate-foreign", ".token"), "known-token-0123456789\n");
+        try {
+            Files.createSymbolicLink(dataDir.resolve("admin-token"), elsewhere);
+            assertThat(startFailure()).contains("is not a regular file");
+            Files.delete(dataDir.resolve("admin-token"));
+
+            Files.writeString(dataDir.resolve("admin-token"), "known-token-0123456789\n");
+            Files.setPosixFilePermissions(dataDir.resolve("admin-token"), PosixFilePermissions.fromString("rw-r--r--"));
+            assertThat(startFailure()).contains("must be 0600");
+            Files.delete(dataDir.resolve("admin-token"));
+
+            Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            assertThat(startFailure()).contains("writable by others");
+            assertThat(Files.exists(dataDir.resolve("admin-token"))).isFalse();
+        } finally {
+            Files.deleteIfExists(elsewhere);
+            Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    private String startFailure() {
+        try {
+            start().close();
+            throw new AssertionError("the service started");
+        } catch (IllegalStateException | org.springframework.beans.BeansException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            return root.getMessage();
+        }
+    }
+
     private ConfigurableApplicationContext start() {
         // command-line arguments outrank the test's application.properties, which sets a fixed admin token
         return new SpringApplicationBuilder(ExecgateApplication.class).run("--server.port=0",

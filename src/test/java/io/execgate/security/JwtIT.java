@@ -28,8 +28,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 /** With a JWT issuer's key configured, JWTs are accepted too, their roles taken from the configured claim. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "execgate.security.roles-claim=execgate_roles")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "execgate.security.roles-claim=execgate_roles",
+        "spring.security.oauth2.resourceserver.jwt.audiences=execgate"})
 @AutoConfigureRestTestClient
 class JwtIT {
 
@@ -64,13 +65,42 @@ class JwtIT {
         assertThat(admin.run("{\"command\": [\"true\"]}").path("exec").path("state").asString()).isEqualTo("exited");
 
         api.as(jwt("mallory", List.of("admin"), keys())).get("/api/v1/host").isProblem(401, "UNAUTHORIZED");
+        // a token the same issuer made for another audience
+        api.as(jwt("other-app", List.of("admin"), KEYS, "some-other-service")).get("/api/v1/host")
+                .isProblem(401, "UNAUTHORIZED");
+        api.as(jwt("shouty", List.of("ADMIN", "Admin"), KEYS)).get("/api/v1/host").isProblem(403, "FORBIDDEN");
         api.as(jwt("nobody", List.of(), KEYS)).get("/api/v1/host").isProblem(403, "FORBIDDEN");
         assertThat(api.get("/api/v1/host").status()).as("static tokens still work").isEqualTo(200);
     }
 
+    @Test
+    void jwtsWithoutAnAudienceAreRefusedAtStart() throws Exception {
+        Path pem = Files.createTempFile("execgate-jwt", ".pub");
+        Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(KEYS.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        try {
+            new org.springframework.boot.builder.SpringApplicationBuilder(io.execgate.ExecgateApplication.class)
+                    .run("--server.port=0", "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + pem)
+                    .close();
+            throw new AssertionError("the service started without a JWT audience");
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            assertThat(root.getMessage()).contains("spring.security.oauth2.resourceserver.jwt.audiences");
+        } finally {
+            Files.deleteIfExists(pem);
+        }
+    }
+
     private static String jwt(String subject, List<String> roles, KeyPair keys) throws Exception {
+        return jwt(subject, roles, keys, "execgate");
+    }
+
+    private static String jwt(String subject, List<String> roles, KeyPair keys, String audience) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), new JWTClaimsSet.Builder().subject(subject)
-                .claim("execgate_roles", roles).issueTime(new Date())
+                .audience(audience).claim("execgate_roles", roles).issueTime(new Date())
                 .expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
         jwt.sign(new RSASSASigner((RSAPrivateKey) keys.getPrivate()));
         return jwt.serialize();

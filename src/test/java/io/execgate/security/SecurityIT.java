@@ -122,6 +122,60 @@ class SecurityIT {
     }
 
     @Test
+    void noVerbButGetOpensAStreamAndNothingStartsForOtherVerbs() throws Exception {
+        String marker = "/tmp/execgate-verb-" + System.nanoTime();
+        int before = admin.get("/api/v1/execs?limit=1000").expect(200).size();
+        for (String method : java.util.List.of("POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")) {
+            for (String token : java.util.List.of(VIEWER, Api.ADMIN_TOKEN)) {
+                HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/api/v1/host/exec?command=touch&command=" + marker))
+                        .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token)
+                        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==").header("Sec-WebSocket-Version", "13")
+                        .header("Sec-WebSocket-Protocol", "v5.channel.k8s.io").build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as("%s with %s", method, token.equals(VIEWER) ? "viewer" : "admin")
+                        .isIn(token.equals(VIEWER) ? java.util.List.of(403) : java.util.List.of(400, 403, 405));
+            }
+        }
+        Thread.sleep(300);
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of(marker))).as("nothing ran").isFalse();
+        assertThat(admin.get("/api/v1/execs?limit=1000").expect(200).size()).isEqualTo(before);
+    }
+
+    @Test
+    void whatNoRuleNamesIsNoOnesAndActuatorIsForAdmins() {
+        viewer.post("/api/v1/host", "{}").isProblem(403, "FORBIDDEN");
+        admin.post("/api/v1/nowhere", "{}").isProblem(403, "FORBIDDEN");
+        viewer.get("/actuator").isProblem(403, "FORBIDDEN");
+        assertThat(admin.get("/actuator").status()).isEqualTo(200);
+    }
+
+    @Test
+    void controlsRefusalsAndDenialsAreAuditedToo(CapturedOutput output) throws Exception {
+        String id = admin.create("{\"command\": [\"sleep\", \"30\"], \"stdin\": true}").path("id").asString();
+        admin.post("/api/v1/execs/" + id + "/signal", "{\"signal\": \"USR1\"}").expect(202);
+        admin.awaitExit(id);
+        assertThat(output.getAll()).contains("\"event\":\"exec.control\",\"execId\":\"" + id
+                + "\",\"principal\":\"admin\",\"remoteAddress\":\"127.0.0.1\"").contains("\"action\":\"signal SIGUSR1\"");
+        ChannelClient attached = ChannelClient.connect(ws("/api/v1/execs/" + id + "/attach"), ChannelClient.V5);
+        attached.awaitClose(Duration.ofSeconds(10));
+        assertThat(output.getAll()).contains("\"action\":\"attach +stdin\"");
+        viewer.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        assertThat(output.getAll()).contains("\"event\":\"access.denied\",\"principal\":\"viewer\"")
+                .contains("\"path\":\"/api/v1/host/execs\",\"status\":403");
+    }
+
+    @Test
+    void aMalformedHeaderLineDoesNotPutTheTokenInTheLog(CapturedOutput output) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(("GET /api/v1/host HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer LEAKED-"
+                    + "TOKEN-1\u0001x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            socket.getInputStream().read(new byte[1024]);
+        }
+        assertThat(output.getAll()).doesNotContain("LEAKED-TOKEN");
+    }
+
+    @Test
     void anAdminRunsOnTheHost() {
         JsonNode exec = admin.create("{\"command\": [\"true\"]}");
         assertThat(exec.path("state").asString()).isIn("running", "exited");
@@ -158,6 +212,7 @@ class SecurityIT {
                 {"command": ["sh", "-c", "exit 3", "--password=hunter2"], "env": ["API_TOKEN=hunter2", "COLOUR=blue"]}""");
         String id = result.path("exec").path("id").asString();
         String start = auditLine(output, "exec.start", id);
+        assertThat(start).contains("\"event\":\"exec.start\"");
         assertThat(start).contains("\"principal\":\"admin\"", "\"remoteAddress\":\"127.0.0.1\"", "\"target\":\"host/",
                 "\"--password=***\"", "\"API_TOKEN=***\"", "\"COLOUR=blue\"", "\"tty\":false");
         String end = auditLine(output, "exec.end", id);
@@ -166,7 +221,7 @@ class SecurityIT {
     }
 
     @Test
-    void bodiesArgvAndRunningExecsAreLimited() throws Exception {
+    void bodiesArgvAndRunningExecsAreLimited(CapturedOutput output) throws Exception {
         String big = "x".repeat(3 * 1024 * 1024);
         admin.post("/api/v1/host/execs/run", "{\"command\": [\"true\"], \"input\": \"" + big + "\"}")
                 .isProblem(413, "REQUEST_TOO_LARGE");
@@ -190,6 +245,7 @@ class SecurityIT {
             var refused = admin.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(429, "TOO_MANY_EXECS");
             assertThat(refused.headers().getFirst("Retry-After")).isEqualTo("1");
             assertThat(refused.json().path("detail").asString()).contains("admin");
+            assertThat(output.getAll()).contains("\"event\":\"exec.refused\",\"principal\":\"admin\"");
         } finally {
             admin.delete("/api/v1/execs/" + first);
             admin.delete("/api/v1/execs/" + second);

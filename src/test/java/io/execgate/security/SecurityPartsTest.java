@@ -40,6 +40,12 @@ class SecurityPartsTest {
 
         MockHttpServletRequest handshake = upgrade("v5.channel.k8s.io, " + BearerTokens.SUBPROTOCOL_PREFIX + encode("tök"));
         assertThat(resolver.resolve(handshake)).isEqualTo("tök");
+        MockHttpServletRequest post = upgrade(BearerTokens.SUBPROTOCOL_PREFIX + encode("x"));
+        post.setMethod("POST");
+        assertThat(resolver.resolve(post)).as("only on a GET handshake").isNull();
+        MockHttpServletRequest rest = upgrade(BearerTokens.SUBPROTOCOL_PREFIX + encode("x"));
+        rest.setRequestURI("/api/v1/host/execs");
+        assertThat(resolver.resolve(rest)).as("only on the stream endpoints").isNull();
         MockHttpServletRequest plainGet = new MockHttpServletRequest("GET", "/api/v1/host/exec");
         plainGet.addHeader("Sec-WebSocket-Protocol", BearerTokens.SUBPROTOCOL_PREFIX + encode("x"));
         assertThat(resolver.resolve(plainGet)).as("only on upgrades").isNull();
@@ -56,16 +62,21 @@ class SecurityPartsTest {
         assertThat(ExecAuditLog.maskEnv("db_password=abc")).isEqualTo("db_password=***");
         assertThat(ExecAuditLog.maskEnv("AWS_SECRET_ACCESS_KEY=abc")).isEqualTo("AWS_SECRET_ACCESS_KEY=***");
         assertThat(ExecAuditLog.maskEnv("PATH=/bin")).isEqualTo("PATH=/bin");
-        assertThat(ExecAuditLog.maskArgument("--password=abc")).isEqualTo("--password=***");
-        assertThat(ExecAuditLog.maskArgument("--api-key=abc")).isEqualTo("--api-key=***");
-        assertThat(ExecAuditLog.maskArgument("--name=abc")).isEqualTo("--name=abc");
-        assertThat(ExecAuditLog.maskArgument("plain")).isEqualTo("plain");
+        assertThat(ExecAuditLog.maskArguments(List.of("tool", "--password=abc", "--api-key=abc", "--name=abc", "plain")))
+                .containsExactly("tool", "--password=***", "--api-key=***", "--name=abc", "plain");
+        assertThat(ExecAuditLog.maskArguments(List.of("mysql", "--password", "abc", "--user", "root")))
+                .containsExactly("mysql", "--password", "***", "--user", "root");
+        assertThat(ExecAuditLog.maskArguments(List.of("curl", "-H", "Authorization: Bearer abc.def", "-H",
+                "Cookie: session=abc", "https://x")))
+                .containsExactly("curl", "-H", "Authorization: ***", "-H", "Cookie: ***", "https://x");
+        assertThat(ExecAuditLog.maskArguments(List.of("sh", "-c", "curl -H 'authorization: bearer abc' x")))
+                .element(2).asString().doesNotContain("abc");
     }
 
     @Test
     void jwtRolesComeFromAListOrAStringAndUnknownOnesAreIgnored() {
-        assertThat(SecurityConfiguration.roles(List.of("admin", "kube-admin"))).extracting(a -> a.getAuthority())
-                .containsExactly("ROLE_ADMIN");
+        assertThat(SecurityConfiguration.roles(List.of("admin", "kube-admin", "Admin", "OPERATOR"))).extracting(a -> a.getAuthority())
+                .as("exact names only").containsExactly("ROLE_ADMIN");
         assertThat(SecurityConfiguration.roles("viewer operator")).extracting(a -> a.getAuthority())
                 .containsExactly("ROLE_VIEWER", "ROLE_OPERATOR");
         assertThat(SecurityConfiguration.roles(null)).isEmpty();
