@@ -1,8 +1,12 @@
 package io.execgate.api;
 
+import java.io.IOException;
 import java.net.URI;
 
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Builds the problem documents of the API, for {@link ProblemAdvice} and for answers made outside MVC (handshakes). */
 public final class Problems {
@@ -15,6 +19,15 @@ public final class Problems {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(error.code().status(), error.getMessage());
         error.properties().forEach(problem::setProperty);
         return decorate(problem, error.code(), instance);
+    }
+
+    /** Writes the problem document for an error as the whole response (for filters and handshakes, outside MVC). */
+    public static void write(HttpServletResponse response, ApiException error, String instance, JsonMapper json)
+            throws IOException {
+        response.setStatus(error.code().status().value());
+        error.headers().forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        response.getOutputStream().write(json.writeValueAsBytes(of(error, instance)));
     }
 
     /** Gives a problem the code's type, title and code, and the request path as its instance. */

@@ -9,7 +9,6 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -38,10 +37,8 @@ public final class RequestBodyLimit extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (request.getContentLengthLong() > limit) {
-            ApiException error = new ApiException(ErrorCode.REQUEST_TOO_LARGE, new TooLarge(limit).getMessage());
-            response.setStatus(error.code().status().value());
-            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-            response.getOutputStream().write(json.writeValueAsBytes(Problems.of(error, request.getRequestURI())));
+            Problems.write(response, new ApiException(ErrorCode.REQUEST_TOO_LARGE, new TooLarge(limit).getMessage()),
+                    request.getRequestURI(), json);
             return;
         }
         chain.doFilter(new HttpServletRequestWrapper(request) {

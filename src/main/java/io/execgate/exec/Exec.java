@@ -170,7 +170,11 @@ public final class Exec {
                         relaysOpen))
                 .orElseGet(OutputRelay::none);
         if (input != null) {
-            started.stdin().ifPresent(s -> StdinFeeder.start(id, s, input));
+            StdinWriter writer = stdinWriter(true);
+            if (writer != null) {
+                writer.write(input); // the queue is empty: taken at once, whatever its size
+                writer.close();
+            }
         }
         List<OutputRelay> relays = List.of(out, err);
         started.onExit().whenComplete((status, error) -> processExited(started, relays, status != null ? status

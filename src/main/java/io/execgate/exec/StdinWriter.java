@@ -63,14 +63,28 @@ final class StdinWriter {
                 }
                 changed.awaitNanos(left);
             }
-            if (!finished) {
-                queue.add(data);
-                queuedBytes += data.length;
-                changed.signalAll();
-            }
+            enqueue(data);
             return true;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Queues input however much is queued already (the run's {@code input}, bounded by the request size). */
+    void write(byte[] data) {
+        lock.lock();
+        try {
+            enqueue(data);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void enqueue(byte[] data) {
+        if (!finished) {
+            queue.add(data);
+            queuedBytes += data.length;
+            changed.signalAll();
         }
     }
 

@@ -7,7 +7,6 @@ import io.execgate.api.ErrorCode;
 import io.execgate.api.Problems;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.http.MediaType;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
@@ -51,8 +50,6 @@ final class ProblemSecurityHandlers implements AuthenticationEntryPoint, AccessD
         Authentication who = SecurityContextHolder.getContext().getAuthentication();
         audit.denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(),
                 request.getRequestURI(), error.code().status().value());
-        response.setStatus(error.code().status().value());
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        response.getOutputStream().write(json.writeValueAsBytes(Problems.of(error, request.getRequestURI())));
+        Problems.write(response, error, request.getRequestURI(), json);
     }
 }

@@ -21,7 +21,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.http.server.ServletServerHttpRequest;
@@ -167,11 +166,8 @@ final class ExecHandshake implements HandshakeInterceptor {
     }
 
     private void refuse(ServerHttpResponse response, ApiException error, String path) {
-        response.setStatusCode(error.code().status());
-        response.getHeaders().addAll(error.headers());
-        response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
         try {
-            response.getBody().write(json.writeValueAsBytes(Problems.of(error, path)));
+            Problems.write(((ServletServerHttpResponse) response).getServletResponse(), error, path, json);
         } catch (java.io.IOException ignored) {
             // the client went away before hearing why
         }
