@@ -3,11 +3,14 @@ package io.execgate.exec;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitReason;
@@ -273,7 +276,7 @@ public final class Exec {
     /** One chunk of output from a relay: retained, then handed to every attachment (which may block). */
     private void publish(StdStream stream, byte[] chunk, int offset, int length) {
         OutputBuffer buffer = stream == StdStream.STDOUT ? stdout : stderr;
-        java.util.Iterator<Subscriber> targets;
+        Iterator<Subscriber> targets;
         synchronized (buffer) {
             buffer.append(chunk, offset, length);
             // Taken with the append, so an attachment sees each chunk once: in its replay or from here.
@@ -386,9 +389,9 @@ public final class Exec {
     /** One attachment: its lock keeps the replay, the output and the end in order and one at a time. */
     private final class Subscriber implements Subscription {
         private final Attachment attachment;
-        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private final ReentrantLock lock = new ReentrantLock();
         private volatile boolean gone;
-        private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean left = new AtomicBoolean();
 
         private Subscriber(Attachment attachment) {
             this.attachment = attachment;

@@ -8,6 +8,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -196,7 +198,7 @@ public class ExecService {
         tell(o -> o.ended(exec));
     }
 
-    public java.util.Optional<Exec> find(String id) {
+    public Optional<Exec> find(String id) {
         return registry.find(id);
     }
 
@@ -330,7 +332,7 @@ public class ExecService {
     }
 
     /** Tells every observer; one that fails is logged, never the exec's or the caller's problem. */
-    private void tell(java.util.function.Consumer<ExecObserver> event) {
+    private void tell(Consumer<ExecObserver> event) {
         for (ExecObserver observer : observers) {
             try {
                 event.accept(observer);

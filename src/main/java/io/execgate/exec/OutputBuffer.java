@@ -94,10 +94,6 @@ final class OutputBuffer {
         return dropped;
     }
 
-    int capacity() {
-        return capacity;
-    }
-
     /** Makes the array hold at least {@code needed} bytes (at most the capacity), straightening the ring. */
     private void ensureRoom(int needed) {
         if (needed <= data.length) {

@@ -42,10 +42,6 @@ final class StaticTokens {
         return new StaticTokens(entries);
     }
 
-    boolean isEmpty() {
-        return entries.isEmpty();
-    }
-
     Optional<Principal> authenticate(String token) {
         byte[] presented = sha256(token);
         Principal found = null;

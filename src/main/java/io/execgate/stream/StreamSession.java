@@ -66,10 +66,6 @@ final class StreamSession implements Attachment {
         return ChannelProtocol.V5.equals(protocol);
     }
 
-    WebSocketSession session() {
-        return session;
-    }
-
     void touched() {
         lastData = System.nanoTime();
     }

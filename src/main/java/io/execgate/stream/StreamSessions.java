@@ -44,10 +44,6 @@ final class StreamSessions implements AutoCloseable {
         open.remove(session);
     }
 
-    int size() {
-        return open.size();
-    }
-
     private void keepAlive() {
         for (StreamSession session : open) {
             if (properties.idleTimeout().isPositive() && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
