@@ -7,8 +7,10 @@ import java.util.Map;
 
 import io.execgate.exec.ExecProperties;
 import io.execgate.host.local.LocalHostProperties;
+import io.execgate.host.oci.OciProperties;
 import io.execgate.security.SecurityProperties;
 import io.execgate.stream.StreamProperties;
+import io.execgate.upstream.UpstreamProperties;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -35,6 +37,10 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.exec", ExecProperties.class));
         assertThat(documented.bindOrCreate("execgate.backends.local", Bindable.of(LocalHostProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.backends.local", LocalHostProperties.class));
+        assertThat(documented.bindOrCreate("execgate.backends.oci", Bindable.of(OciProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.backends.oci", OciProperties.class));
+        assertThat(documented.bindOrCreate("execgate.upstream", Bindable.of(UpstreamProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.upstream", UpstreamProperties.class));
         assertThat(documented.bindOrCreate("execgate.stream", Bindable.of(StreamProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.stream", StreamProperties.class));
         assertThat(documented.bindOrCreate("execgate.security", Bindable.of(SecurityProperties.class), strict))

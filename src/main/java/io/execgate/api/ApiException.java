@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.execgate.host.AmbiguousTargetException;
 import org.springframework.http.HttpHeaders;
 
 /** An error the API reports as a problem document with a stable {@link ErrorCode}. */
@@ -32,6 +33,11 @@ public class ApiException extends RuntimeException {
     /** A 400 for one field. */
     public static ApiException invalid(String field, String message) {
         return invalid(field + ": " + message, List.of(new FieldProblem(field, message)));
+    }
+
+    /** A 409 for an id that names several targets, with the ids that name each alone. */
+    public static ApiException ambiguous(AmbiguousTargetException e) {
+        return new ApiException(ErrorCode.CONFLICT, e.getMessage()).with("ids", e.qualifiedIds());
     }
 
     /** The same error with an extra member in the problem document. */

@@ -7,6 +7,7 @@ import io.execgate.api.TargetViews.BackendView;
 import io.execgate.api.TargetViews.ContainerView;
 import io.execgate.api.TargetViews.HostView;
 import io.execgate.api.TargetViews.UvmView;
+import io.execgate.host.AmbiguousTargetException;
 import io.execgate.host.HostName;
 import io.execgate.host.TargetKind;
 import io.execgate.host.TargetRef;
@@ -45,11 +46,15 @@ class TargetController {
     }
 
     @Operation(summary = "Describe one container")
-    @ErrorResponses(ErrorCode.TARGET_NOT_FOUND)
+    @ErrorResponses({ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT})
     @GetMapping("/containers/{id}")
     ContainerView container(@PathVariable String id) {
-        return targets.describe(new TargetRef(TargetKind.CONTAINER, id)).map(ContainerView::of)
-                .orElseThrow(() -> notFound("container", id));
+        try {
+            return targets.describe(new TargetRef(TargetKind.CONTAINER, id)).map(ContainerView::of)
+                    .orElseThrow(() -> notFound("container", id));
+        } catch (AmbiguousTargetException e) {
+            throw ApiException.ambiguous(e);
+        }
     }
 
     @Operation(summary = "List utility VMs from every UVM backend")

@@ -30,14 +30,17 @@ final class TargetViews {
         }
     }
 
-    @Schema(name = "Container")
+    @Schema(name = "Container", description = "A container an OCI runtime manages. An id found under two runtime "
+            + "roots is addressed as <last segment of root>:<id>, e.g. k8s.io:abc.")
     record ContainerView(@Schema(example = "ctr1") String id, @Schema(example = "runc") String runtime,
             @Schema(example = "running") String state, @Nullable Long pid, @Nullable Instant createdAt,
-            Map<String, String> labels) {
+            @Schema(description = "the annotations of the container's config.json") Map<String, String> labels,
+            @Schema(example = "/run/runc", description = "the runtime state directory (--root) it is under")
+            @Nullable String root) {
 
         static ContainerView of(TargetInfo info) {
             return new ContainerView(info.ref().id(), info.runtime(), info.state(), info.pid(), info.createdAt(),
-                    info.labels());
+                    info.labels(), info.root());
         }
     }
 

@@ -1,10 +1,12 @@
 package io.execgate.exec;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
@@ -21,6 +23,7 @@ import io.execgate.host.ProcessSpec;
 import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
 import io.execgate.host.TargetRef;
+import io.execgate.upstream.UpstreamConnection;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +68,7 @@ public final class Exec {
     private final Listener listener;
     private final boolean endsWithLastAttachment;
     private final Caller caller;
+    private final @Nullable UpstreamConnection upstream;
     private final CompletableFuture<Exec> ended = new CompletableFuture<>();
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     /**
@@ -90,16 +94,17 @@ public final class Exec {
 
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener) {
-        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false, Caller.SERVICE);
+        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false, Caller.SERVICE, null);
     }
 
     /**
      * @param endsWithLastAttachment terminate the process when its last attachment goes (the one-step
      *                               WebSocket form)
+     * @param upstream               where tied streams go instead of the buffers and attachments; the exec closes it
      */
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener,
-            boolean endsWithLastAttachment, Caller caller) {
+            boolean endsWithLastAttachment, Caller caller, @Nullable UpstreamConnection upstream) {
         this.id = id;
         this.target = target;
         this.command = List.copyOf(command);
@@ -112,6 +117,7 @@ public final class Exec {
         this.listener = listener;
         this.endsWithLastAttachment = endsWithLastAttachment;
         this.caller = caller;
+        this.upstream = upstream;
         this.createdAt = runtime.clock().instant();
         if (!endsWithLastAttachment) {
             relaysOpen.complete(null);
@@ -125,14 +131,26 @@ public final class Exec {
      * @param input bytes to write to stdin before closing it, or null to leave stdin to the caller
      */
     void start(ProcessHost host, ProcessSpec spec, byte @Nullable [] input) throws StartFailure {
+        if (upstream != null) {
+            try {
+                upstream.connect(); // before the process: it must not write before its output has somewhere to go
+            } catch (IOException | RuntimeException e) {
+                upstream.close();
+                StartFailure failure = new StartFailure(StartFailure.Kind.BACKEND_ERROR, "upstream IO: " + e.getMessage(), e);
+                end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), failure.getMessage()));
+                throw failure;
+            }
+        }
         HostProcess started;
         try {
             started = host.start(spec);
         } catch (StartFailure failure) {
+            closeUpstream();
             end(new ExitStatus(failure.kind().shellExitCode(), null, ExitReason.START_FAILED,
                     runtime.clock().instant(), failure.getMessage()));
             throw failure;
         } catch (RuntimeException | Error e) {
+            closeUpstream();
             end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(),
                     "the backend failed: " + e));
             throw e;
@@ -143,6 +161,7 @@ public final class Exec {
             // Relays could not start (no threads left): do not leave a process nobody reads or waits for.
             killQuietly(started);
             started.close();
+            closeUpstream();
             end(ExitStatus.lost("the exec could not follow its process: " + e, runtime.clock().instant()));
             throw e;
         }
@@ -165,13 +184,14 @@ public final class Exec {
             }
         }
         OutputRelay out = started.stdout()
-                .map(s -> OutputRelay.start(id, "stdout", s, (chunk, offset, n) -> publish(StdStream.STDOUT, chunk, offset, n),
-                        relaysOpen))
+                .map(s -> OutputRelay.start(id, "stdout", s, sink(StdStream.STDOUT), relaysOpen))
                 .orElseGet(OutputRelay::none);
         OutputRelay err = started.stderr()
-                .map(s -> OutputRelay.start(id, "stderr", s, (chunk, offset, n) -> publish(StdStream.STDERR, chunk, offset, n),
-                        relaysOpen))
+                .map(s -> OutputRelay.start(id, "stderr", s, sink(StdStream.STDERR), relaysOpen))
                 .orElseGet(OutputRelay::none);
+        if (upstream != null && upstream.stdin().isPresent() && started.stdin().isPresent()) {
+            UpstreamStdin.start(id, upstream.stdin().get(), started);
+        }
         if (input != null) {
             StdinWriter writer = stdinWriter(true);
             if (writer != null) {
@@ -217,6 +237,7 @@ public final class Exec {
         }
         drained.whenComplete((ignored, error) -> {
             exited.close();
+            closeUpstream();
             end(recorded);
         });
     }
@@ -271,6 +292,42 @@ public final class Exec {
             Thread.ofVirtual().name("exec-" + id + "-end").start(() -> subscriber.end(status));
         }
         subscribers.clear();
+    }
+
+    /** Where a relay puts a stream's output: upstream when the stream is tied there, else the buffer and attachments. */
+    private OutputRelay.Sink sink(StdStream stream) {
+        Optional<OutputStream> tied = upstream == null ? Optional.empty()
+                : stream == StdStream.STDOUT ? upstream.stdout() : upstream.stderr();
+        if (tied.isEmpty()) {
+            return (chunk, offset, n) -> publish(stream, chunk, offset, n);
+        }
+        OutputBuffer counter = stream == StdStream.STDOUT ? stdout : stderr;
+        OutputStream out = tied.get();
+        AtomicBoolean broken = new AtomicBoolean();
+        return (chunk, offset, n) -> {
+            counter.skip(n);
+            if (broken.get()) {
+                return; // the upstream is gone for good: the process must not block on a pipe nobody reads
+            }
+            try {
+                out.write(chunk, offset, n);
+            } catch (IOException e) {
+                broken.set(true);
+                log.warn("exec {}: {} upstream failed ({}); its further output is discarded", id,
+                        stream.name().toLowerCase(java.util.Locale.ROOT), e.getMessage());
+            }
+        };
+    }
+
+    private void closeUpstream() {
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    /** The paths of the upstream IO, or null without one. */
+    UpstreamConnection.@Nullable Paths upstreamPaths() {
+        return upstream == null ? null : upstream.paths();
     }
 
     /** One chunk of output from a relay: retained, then handed to every attachment (which may block). */
@@ -483,7 +540,12 @@ public final class Exec {
             terminating = reason;
             relaysOpen.complete(null);
             if (state == ExecState.CREATED) {
-                return true; // start() terminates the process as soon as it exists
+                // start() terminates the process as soon as it exists; one still waiting for its upstream
+                // client never starts.
+                if (upstream != null && upstream.waitsForClient()) {
+                    upstream.close();
+                }
+                return true;
             }
             running = process;
             scheduleKill();

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.List;
 
 import io.execgate.host.Targets;
+import io.execgate.upstream.Upstreams;
 import org.springframework.beans.factory.ObjectProvider;
 import jakarta.validation.Validator;
 import org.springframework.context.annotation.Bean;
@@ -36,10 +37,11 @@ class ExecConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime, Validator validator,
-            ObjectProvider<CallerResolver> callers, List<ExecObserver> observers) {
+            ObjectProvider<CallerResolver> callers, List<ExecObserver> observers, Upstreams upstreams) {
         CallerResolver resolver = callers.getIfAvailable(() -> () -> Caller.SERVICE);
         ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention(),
-                properties.retainedOutputLimit().toBytes()), properties, runtime, validator, resolver::current, observers);
+                properties.retainedOutputLimit().toBytes()), properties, runtime, validator, resolver::current, observers,
+                upstreams);
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
         runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);

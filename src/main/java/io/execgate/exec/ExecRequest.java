@@ -2,6 +2,8 @@ package io.execgate.exec;
 
 import java.util.List;
 
+import io.execgate.api.ApiException;
+import io.execgate.upstream.UpstreamPlan;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.Valid;
@@ -50,12 +52,17 @@ public record ExecRequest(
                 + "longer; 0 means no limit.", defaultValue = "0", example = "0")
         @PositiveOrZero @Max(Validation.MAX_TIMEOUT_SECONDS) @Nullable Integer timeoutSeconds,
 
-        @Schema(description = "Upstream IO; not available in this version (only null members are accepted).")
-        @Nullable UpstreamIo io) {
+        @Schema(description = "Upstream IO: the streams go to pipes or a logging driver instead of the buffers and "
+                + "attachments.")
+        @Valid @Nullable UpstreamIo io) {
 
     ExecOptions options() {
-        UpstreamIo.refuseIfRequested(io);
-        return new ExecOptions(command, env == null ? List.of() : env, workingDir, user, Boolean.TRUE.equals(tty),
-                Boolean.TRUE.equals(stdin), consoleSize, timeoutSeconds == null ? 0 : timeoutSeconds);
+        boolean withTty = Boolean.TRUE.equals(tty);
+        UpstreamPlan plan = UpstreamIo.plan(io, withTty);
+        if (plan != null && plan.tiesStdin() && Boolean.TRUE.equals(stdin)) {
+            throw ApiException.invalid("stdin", "stdin comes from io.stdin; attachments cannot write it too");
+        }
+        return new ExecOptions(command, env == null ? List.of() : env, workingDir, user, withTty,
+                Boolean.TRUE.equals(stdin), consoleSize, timeoutSeconds == null ? 0 : timeoutSeconds, true, true, plan);
     }
 }

@@ -34,6 +34,9 @@ import io.execgate.host.ExitReason;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
+import io.execgate.host.AmbiguousTargetException;
+import io.execgate.upstream.UpstreamConnection;
+import io.execgate.upstream.Upstreams;
 import io.execgate.host.TargetInfo;
 import io.execgate.host.TargetKind;
 import io.execgate.host.TargetRef;
@@ -62,6 +65,7 @@ public class ExecService {
     private final Validator validator;
     private final Supplier<Caller> callers;
     private final List<ExecObserver> observers;
+    private final Upstreams upstreams;
     private final Semaphore runningSlots;
     /** Running execs per principal, for {@code max-running-per-principal}; entries go when they reach zero. */
     private final Map<String, Integer> runningByPrincipal = new HashMap<>();
@@ -70,7 +74,7 @@ public class ExecService {
     private final SecureRandom random = new SecureRandom();
 
     ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime,
-            Validator validator, Supplier<Caller> callers, List<ExecObserver> observers) {
+            Validator validator, Supplier<Caller> callers, List<ExecObserver> observers, Upstreams upstreams) {
         this.targets = targets;
         this.registry = registry;
         this.properties = properties;
@@ -78,6 +82,7 @@ public class ExecService {
         this.validator = validator;
         this.callers = callers;
         this.observers = List.copyOf(observers);
+        this.upstreams = upstreams;
         this.runningSlots = new Semaphore(properties.maxRunning());
     }
 
@@ -157,7 +162,12 @@ public class ExecService {
             throw ApiException.invalid("command[0]", "must name an executable");
         }
         ArgumentLimits.check(options.command(), options.env());
-        ProcessHost host = targets.open(target).orElseThrow(() -> targetNotFound(target));
+        ProcessHost host;
+        try {
+            host = targets.open(target).orElseThrow(() -> targetNotFound(target));
+        } catch (AmbiguousTargetException e) {
+            throw ApiException.ambiguous(e);
+        }
         Caller caller = callers.get();
         if (!runningSlots.tryAcquire()) {
             throw refused(caller, target, options, properties.maxRunning()
@@ -168,23 +178,49 @@ public class ExecService {
             throw refused(caller, target, options, caller.principal() + " runs " + properties.maxRunningPerPrincipal()
                     + " execs, the most one principal may (execgate.exec.max-running-per-principal)");
         }
+        String id = newId();
+        UpstreamConnection upstream = null;
         Exec exec;
         try {
-            exec = new Exec(newId(), target, options.command(), options.tty(), options.stdin(), options.timeout(),
-                    stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller);
+            if (options.upstream() != null) {
+                upstream = upstreams.prepare(options.upstream(), id);
+            }
+            exec = new Exec(id, target, options.command(), options.tty(), options.stdin(), options.timeout(),
+                    stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller, upstream);
             registry.add(exec);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            if (upstream != null) {
+                upstream.close();
+            }
             runningSlots.release();
             givePrincipalSlot(caller.principal());
-            throw e;
+            if (e instanceof IOException io) {
+                throw new ApiException(ErrorCode.EXEC_START_FAILED, "upstream IO: " + io.getMessage());
+            }
+            throw (RuntimeException) e;
         }
         live.add(exec);
         tell(o -> o.started(exec, options.env(), options.user(), options.workingDir()));
+        if (upstream != null && upstream.waitsForClient()) {
+            // The client learns where to connect from the exec resource: the start waits for it in the background.
+            Thread.ofPlatform().daemon().name("exec-" + id + "-start").start(() -> {
+                try {
+                    exec.start(host, options.toSpec(), input);
+                } catch (StartFailure failure) {
+                    log.info("exec {} on {} did not start: {}", id, target, failure.getMessage());
+                } catch (RuntimeException e) {
+                    log.warn("exec {} on {} failed to start", id, target, e);
+                }
+            });
+            return exec;
+        }
         try {
             exec.start(host, options.toSpec(), input);
         } catch (StartFailure failure) {
             log.debug("exec {} on {} failed to start: {}", exec.id(), target, failure.getMessage());
-            throw new ApiException(ErrorCode.EXEC_START_FAILED, failure.getMessage()).with("execId", exec.id());
+            // A target that stopped is a conflict with its state, as Docker answers an exec into a stopped container.
+            ErrorCode code = failure.kind() == StartFailure.Kind.TARGET_GONE ? ErrorCode.CONFLICT : ErrorCode.EXEC_START_FAILED;
+            throw new ApiException(code, failure.getMessage()).with("execId", exec.id());
         }
         return exec;
     }

@@ -33,6 +33,8 @@ public record ExecView(
         @Schema(description = "Stdout bytes not retained for GET .../output (the buffer keeps the newest).")
         long stdoutDroppedBytes,
         @Schema(description = "Stderr bytes not retained for GET .../output.") long stderrDroppedBytes,
+        @Schema(description = "The pipes the streams are tied to (upstream IO); null when they are not. With "
+                + "io.stdout \"listen\", the FIFOs to open.") @Nullable Io io,
         Links links) {
 
     /** Where an exec runs. */
@@ -40,9 +42,21 @@ public record ExecView(
     public record Target(@Schema(example = "host") TargetKind kind, @Schema(example = "node-1") String id) {
     }
 
+    /** The pipes of upstream IO; a member is null for a stream not tied. */
+    @Schema(name = "ExecIo")
+    public record Io(@Schema(example = "/var/lib/execgate/upstream/e_7Hq2kP0aXc9LmN3b/stdin") @Nullable String stdinPath,
+            @Schema(example = "/var/lib/execgate/upstream/e_7Hq2kP0aXc9LmN3b/stdout") @Nullable String stdoutPath,
+            @Schema(example = "/var/lib/execgate/upstream/e_7Hq2kP0aXc9LmN3b/stderr") @Nullable String stderrPath) {
+    }
+
     /** Where to find the exec's parts. */
     @Schema(name = "ExecLinks")
     public record Links(String self, String exit, String output, String attach) {
+    }
+
+    private static @Nullable Io io(Exec exec) {
+        var paths = exec.upstreamPaths();
+        return paths == null ? null : new Io(paths.stdinPath(), paths.stdoutPath(), paths.stderrPath());
     }
 
     static ExecView of(Exec exec) {
@@ -54,7 +68,7 @@ public record ExecView(
                 now.state(), now.pid(), exit == null ? null : exit.exitCode(), exit == null ? null : exit.signal(),
                 exit == null ? null : exit.reason(), exit == null ? null : exit.error(), exec.createdAt(),
                 now.startedAt(), exit == null ? null : exit.at(), exec.stdout().total(), exec.stderr().total(),
-                exec.stdout().dropped(), exec.stderr().dropped(),
+                exec.stdout().dropped(), exec.stderr().dropped(), io(exec),
                 new Links(self, self + "/exit", self + "/output", self + "/attach"));
     }
 }

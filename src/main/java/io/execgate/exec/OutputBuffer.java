@@ -84,6 +84,12 @@ final class OutputBuffer {
         return length;
     }
 
+    /** Counts bytes that went elsewhere (upstream IO) as produced and not retained. */
+    synchronized void skip(int count) {
+        total += count;
+        dropped += count;
+    }
+
     /** Every byte the stream produced, retained or not. */
     synchronized long total() {
         return total;

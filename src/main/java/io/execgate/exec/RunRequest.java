@@ -55,11 +55,11 @@ public record RunRequest(
                 defaultValue = "1048576", maximum = "16777216")
         @PositiveOrZero @Max(Validation.MAX_RUN_OUTPUT_BYTES) @Nullable Integer maxOutputBytes,
 
-        @Schema(description = "Upstream IO; not available in this version (only null members are accepted).")
+        @Schema(description = "Not taken here: the output comes back in the answer. Only POST .../execs ties streams upstream.")
         @Nullable UpstreamIo io) {
 
     ExecOptions options() {
-        UpstreamIo.refuseIfRequested(io);
+        UpstreamIo.refuseForRun(io);
         return new ExecOptions(command, env == null ? List.of() : env, workingDir, user, Boolean.TRUE.equals(tty),
                 input != null || Boolean.TRUE.equals(stdin), consoleSize, timeoutSeconds == null ? 0 : timeoutSeconds);
     }

@@ -59,7 +59,7 @@ class TargetExecController {
     }
 
     @Operation(summary = "Start a command in a container", description = CREATE)
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.EXEC_START_FAILED,
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @ApiResponse(responseCode = "201", description = CREATED, useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/execs/{execId}", schema = @Schema(type = "string")))
@@ -69,7 +69,7 @@ class TargetExecController {
     }
 
     @Operation(summary = "Run a command in a container to completion", description = RUN)
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.EXEC_START_FAILED,
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/containers/{id}/execs/run")
     CompletableFuture<RunResponse> runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request) {
@@ -77,7 +77,7 @@ class TargetExecController {
     }
 
     @Operation(summary = "Start a command in a utility VM", description = CREATE)
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.EXEC_START_FAILED,
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @ApiResponse(responseCode = "201", description = CREATED, useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/execs/{execId}", schema = @Schema(type = "string")))
@@ -87,7 +87,7 @@ class TargetExecController {
     }
 
     @Operation(summary = "Run a command in a utility VM to completion", description = RUN)
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.EXEC_START_FAILED,
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/uvms/{id}/execs/run")
     CompletableFuture<RunResponse> runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request) {

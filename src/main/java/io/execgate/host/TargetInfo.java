@@ -14,10 +14,12 @@ import org.jspecify.annotations.Nullable;
  * @param pid       the target's main process on the service's host, when there is one
  * @param createdAt when the target was created, when known
  * @param labels    labels or annotations, never null
+ * @param root      where the backend keeps the target's state (an OCI runtime's {@code --root}), when that tells
+ *                  targets with the same id apart
  * @param uvm       details only utility VMs have, null for other kinds
  */
 public record TargetInfo(TargetRef ref, String runtime, String state, @Nullable Long pid,
-        @Nullable Instant createdAt, Map<String, String> labels, @Nullable UvmDetails uvm) {
+        @Nullable Instant createdAt, Map<String, String> labels, @Nullable String root, @Nullable UvmDetails uvm) {
 
     public TargetInfo {
         labels = Map.copyOf(labels);

@@ -313,8 +313,8 @@ class ExecApiIT {
     }
 
     @Test
-    void upstreamIoIsRefusedUntilItExistsButItsEmptyFormIsAccepted() {
-        assertThat(api.post("/api/v1/host/execs", """
+    void runToCompletionRefusesUpstreamIoButTakesItsEmptyForm() {
+        assertThat(api.post("/api/v1/host/execs/run", """
                 {"command": ["true"], "io": {"stdout": "/run/some.fifo"}}""").isProblem(400, "INVALID_REQUEST").json()
                 .path("errors").get(0).path("field").asString()).isEqualTo("io");
         assertThat(api.run("""

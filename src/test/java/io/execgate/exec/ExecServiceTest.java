@@ -14,6 +14,9 @@ import java.util.function.Supplier;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
+import io.execgate.ExecgateProperties;
+import io.execgate.upstream.UpstreamProperties;
+import io.execgate.upstream.Upstreams;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
@@ -36,6 +39,8 @@ class ExecServiceTest {
     private static final ExecRequest SLEEP = new ExecRequest(List.of("sleep", "60"), null, null, null, null, null, null,
             null, null);
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path upstreamDir;
     private static final int PER_PRINCIPAL = 2;
     private Supplier<HostProcess> next = FakeHostProcess::new;
     private Caller caller = new Caller("alice", "10.0.0.1");
@@ -119,12 +124,16 @@ class ExecServiceTest {
     }
 
     @Test
-    void anIoThatAsksForPipesIsRefused() {
+    void anIoNamingAMissingFifoFailsToStartAndABadOneIsRefused() {
         ExecService service = service(1);
-        ExecRequest withIo = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
-                new UpstreamIo(null, "/run/fifo", null, null));
-        ApiException refused = catchApi(() -> service.create(HOST, withIo));
-        assertThat(refused.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        ExecRequest missing = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, upstreamDir.resolve("no-such-fifo").toString(), null, null));
+        ApiException failed = catchApi(() -> service.create(HOST, missing));
+        assertThat(failed.code()).isEqualTo(ErrorCode.EXEC_START_FAILED);
+        assertThat(failed.getMessage()).contains("no-such-fifo", "does not exist");
+        ExecRequest relative = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, "fifo", null, null));
+        assertThat(catchApi(() -> service.create(HOST, relative)).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
         ExecRequest nullIo = new ExecRequest(List.of("ls"), null, null, null, null, null, null, null,
                 new UpstreamIo(null, null, null, null));
         assertThat(service.create(HOST, nullIo).snapshot().state()).isEqualTo(ExecState.RUNNING);
@@ -186,7 +195,9 @@ class ExecServiceTest {
                 properties.killGracePeriod());
         return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),
                 Long.MAX_VALUE), properties, runtime,
-                jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events));
+                jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events),
+                new Upstreams(new UpstreamProperties("execgate", Duration.ofSeconds(1), Duration.ofSeconds(1),
+                        Duration.ofSeconds(1)), new ExecgateProperties(upstreamDir)));
     }
 
     private static TargetProvider provider(ProcessHost host) {

@@ -108,10 +108,10 @@ class StreamIT {
     void aTerminalFollowsResizesFromChannel4AndFromRest() throws Exception {
         ChannelClient client = ChannelClient.connect(oneStep("tty=true&stdin=true&width=80&height=24", "sh", "-c",
                 "stty size; read a; stty size; read b; stty size"), ChannelClient.V5);
-        awaitOutput(client, "24 80");
+        client.awaitStdout("24 80", WAIT);
         client.resize(120, 50);
         client.stdin("\n");
-        awaitOutput(client, "50 120");
+        client.awaitStdout("50 120", WAIT);
         api.post("/api/v1/execs/" + newestExec() + "/resize", "{\"width\": 132, \"height\": 43}").expect(204);
         client.stdin("\n");
         assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
@@ -141,7 +141,7 @@ class StreamIT {
         ChannelClient first = ChannelClient.connect(attach(id, ""), ChannelClient.V5);
         ChannelClient second = ChannelClient.connect(attach(id, "stdout=true"), ChannelClient.V5);
         first.stdin("one\n");
-        awaitOutput(second, "got one");
+        second.awaitStdout("got one", WAIT);
         second.stdin("two\n");
         assertThat(first.awaitClose(WAIT)).isEqualTo(1000);
         assertThat(second.awaitClose(WAIT)).isEqualTo(1000);
@@ -330,7 +330,7 @@ class StreamIT {
         reader.closeStdin(); // not this client's to close
         ChannelClient writer = ChannelClient.connect(attach(id, ""), ChannelClient.V5);
         writer.stdin("one\n");
-        awaitOutput(reader, "one");
+        reader.awaitStdout("one", WAIT);
         writer.closeStdin();
         writer.stdin("ignored\n");
         assertThat(writer.awaitClose(WAIT)).isEqualTo(1000);
@@ -400,11 +400,4 @@ class StreamIT {
         return client.statuses().getFirst().getBytes(StandardCharsets.UTF_8).length;
     }
 
-    private static void awaitOutput(ChannelClient client, String text) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + WAIT.toMillis();
-        while (!client.stdout().contains(text) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(client.stdout()).contains(text);
-    }
 }

@@ -224,6 +224,17 @@ public final class ChannelClient implements WebSocket.Listener {
         return closed.isDone();
     }
 
+    /** Waits until stdout holds {@code text}; fails the test when it does not within the time. */
+    public void awaitStdout(String text, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!stdout().contains(text) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        if (!stdout().contains(text)) {
+            throw new AssertionError("stdout did not show \"" + text + "\" within " + within + "; it holds: " + stdout());
+        }
+    }
+
     public synchronized String stdout() {
         return stdout.toString(StandardCharsets.UTF_8);
     }

@@ -11,11 +11,12 @@ import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
 
 /**
- * The parts of glibc the local backend calls, with their C names. Functions that report through
+ * The parts of glibc the backends call, with their C names. Public because the backends that drive a local
+ * helper program (an OCI runtime) signal and size what it starts. Functions that report through
  * {@code errno} throw {@link LastErrorException}; the {@code posix_spawn} family returns the error number.
  * Needs glibc 2.34 or newer ({@code posix_spawn_file_actions_addclosefrom_np}).
  */
-interface Libc extends Library {
+public interface Libc extends Library {
 
     Libc INSTANCE = Native.load("c", Libc.class, Map.of(Library.OPTION_STRING_ENCODING, "UTF-8"));
 
@@ -25,12 +26,25 @@ interface Libc extends Library {
     int O_NOCTTY = 0x100;
     int O_NONBLOCK = 0x800;
     int O_CLOEXEC = 0x80000;
+    int O_NOFOLLOW = 0x20000;
+    int O_DIRECTORY = 0x10000;
+    int O_PATH = 0x200000;
+    int ENOSYS = 38;
+    long SYS_OPENAT2 = 437;
+    long RESOLVE_NO_MAGICLINKS = 0x02;
+    long RESOLVE_IN_ROOT = 0x10;
     int EINTR = 4;
     int ESRCH = 3;
     int EIO = 5;
     int ECHILD = 10;
     int EAGAIN = 11;
+    int ENOTTY = 25;
+    int ENXIO = 6;
+    int EPIPE = 32;
     long TIOCSWINSZ = 0x5414;
+    /** The Linux system call numbers, the same on every architecture since 5.1's unified table. */
+    long SYS_PIDFD_SEND_SIGNAL = 424;
+    long SYS_PIDFD_OPEN = 434;
     short POLLIN = 0x1;
     short POLLOUT = 0x4;
     short POLLERR = 0x8;
@@ -88,6 +102,8 @@ interface Libc extends Library {
 
     int open(String path, int flags) throws LastErrorException;
 
+    int mkfifo(String path, int mode) throws LastErrorException;
+
     int grantpt(int fd) throws LastErrorException;
 
     int unlockpt(int fd) throws LastErrorException;
@@ -103,6 +119,12 @@ interface Libc extends Library {
 
     NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
 
+    /**
+     * A raw system call, for {@code pidfd_open} and {@code pidfd_send_signal}, whose glibc wrappers only came
+     * in 2.36. Returns -1 and sets {@code errno} on failure.
+     */
+    long syscall(long number, Object... args) throws LastErrorException;
+
     int geteuid();
 
     int getegid();
@@ -116,6 +138,14 @@ interface Libc extends Library {
         public short ws_col;
         public short ws_xpixel;
         public short ws_ypixel;
+    }
+
+    /** {@code struct open_how} of {@code <linux/openat2.h>}, for {@code openat2}. */
+    @Structure.FieldOrder({"flags", "mode", "resolve"})
+    final class open_how extends Structure {
+        public long flags;
+        public long mode;
+        public long resolve;
     }
 
     /** {@code struct pollfd} of {@code <poll.h>}. */

@@ -59,7 +59,7 @@ final class LocalHostProvider implements TargetProvider {
 
     @Override
     public List<TargetInfo> list() {
-        return host == null ? List.of() : List.of(new TargetInfo(ref, NAME, "running", null, null, Map.of(), null));
+        return host == null ? List.of() : List.of(new TargetInfo(ref, NAME, "running", null, null, Map.of(), null, null));
     }
 
     @Override

@@ -8,7 +8,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.execgate.host.ConsoleSize;
 import io.execgate.host.Environment;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessHost;
@@ -27,8 +26,6 @@ final class LocalProcessHost implements ProcessHost {
     private static final int ENOEXEC = 8;
     private static final int EISDIR = 21;
     private static final int ENOTDIR = 20;
-
-    private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
 
     private final TargetRef target;
     private final LocalHostProperties properties;
@@ -85,30 +82,13 @@ final class LocalProcessHost implements ProcessHost {
             argv.addAll(spec.args().subList(1, spec.args().size()));
         }
         try {
-            if (spec.tty()) {
-                return startOnTerminal(path, argv, env, workingDir, spec);
-            }
-            PosixSpawner.Spawned spawned = PosixSpawner.spawn(path, argv, env, workingDir, spec.openStdin(),
-                    spec.openStdout(), spec.openStderr());
-            return LocalProcess.watch(spawned.pid(), new PipeIo(spawned.stdin(), spawned.stdout(), spawned.stderr()),
-                    clock);
+            // The terminal gets its size before the process exists, so the process's first look at it is right.
+            return LocalProcesses.start(path, new ProcessSpec(argv, env, workingDir, null, spec.tty(), spec.consoleSize(),
+                    spec.openStdin(), spec.openStdout(), spec.openStderr()), clock);
         } catch (PosixSpawner.SpawnException e) {
             throw spawnFailure(spec.args().getFirst(), e);
         } catch (IOException e) {
             throw new StartFailure(Kind.BACKEND_ERROR, "cannot start " + spec.args().getFirst() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The terminal gets its size before the process exists, so the process's first look at it is right. */
-    private HostProcess startOnTerminal(String path, List<String> argv, List<String> env, String workingDir,
-            ProcessSpec spec) throws IOException {
-        Terminal terminal = Terminal.open(spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE);
-        try {
-            int pid = PosixSpawner.spawnOnTerminal(path, argv, env, workingDir, terminal.slavePath());
-            return LocalProcess.watch(pid, terminal, clock);
-        } catch (IOException | RuntimeException e) {
-            terminal.close();
-            throw e;
         }
     }
 

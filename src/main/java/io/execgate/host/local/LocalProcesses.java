@@ -1,0 +1,50 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.time.Clock;
+
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessSpec;
+
+/**
+ * Starts helper programs (an OCI runtime) as local processes with the same spawner, pipes and terminals as the
+ * host backend, whether or not the host itself is offered as a target. The caller gives the environment in full
+ * and names the executable by its absolute path; nothing is looked up or added.
+ */
+public final class LocalProcesses {
+
+    private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
+
+    private LocalProcesses() {
+    }
+
+    /**
+     * Starts {@code executable} with {@code spec}'s argv, as the service's own user. The process leads its own session; on a terminal it is the
+     * terminal's session leader, so a resize reaches it as {@code SIGWINCH}.
+     *
+     * @throws IOException when the program cannot be started; nothing is left running or open
+     */
+    public static HostProcess start(String path, ProcessSpec spec, Clock clock) throws IOException {
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("a helper program is named by its absolute path: " + path);
+        }
+        if (spec.user() != null) {
+            throw new IllegalArgumentException("a helper program runs as the service's user");
+        }
+        String workingDir = spec.workingDir() != null ? spec.workingDir() : "/";
+        if (spec.tty()) {
+            Terminal terminal = Terminal.open(spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE);
+            try {
+                int pid = PosixSpawner.spawnOnTerminal(path, spec.args(), spec.env(), workingDir, terminal.slavePath());
+                return LocalProcess.watch(pid, terminal, clock);
+            } catch (IOException | RuntimeException e) {
+                terminal.close();
+                throw e;
+            }
+        }
+        PosixSpawner.Spawned spawned = PosixSpawner.spawn(path, spec.args(), spec.env(), workingDir, spec.openStdin(),
+                spec.openStdout(), spec.openStderr());
+        return LocalProcess.watch(spawned.pid(), new PipeIo(spawned.stdin(), spawned.stdout(), spawned.stderr()), clock);
+    }
+}

@@ -1,0 +1,256 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLong;
+
+/**
+ * A non-blocking descriptor (a terminal master, a FIFO end) whose reads and writes wait in {@code poll} beside a
+ * wake-up pipe, so that {@link #close()} ends them from any thread, and only then closes the descriptor: closing a
+ * descriptor under a blocked {@code read} does not wake it on Linux, and its number could be reused meanwhile.
+ * One reader and one writer may use it at once.
+ */
+public final class PolledDescriptor implements AutoCloseable {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+    private static final int CHUNK = 64 * 1024;
+
+    /** A read or write failed; {@link #errno()} says why. */
+    public static final class DescriptorException extends IOException {
+        private final int errno;
+
+        DescriptorException(String what, int errno) {
+            super(what + ": " + LIBC.strerror(errno));
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+    }
+
+    private final int fd;
+    private final int wakeRead;
+    private final int wakeWrite;
+    /** Shared by everything that uses the descriptors, exclusive for closing them. */
+    private final ReentrantReadWriteLock descriptors = new ReentrantReadWriteLock();
+    private final ReentrantLock reading = new ReentrantLock();
+    private final ReentrantLock writing = new ReentrantLock();
+    private final Memory readBuffer = new Memory(CHUNK);
+    private final Memory writeBuffer = new Memory(CHUNK);
+    private final Object closing = new Object();
+    private volatile boolean closed;
+
+    private PolledDescriptor(int fd, int wakeRead, int wakeWrite) {
+        this.fd = fd;
+        this.wakeRead = wakeRead;
+        this.wakeWrite = wakeWrite;
+    }
+
+    /**
+     * Takes ownership of {@code fd}, which must have been opened with {@code O_NONBLOCK}; closes it when the wake-up
+     * pipe cannot be made.
+     */
+    public static PolledDescriptor of(int fd) throws IOException {
+        int[] wake = new int[2];
+        try {
+            LIBC.pipe2(wake, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        } catch (LastErrorException e) {
+            closeQuietly(fd);
+            throw new IOException("pipe2: " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        return new PolledDescriptor(fd, wake[0], wake[1]);
+    }
+
+    /** Runs {@code call} with the descriptor (an {@code ioctl}), unless it is closed. */
+    public void use(String what, DescriptorCall call) throws IOException {
+        descriptors.readLock().lock();
+        try {
+            if (closed) {
+                throw new IOException(what + ": closed");
+            }
+            call.run(fd);
+        } catch (LastErrorException e) {
+            throw new DescriptorException(what, e.getErrorCode());
+        } finally {
+            descriptors.readLock().unlock();
+        }
+    }
+
+    /** What {@link #use} runs. */
+    public interface DescriptorCall {
+        void run(int fd) throws LastErrorException;
+    }
+
+    /**
+     * Reads what is there, waiting for something; -1 at end-of-file or once closed.
+     *
+     * @throws DescriptorException when {@code read} fails (a terminal reports its hang-up as {@code EIO})
+     */
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+        reading.lock();
+        descriptors.readLock().lock();
+        try {
+            while (true) {
+                if (!await(Libc.POLLIN)) {
+                    return -1;
+                }
+                try {
+                    int n = LIBC.read(fd, readBuffer, new NativeLong(Math.min(length, CHUNK))).intValue();
+                    if (n <= 0) {
+                        return -1;
+                    }
+                    readBuffer.read(0, buffer, offset, n);
+                    return n;
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != Libc.EAGAIN && e.getErrorCode() != Libc.EINTR) {
+                        throw new DescriptorException("read", e.getErrorCode());
+                    }
+                }
+            }
+        } finally {
+            descriptors.readLock().unlock();
+            reading.unlock();
+        }
+    }
+
+    /**
+     * Writes at least one byte of the range, waiting while the other side is full; returns how many.
+     *
+     * @throws DescriptorException   when {@code write} fails ({@code EPIPE}: the reader has gone)
+     * @throws InterruptedIOException once closed
+     */
+    public int writeSome(byte[] buffer, int offset, int length) throws IOException {
+        writing.lock();
+        descriptors.readLock().lock();
+        try {
+            while (true) {
+                if (!await(Libc.POLLOUT)) {
+                    throw new InterruptedIOException("closed");
+                }
+                int chunk = Math.min(length, CHUNK);
+                writeBuffer.write(0, buffer, offset, chunk);
+                try {
+                    int n = LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue();
+                    if (n > 0) {
+                        return n;
+                    }
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != Libc.EAGAIN && e.getErrorCode() != Libc.EINTR) {
+                        throw new DescriptorException("write", e.getErrorCode());
+                    }
+                }
+            }
+        } finally {
+            descriptors.readLock().unlock();
+            writing.unlock();
+        }
+    }
+
+    /** Writes all of the range. */
+    public void write(byte[] buffer, int offset, int length) throws IOException {
+        int done = 0;
+        while (done < length) {
+            done += writeSome(buffer, offset + done, length - done);
+        }
+    }
+
+    /** Waits until the descriptor is readable (a pidfd: its process has exited); false once closed. */
+    public boolean awaitReadable() throws IOException {
+        descriptors.readLock().lock();
+        try {
+            return await(Libc.POLLIN);
+        } finally {
+            descriptors.readLock().unlock();
+        }
+    }
+
+    /** Whether the descriptor is readable now, without waiting; false once closed. */
+    public boolean readable() {
+        descriptors.readLock().lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            Libc.pollfd[] fds = (Libc.pollfd[]) new Libc.pollfd().toArray(1);
+            fds[0].fd = fd;
+            fds[0].events = Libc.POLLIN;
+            return LIBC.poll(fds, 1, 0) > 0;
+        } catch (LastErrorException e) {
+            return false;
+        } finally {
+            descriptors.readLock().unlock();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Ends every read and write under way, then closes the descriptor. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (closing) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                LIBC.write(wakeWrite, new Memory(1), new NativeLong(1));
+            } catch (LastErrorException ignored) {
+                // the pipe is full of wake-ups already
+            }
+        }
+        descriptors.writeLock().lock(); // the wake-up sends every reader and writer out first
+        try {
+            closeQuietly(fd);
+            closeQuietly(wakeRead);
+            closeQuietly(wakeWrite);
+        } finally {
+            descriptors.writeLock().unlock();
+        }
+    }
+
+    /** Waits until the descriptor is ready for {@code events} (or hung up); false once closing. */
+    private boolean await(short events) throws IOException {
+        Libc.pollfd[] fds = (Libc.pollfd[]) new Libc.pollfd().toArray(2);
+        fds[0].fd = fd;
+        fds[0].events = events;
+        fds[1].fd = wakeRead;
+        fds[1].events = Libc.POLLIN;
+        while (true) {
+            if (closed) {
+                return false;
+            }
+            try {
+                LIBC.poll(fds, 2, -1);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == Libc.EINTR) {
+                    continue;
+                }
+                throw new IOException("poll: " + LIBC.strerror(e.getErrorCode()), e);
+            }
+            if (closed || fds[1].revents != 0) {
+                return false;
+            }
+            if (fds[0].revents != 0) {
+                return true;
+            }
+        }
+    }
+
+    static void closeQuietly(int fd) {
+        if (fd > 0) {
+            try {
+                LIBC.close(fd);
+            } catch (LastErrorException ignored) {
+                // nothing to do about a failed close of our own descriptor
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.execgate.host.oci;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.execgate.ExecgateProperties;
+import io.execgate.host.AmbiguousTargetException;
+import io.execgate.host.BackendStatus;
+import io.execgate.host.ProcessHost;
+import io.execgate.host.TargetInfo;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetProvider;
+import io.execgate.host.TargetRef;
+import io.execgate.host.oci.RuntimeCommand.CommandException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Containers under the configured runtime roots. Each container is handled by the runtime whose state it has
+ * (runc's {@code state.json}, crun's {@code status}): the configured runtime, or the other one when it is
+ * installed too. An id found under two roots is listed under both as {@code <root name>:<id>}, the root name
+ * being the root's last path segment ({@code k8s.io:abc}); a plain id then names neither.
+ */
+@Component
+final class OciContainerProvider implements TargetProvider {
+
+    private static final Logger log = LoggerFactory.getLogger(OciContainerProvider.class);
+
+    private final OciProperties properties;
+    /** By state format ({@code runc}, {@code crun}); the configured runtime first. */
+    private final Map<String, OciRuntime> runtimes;
+    private final BackendStatus status;
+    private final Path workDir;
+
+    OciContainerProvider(OciProperties properties, ExecgateProperties service) {
+        this.properties = properties;
+        this.workDir = service.dataDir().resolve("oci").toAbsolutePath();
+        Map<String, OciRuntime> found = new LinkedHashMap<>();
+        String detail;
+        if (!properties.enabled()) {
+            detail = "disabled by execgate.backends.oci.enabled";
+        } else if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            detail = "OCI runtimes run on Linux only";
+        } else if (duplicateRootName(properties.roots()) != null) {
+            detail = "two roots end in " + duplicateRootName(properties.roots())
+                    + "; the last path segments of execgate.backends.oci.roots must differ";
+        } else if (PidFd.unsupportedBecause() != null) {
+            detail = "cannot follow processes in containers: " + PidFd.unsupportedBecause();
+        } else {
+            try {
+                OciRuntime primary = OciRuntime.find(properties.runtime(), properties.commandTimeout());
+                found.put(primary.family(), primary);
+                String other = primary.family().equals("runc") ? "crun" : "runc";
+                try {
+                    found.put(other, OciRuntime.find(other, properties.commandTimeout()));
+                } catch (CommandException e) {
+                    // only the configured runtime, then
+                }
+                detail = describe(found.values(), properties.roots());
+            } catch (CommandException e) {
+                detail = e.getMessage();
+            }
+        }
+        this.runtimes = Map.copyOf(found);
+        String name = found.isEmpty() ? Path.of(properties.runtime()).getFileName().toString()
+                : found.values().iterator().next().name();
+        this.status = new BackendStatus(name, TargetKind.CONTAINER, !found.isEmpty(), detail);
+        if (!found.isEmpty()) {
+            ExecFiles.sweep(workDir);
+        }
+    }
+
+    private static String describe(java.util.Collection<OciRuntime> runtimes, List<Path> roots) {
+        List<String> parts = new ArrayList<>();
+        for (OciRuntime runtime : runtimes) {
+            parts.add(runtime.name() + " " + runtime.version() + " at " + runtime.binary()
+                    + (runtime.forwardsResize() ? "" : " (resizes through the process's terminal)"));
+        }
+        return String.join(", ", parts) + "; roots " + roots.stream().map(Path::toString).toList();
+    }
+
+    private static @Nullable String duplicateRootName(List<Path> roots) {
+        Set<String> names = new HashSet<>();
+        for (Path root : roots) {
+            if (!names.add(rootName(root))) {
+                return rootName(root);
+            }
+        }
+        return null;
+    }
+
+    private static String rootName(Path root) {
+        return root.getFileName() == null ? root.toString() : root.getFileName().toString();
+    }
+
+    @Override
+    public TargetKind kind() {
+        return TargetKind.CONTAINER;
+    }
+
+    @Override
+    public BackendStatus status() {
+        return status;
+    }
+
+    @Override
+    public List<TargetInfo> list() {
+        List<OciContainer> containers = new ArrayList<>();
+        for (Path root : properties.roots()) {
+            for (OciRuntime runtime : runtimes.values()) {
+                if (!holds(root, runtime.family())) {
+                    continue;
+                }
+                try {
+                    containers.addAll(runtime.list(root));
+                } catch (CommandException e) {
+                    log.warn("cannot list the containers under {}: {}", root, e.getMessage());
+                }
+            }
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        containers.forEach(c -> seen.merge(c.id(), 1, Integer::sum));
+        return containers.stream().map(c -> info(c, seen.get(c.id()) > 1)).toList();
+    }
+
+    /** Whether {@code root} has a container in the given state format. */
+    private static boolean holds(Path root, String family) {
+        if (!Files.isDirectory(root)) {
+            return false;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path dir : dirs) {
+                if (family.equals(OciRuntime.familyOf(dir))) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot read {}: {}", root, e.getMessage());
+        }
+        return false;
+    }
+
+    @Override
+    public Optional<TargetInfo> describe(String id) {
+        return find(id).map(found -> info(found.container(), id.indexOf(':') >= 0));
+    }
+
+    @Override
+    public Optional<ProcessHost> open(String id) {
+        return find(id).map(found -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id), found.runtime(),
+                found.container().root(), found.container().id(), workDir, properties.startTimeout(),
+                properties.outputGrace(), Clock.systemUTC()));
+    }
+
+    private record Found(OciContainer container, OciRuntime runtime) {
+    }
+
+    /** The container an id names: a plain id under any root, or {@code <root name>:<id>} under that root. */
+    private Optional<Found> find(String id) {
+        if (runtimes.isEmpty()) {
+            return Optional.empty();
+        }
+        int colon = id.indexOf(':');
+        String plain = colon < 0 ? id : id.substring(colon + 1);
+        if (!OciRuntime.validId(plain)) {
+            return Optional.empty();
+        }
+        List<Found> found = new ArrayList<>();
+        for (Path root : properties.roots()) {
+            if (colon >= 0 && !rootName(root).equals(id.substring(0, colon))) {
+                continue;
+            }
+            String family = OciRuntime.familyOf(root.resolve(plain));
+            OciRuntime runtime = family == null ? null : runtimes.get(family);
+            if (runtime == null) {
+                continue;
+            }
+            try {
+                runtime.state(root, plain).ifPresent(c -> found.add(new Found(c, runtime)));
+            } catch (CommandException e) {
+                log.warn("cannot read the state of container {} under {}: {}", plain, root, e.getMessage());
+            }
+        }
+        if (found.size() > 1) {
+            throw new AmbiguousTargetException("container id " + plain + " is in " + found.size()
+                    + " runtime roots; name one as <root>:<id>",
+                    found.stream().map(f -> qualified(f.container())).toList());
+        }
+        return found.stream().findFirst();
+    }
+
+    private static String qualified(OciContainer container) {
+        return rootName(container.root()) + ":" + container.id();
+    }
+
+    private TargetInfo info(OciContainer container, boolean qualify) {
+        OciRuntime runtime = runtimes.get(OciRuntime.familyOf(container.root().resolve(container.id())));
+        return new TargetInfo(new TargetRef(TargetKind.CONTAINER, qualify ? qualified(container) : container.id()),
+                runtime != null ? runtime.name() : status.name(), container.status(),
+                container.pid() > 0 ? container.pid() : null, container.createdAt(), container.annotations(),
+                container.root().toString(), null);
+    }
+}

@@ -1,0 +1,284 @@
+package io.execgate.host.oci;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.NativeLong;
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.ExitReason;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.Signal;
+import io.execgate.host.StartFailure;
+import io.execgate.host.local.Libc;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A process in a container: the runtime's {@code exec} runs in the foreground as the service's child and relays
+ * the streams (and the terminal); signals go straight to the process the runtime started, by its pidfd, because
+ * a runtime killed with SIGKILL leaves that process running.
+ *
+ * <p>runc exits only when every process holding the exec's output has let it go. So when the command has exited
+ * and background processes it left still hold the output after {@code outputGrace}, what is left of its process
+ * group is killed and runc reports the command's code; the runtime itself goes after another grace, when
+ * something outside the group holds on.
+ */
+final class OciProcess implements HostProcess {
+
+    private static final Logger log = LoggerFactory.getLogger(OciProcess.class);
+    private static final Libc LIBC = Libc.INSTANCE;
+    /** How long a SIGKILLed process may take to go before the runtime is killed instead (a paused container). */
+    private static final Duration KILL_PATIENCE = Duration.ofSeconds(2);
+
+    /** What the process is part of. */
+    record Context(String containerId, long containerInitPid, boolean runtimeForwardsResize, Duration outputGrace,
+            BooleanSupplier containerRuns) {
+    }
+
+    private final HostProcess runtime;
+    private final long pid;
+    private final @Nullable PidFd pidfd;
+    private final Context context;
+    private final CompletableFuture<ExitStatus> exit;
+    /** The last signal execgate delivered: a code of 128 + its number is then its doing, not a plain exit. */
+    private volatile @Nullable Signal delivered;
+    private volatile boolean runtimeKilled;
+
+    OciProcess(HostProcess runtime, long pid, @Nullable PidFd pidfd, ExecFiles files, Context context) {
+        this.runtime = runtime;
+        this.pid = pid;
+        this.pidfd = pidfd;
+        this.context = context;
+        this.exit = runtime.onExit().handle((status, error) -> {
+            try {
+                return translate(status, error, files);
+            } finally {
+                if (pidfd != null) {
+                    pidfd.close();
+                }
+                files.delete();
+            }
+        });
+        if (pidfd != null) {
+            Thread.ofPlatform().daemon().name("oci-exec-" + pid).stackSize(128 * 1024).start(this::followLeader);
+        } else {
+            leaderGone(); // it ran and went before it could be followed: what it left is treated the same
+        }
+    }
+
+    /** The runtime's exit, read as a shell reads a code: 128 + n is signal n when execgate delivered it. */
+    private ExitStatus translate(@Nullable ExitStatus runtimeStatus, @Nullable Throwable error, ExecFiles files) {
+        Instant at = runtimeStatus != null ? runtimeStatus.at() : Instant.now();
+        if (runtimeStatus == null || runtimeStatus.signal() != null || runtimeStatus.exitCode() == null) {
+            Signal sent = delivered;
+            if (runtimeKilled && sent != null) {
+                return ExitStatus.signaled(sent, at); // execgate ended the runtime after the process (see kill)
+            }
+            signalQuietly(Signal.SIGKILL); // nothing may run on unwatched
+            String why = runtimeStatus == null ? "could not be waited for: " + error
+                    : runtimeStatus.signal() != null ? "died of " + runtimeStatus.signal() : "was lost: " + runtimeStatus.error();
+            return ExitStatus.lost("the runtime " + why + "; the process in container " + context.containerId()
+                    + " was killed", at);
+        }
+        int code = runtimeStatus.exitCode();
+        Optional<String> runtimeError = files.readError();
+        if (runtimeError.isPresent()) {
+            // crun reports a failed execve (a missing interpreter, a bad format) after it wrote the pid file.
+            StartFailure.Kind kind = RuntimeErrors.kind(runtimeError.get());
+            return new ExitStatus(kind.shellExitCode() != null ? kind.shellExitCode() : code, null,
+                    ExitReason.START_FAILED, at, runtimeError.get());
+        }
+        Signal sent = delivered;
+        if (sent != null && code == 128 + sent.number()) {
+            return ExitStatus.signaled(sent, at);
+        }
+        if (code > 128 && !context.containerRuns().getAsBoolean()) {
+            return new ExitStatus(code, null, ExitReason.LOST, at,
+                    "container " + context.containerId() + " stopped while the exec ran");
+        }
+        return ExitStatus.exited(code, at);
+    }
+
+    /** Once the command has exited, gives its background processes the output grace, then ends them. */
+    private void followLeader() {
+        try {
+            if (pidfd == null || !pidfd.awaitExit()) {
+                return;
+            }
+        } catch (IOException e) {
+            log.debug("waiting for process {} failed: {}", pid, e.getMessage());
+            return;
+        }
+        leaderGone();
+    }
+
+    private void leaderGone() {
+        Executor later = CompletableFuture.delayedExecutor(context.outputGrace().toMillis(), TimeUnit.MILLISECONDS);
+        CompletableFuture.runAsync(() -> {
+            if (exit.isDone()) {
+                return;
+            }
+            log.info("process {} in container {} exited {} ago and its output is still held open; ending what it "
+                    + "left running", pid, context.containerId(), context.outputGrace());
+            signalRemainingQuietly(Signal.SIGKILL);
+            CompletableFuture.runAsync(this::killRuntimeIfRunning, later);
+        }, later);
+    }
+
+    private void killRuntimeIfRunning() {
+        if (!runtime.onExit().isDone()) {
+            log.warn("the runtime of process {} in container {} still waits; killing it", pid, context.containerId());
+            runtimeKilled = true;
+            try {
+                runtime.kill();
+            } catch (IOException e) {
+                log.warn("killing the runtime failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public Optional<OutputStream> stdin() {
+        return runtime.stdin();
+    }
+
+    @Override
+    public Optional<InputStream> stdout() {
+        return runtime.stdout();
+    }
+
+    @Override
+    public Optional<InputStream> stderr() {
+        return runtime.stderr();
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    @Override
+    public void signal(Signal signal) throws IOException {
+        if (pidfd != null && pidfd.send(signal)) {
+            delivered = signal;
+        }
+    }
+
+    @Override
+    public void terminate() throws IOException {
+        signalGroup(Signal.SIGTERM);
+    }
+
+    /**
+     * Kills the process's group. A process that does not go (its container is paused: the SIGKILL waits for the
+     * thaw) or is gone already while the runtime still waits has its runtime killed after a moment.
+     */
+    @Override
+    public void kill() throws IOException {
+        signalGroup(Signal.SIGKILL);
+        CompletableFuture.runAsync(this::killRuntimeIfRunning,
+                CompletableFuture.delayedExecutor(KILL_PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** Signals the process and its group: through the pidfd while it lives, else what is left of its group. */
+    private void signalGroup(Signal signal) throws IOException {
+        delivered = signal;
+        if (pidfd != null && !pidfd.exited()) {
+            // The live leader holds its group id, so the group cannot be another one's.
+            try {
+                LIBC.kill((int) -pid, signal.number());
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Libc.ESRCH) {
+                    throw new IOException("kill -" + pid + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
+                }
+            }
+            pidfd.send(signal);
+            return;
+        }
+        ProcessGroup.signalRemaining(pid, context.containerInitPid(), signal);
+    }
+
+    private void signalQuietly(Signal signal) {
+        try {
+            signalGroup(signal);
+        } catch (IOException e) {
+            log.debug("signalling process {} failed: {}", pid, e.getMessage());
+        }
+    }
+
+    private void signalRemainingQuietly(Signal signal) {
+        try {
+            ProcessGroup.signalRemaining(pid, context.containerInitPid(), signal);
+        } catch (IOException e) {
+            log.debug("signalling the group of process {} failed: {}", pid, e.getMessage());
+        }
+    }
+
+    /**
+     * Resizes the runtime's terminal, which the runtime copies to the container's on SIGWINCH. A runtime that does
+     * not (crun before 1.8.7) gets the container's terminal sized directly, through the process's own stdin.
+     */
+    @Override
+    public void resize(ConsoleSize size) throws IOException {
+        runtime.resize(size);
+        if (!context.runtimeForwardsResize() && pidfd != null && !pidfd.exited()) {
+            resizeContainerTerminal(size);
+        }
+    }
+
+    private void resizeContainerTerminal(ConsoleSize size) throws IOException {
+        Path stdin = Path.of("/proc", Long.toString(pid), "fd", "0");
+        int fd;
+        try {
+            fd = LIBC.open(stdin.toString(), Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            return; // the process has gone
+        }
+        try {
+            if (pidfd == null || pidfd.exited()) {
+                return; // it went while the descriptor was opened: the pid may name another process now
+            }
+            Libc.winsize winsize = new Libc.winsize();
+            winsize.ws_col = (short) size.width();
+            winsize.ws_row = (short) size.height();
+            LIBC.ioctl(fd, new NativeLong(Libc.TIOCSWINSZ), winsize);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() != Libc.ENOTTY) {
+                throw new IOException("resizing the container's terminal: " + LIBC.strerror(e.getErrorCode()), e);
+            }
+        } finally {
+            try {
+                LIBC.close(fd);
+            } catch (LastErrorException ignored) {
+                // our own descriptor
+            }
+        }
+    }
+
+    @Override
+    public void closeStdin() throws IOException {
+        runtime.closeStdin();
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+}

@@ -1,0 +1,263 @@
+package io.execgate.host.oci;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessHost;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.StartFailure;
+import io.execgate.host.StartFailure.Kind;
+import io.execgate.host.TargetRef;
+import io.execgate.host.local.LocalProcesses;
+import io.execgate.host.oci.RuntimeCommand.CommandException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One container as a place to run processes: {@code <runtime> exec --process <file>} in the foreground, on a
+ * terminal of the service's when the exec has one.
+ */
+final class OciProcessHost implements ProcessHost {
+
+    private static final Logger log = LoggerFactory.getLogger(OciProcessHost.class);
+    private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
+    private static final int MAX_CONFIG = 16 * 1024 * 1024;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final TargetRef target;
+    private final OciRuntime runtime;
+    private final Path root;
+    private final String id;
+    private final Path workDir;
+    private final Duration startTimeout;
+    private final Duration outputGrace;
+    private final Clock clock;
+
+    OciProcessHost(TargetRef target, OciRuntime runtime, Path root, String id, Path workDir, Duration startTimeout,
+            Duration outputGrace, Clock clock) {
+        this.target = target;
+        this.runtime = runtime;
+        this.root = root;
+        this.id = id;
+        this.workDir = workDir;
+        this.startTimeout = startTimeout;
+        this.outputGrace = outputGrace;
+        this.clock = clock;
+    }
+
+    @Override
+    public TargetRef target() {
+        return target;
+    }
+
+    @Override
+    public HostProcess start(ProcessSpec spec) throws StartFailure {
+        OciContainer container = runningContainer();
+        JsonNode containerProcess = containerProcess(container);
+        ContainerUsers.Identity identity = spec.user() == null ? ExecProcessSpec.containerUser(containerProcess)
+                : resolveUser(container, spec.user());
+        ConsoleSize size = spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE;
+        byte[] processSpec = ExecProcessSpec.build(containerProcess, spec, identity, size);
+
+        ExecFiles files;
+        try {
+            files = ExecFiles.create(workDir, processSpec);
+        } catch (IOException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, "cannot write the process spec under " + workDir + ": " + e.getMessage(), e);
+        }
+        HostProcess process;
+        try {
+            process = LocalProcesses.start(runtime.binary().toString(), new ProcessSpec(
+                    runtime.execCommand(root, id, files), RuntimeCommand.ENVIRONMENT, files.dir().toString(), null,
+                    spec.tty(), size, spec.openStdin(), spec.openStdout(), spec.openStderr()), clock);
+        } catch (IOException | RuntimeException e) {
+            files.delete();
+            throw new StartFailure(Kind.BACKEND_ERROR, "cannot run " + runtime.binary() + ": " + e.getMessage(), e);
+        }
+        return awaitStart(process, files, container);
+    }
+
+    /**
+     * Resolves a user in the container's own files, seen through its init's root. A pidfd on the init, still alive
+     * after the files were read, shows that they were the container's and not a process's that took its pid.
+     */
+    private ContainerUsers.Identity resolveUser(OciContainer container, String user) throws StartFailure {
+        try (PidFd init = PidFd.open(container.pid())) {
+            if (init == null) {
+                throw new StartFailure(Kind.TARGET_GONE, "container " + id + " stopped");
+            }
+            ContainerUsers.Identity identity = new ContainerUsers(Path.of("/proc", Long.toString(container.pid()), "root"))
+                    .resolve(user);
+            if (init.exited()) {
+                throw new StartFailure(Kind.TARGET_GONE, "container " + id + " stopped");
+            }
+            return identity;
+        } catch (IOException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
+        }
+    }
+
+    private OciContainer runningContainer() throws StartFailure {
+        Optional<OciContainer> found;
+        try {
+            found = runtime.state(root, id);
+        } catch (CommandException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
+        }
+        OciContainer container = found.orElseThrow(() -> new StartFailure(Kind.TARGET_GONE,
+                "container " + id + " does not exist (any more)"));
+        if (!container.running()) {
+            throw new StartFailure(Kind.TARGET_GONE, "container " + id + " is " + container.status() + ", not running");
+        }
+        return container;
+    }
+
+    /**
+     * The {@code process} of the container's {@code config.json}. Without it the exec would run with less than
+     * the container's confinement (root, no {@code noNewPrivileges}), so it does not run at all.
+     */
+    private static JsonNode containerProcess(OciContainer container) throws StartFailure {
+        if (container.bundle() == null) {
+            throw new StartFailure(Kind.BACKEND_ERROR, "the runtime names no bundle for container " + container.id()
+                    + ", so its process settings are unknown");
+        }
+        Path config = container.bundle().resolve("config.json");
+        try {
+            if (Files.size(config) > MAX_CONFIG) {
+                throw new IOException("larger than " + MAX_CONFIG + " bytes");
+            }
+            JsonNode process = JSON.readTree(Files.readAllBytes(config)).path("process");
+            if (!process.isObject()) {
+                throw new IOException("it has no process object");
+            }
+            return process;
+        } catch (IOException | JacksonException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, "cannot read the container's " + config + " (" + e.getMessage()
+                    + "); execgate needs it to run the exec with the container's user and confinement", e);
+        }
+    }
+
+    /**
+     * Waits for the runtime to write the process's pid (the process has started) or to exit (it could not start:
+     * its log says why). A runtime that does neither in time is killed.
+     */
+    private HostProcess awaitStart(HostProcess process, ExecFiles files, OciContainer container) throws StartFailure {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            while (true) {
+                OptionalLong pid = files.readPid();
+                if (pid.isPresent()) {
+                    return started(process, files, pid.getAsLong(), container);
+                }
+                if (process.onExit().isDone()) {
+                    pid = files.readPid();
+                    if (pid.isPresent()) {
+                        return started(process, files, pid.getAsLong(), container); // a quick one: it has run already
+                    }
+                    throw startFailure(process.onExit().join().exitCode(), files);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new StartFailure(Kind.BACKEND_ERROR, runtime.name() + " did not start the process within "
+                            + startTimeout + " (execgate.backends.oci.start-timeout)");
+                }
+                try {
+                    process.onExit().get(5, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException ignored) {
+                    // look again
+                }
+            }
+        } catch (StartFailure | RuntimeException e) {
+            abandon(process, files);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandon(process, files);
+            throw new StartFailure(Kind.BACKEND_ERROR, "interrupted while " + runtime.name() + " started the process", e);
+        }
+    }
+
+    /**
+     * Takes a pidfd on the started process. The pid came from a file: it is the runtime's child (the runtime, the
+     * service's unreaped child, still runs) or it has gone and may be another process's now, which is then left
+     * alone.
+     */
+    private HostProcess started(HostProcess process, ExecFiles files, long pid, OciContainer container)
+            throws StartFailure {
+        PidFd pidfd;
+        try {
+            pidfd = PidFd.open(pid);
+        } catch (IOException e) {
+            throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
+        }
+        if (pidfd != null && !(parentOf(pid) == process.pid() && !process.onExit().isDone())) {
+            pidfd.close();
+            pidfd = null;
+        }
+        return new OciProcess(process, pid, pidfd, files, new OciProcess.Context(id, container.pid(),
+                runtime.forwardsResize(), outputGrace, this::stillRunning));
+    }
+
+    private static long parentOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Whether the container still runs; true when that cannot be told, so a process is not called lost wrongly. */
+    private boolean stillRunning() {
+        try {
+            return runtime.state(root, id).map(OciContainer::running).orElse(false);
+        } catch (CommandException e) {
+            return true;
+        }
+    }
+
+    private StartFailure startFailure(@Nullable Integer exitCode, ExecFiles files) {
+        String message = files.readError().orElse(null);
+        if (message == null) {
+            return new StartFailure(Kind.BACKEND_ERROR, runtime.name() + " exec exited with " + exitCode
+                    + " before it started the process, and logged no reason");
+        }
+        return new StartFailure(RuntimeErrors.kind(message), runtime.name() + ": " + message);
+    }
+
+    /**
+     * Ends a runtime whose process did not start (or could not be followed), waits for it, and removes its files.
+     * SIGTERM first: the runtime passes it on to a process that may exist already, which SIGKILL would orphan.
+     */
+    private static void abandon(HostProcess process, ExecFiles files) {
+        try {
+            process.terminate();
+            try {
+                process.onExit().get(2, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                process.kill();
+            }
+            process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (IOException | ExecutionException | TimeoutException e) {
+            log.warn("the runtime process {} did not go away: {}", process.pid(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            process.close();
+            files.delete();
+        }
+    }
+}

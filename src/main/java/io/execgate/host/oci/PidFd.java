@@ -1,0 +1,91 @@
+package io.execgate.host.oci;
+
+import java.io.IOException;
+
+import com.sun.jna.LastErrorException;
+import io.execgate.host.Signal;
+import io.execgate.host.local.Libc;
+import io.execgate.host.local.PolledDescriptor;
+import io.execgate.host.local.PolledDescriptor.DescriptorException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A pidfd for a process the service did not start (the runtime did): signals reach that process and no other,
+ * even after its pid is reused, and its exit can be waited for (the pidfd turns readable) without being its parent.
+ */
+final class PidFd implements AutoCloseable {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+
+    private final long pid;
+    private final PolledDescriptor descriptor;
+
+    private PidFd(long pid, PolledDescriptor descriptor) {
+        this.pid = pid;
+        this.descriptor = descriptor;
+    }
+
+    /** A pidfd for {@code pid}, or null when no such process exists. */
+    static @Nullable PidFd open(long pid) throws IOException {
+        int fd;
+        try {
+            fd = (int) LIBC.syscall(Libc.SYS_PIDFD_OPEN, pid, 0L);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == Libc.ESRCH) {
+                return null;
+            }
+            throw new IOException("pidfd_open " + pid + ": " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        return new PidFd(pid, PolledDescriptor.of(fd));
+    }
+
+    /** Whether this kernel has pidfds (Linux 5.3) and lets the service use them (seccomp). */
+    static @Nullable String unsupportedBecause() {
+        try (PidFd self = open(ProcessHandle.current().pid())) {
+            return self == null ? "pidfd_open found no process for the service itself" : null;
+        } catch (IOException | UnsatisfiedLinkError e) {
+            return e.getMessage() + " (pidfds need Linux 5.3)";
+        }
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    /** Sends a signal to the process; false when it has exited (or this pidfd is closed). */
+    boolean send(Signal signal) throws IOException {
+        if (descriptor.isClosed()) {
+            return false;
+        }
+        try {
+            descriptor.use("pidfd_send_signal " + pid + " " + signal.name(),
+                    fd -> LIBC.syscall(Libc.SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) signal.number(), 0L, 0L));
+            return true;
+        } catch (DescriptorException e) {
+            if (e.errno() == Libc.ESRCH) {
+                return false;
+            }
+            throw e;
+        } catch (IOException e) {
+            if (descriptor.isClosed()) {
+                return false; // closed meanwhile: the process has ended
+            }
+            throw e;
+        }
+    }
+
+    /** Whether the process has exited (it may still be its parent's zombie). */
+    boolean exited() {
+        return descriptor.isClosed() || descriptor.readable();
+    }
+
+    /** Waits for the process to exit; false when this pidfd is closed first. */
+    boolean awaitExit() throws IOException {
+        return descriptor.awaitReadable();
+    }
+
+    @Override
+    public void close() {
+        descriptor.close();
+    }
+}

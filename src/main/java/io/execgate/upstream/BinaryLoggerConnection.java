@@ -1,0 +1,204 @@
+package io.execgate.upstream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessSpec;
+import io.execgate.host.local.LocalProcesses;
+import io.execgate.host.local.PolledDescriptor;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code binary://} logging driver, with hcsshim's contract: execgate makes the FIFOs {@code stdout},
+ * {@code stderr} and {@code wait} in a private directory, starts the driver with exactly {@code CONTAINER_ID},
+ * {@code CONTAINER_NAMESPACE}, {@code CONTAINER_STDOUT}, {@code CONTAINER_STDERR} and {@code CONTAINER_WAIT},
+ * and starts the command only once the driver has opened and closed the wait FIFO (or written a byte to it).
+ * When the exec's output ends, the driver reads end-of-file, has its time to exit, and is killed after it.
+ */
+final class BinaryLoggerConnection implements UpstreamConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(BinaryLoggerConnection.class);
+
+    private final UpstreamPlan.Binary plan;
+    private final Path dir;
+    private final String execId;
+    private final UpstreamProperties properties;
+    private final PipeConnection pipes;
+    private final Object lock = new Object();
+    private @Nullable HostProcess driver; // guarded by lock
+    private @Nullable PolledDescriptor waitFifo; // guarded by lock
+    private boolean closed; // guarded by lock
+    private volatile boolean ready;
+
+    private BinaryLoggerConnection(UpstreamPlan.Binary plan, Path dir, String execId, UpstreamProperties properties) {
+        this.plan = plan;
+        this.dir = dir;
+        this.execId = execId;
+        this.properties = properties;
+        // A driver that goes away does not come back: its FIFOs are not reopened.
+        this.pipes = new PipeConnection(null, dir.resolve("stdout"), dir.resolve("stderr"), Duration.ZERO,
+                properties.connectTimeout());
+    }
+
+    static BinaryLoggerConnection prepare(UpstreamPlan.Binary plan, Path parent, String execId,
+            UpstreamProperties properties) throws IOException {
+        Path dir = PrivateDir.create(parent, execId);
+        try {
+            for (String name : List.of("stdout", "stderr", "wait")) {
+                Fifos.make(dir.resolve(name));
+            }
+        } catch (IOException | RuntimeException e) {
+            PrivateDir.delete(dir);
+            throw e;
+        }
+        return new BinaryLoggerConnection(plan, dir, execId, properties);
+    }
+
+    @Override
+    public Paths paths() {
+        return new Paths(null, dir.resolve("stdout").toString(), dir.resolve("stderr").toString());
+    }
+
+    @Override
+    public boolean waitsForClient() {
+        return false;
+    }
+
+    @Override
+    public void connect() throws IOException {
+        Path executable = plan.executable();
+        if (!Files.isRegularFile(executable) || !Files.isExecutable(executable)) {
+            throw new IOException("the logging driver " + executable + " does not exist or is not executable");
+        }
+        HostProcess started;
+        PolledDescriptor ready;
+        synchronized (lock) {
+            if (closed) {
+                throw new IOException("closed before the logging driver started");
+            }
+            // Opened before the driver starts, so its open of the wait FIFO for writing never waits for us.
+            ready = Fifos.openForReading(dir.resolve("wait"));
+            waitFifo = ready;
+            List<String> argv = new ArrayList<>();
+            argv.add(executable.toString());
+            argv.addAll(plan.arguments());
+            List<String> env = List.of("CONTAINER_ID=" + execId, "CONTAINER_NAMESPACE=" + properties.namespace(),
+                    "CONTAINER_STDOUT=" + dir.resolve("stdout"), "CONTAINER_STDERR=" + dir.resolve("stderr"),
+                    "CONTAINER_WAIT=" + dir.resolve("wait"));
+            started = LocalProcesses.start(executable.toString(),
+                    new ProcessSpec(argv, env, "/", null, false, null, false, false, false), Clock.systemUTC());
+            driver = started;
+        }
+        log.debug("exec {}: logging driver {} started as pid {}", execId, plan.uri(), started.pid());
+        awaitReady(started, ready);
+        this.ready = true;
+        pipes.connect();
+    }
+
+    /**
+     * Waits for the driver to signal readiness on the wait FIFO: end-of-file once it has opened and closed it, or
+     * a byte. The driver exiting first, or the ready timeout passing, ends the wait by closing the FIFO.
+     */
+    private void awaitReady(HostProcess started, PolledDescriptor ready) throws IOException {
+        AtomicReference<String> failure = new AtomicReference<>();
+        CompletableFuture<ExitStatus> exited = started.onExit().whenComplete((status, error) -> {
+            failure.compareAndSet(null, "it exited" + (status != null && status.exitCode() != null
+                    ? " with " + status.exitCode() : "") + " before it was ready");
+            ready.close();
+        });
+        CompletableFuture<Void> timer = CompletableFuture.runAsync(() -> {
+            failure.compareAndSet(null, "it was not ready within " + properties.driverReadyTimeout());
+            ready.close();
+        }, CompletableFuture.delayedExecutor(properties.driverReadyTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        try {
+            int n = ready.read(new byte[1], 0, 1);
+            String why = failure.get();
+            if (ready.isClosed() && why != null) {
+                throw new IOException("the logging driver " + plan.executable() + " failed to start: " + why);
+            }
+            log.debug("exec {}: logging driver ready ({})", execId, n < 0 ? "closed the wait pipe" : "wrote a byte");
+        } finally {
+            timer.cancel(false);
+            exited.cancel(false);
+            ready.close();
+        }
+    }
+
+    @Override
+    public Optional<InputStream> stdin() {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<OutputStream> stdout() {
+        return pipes.stdout();
+    }
+
+    @Override
+    public Optional<OutputStream> stderr() {
+        return pipes.stderr();
+    }
+
+    /**
+     * Closes the FIFOs (the driver reads end-of-file), then gives the driver its stop timeout to exit before it is
+     * killed, and removes the directory once it is gone. Does not wait.
+     */
+    @Override
+    public void close() {
+        HostProcess running;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = driver;
+            if (waitFifo != null) {
+                waitFifo.close();
+            }
+        }
+        pipes.close();
+        if (running == null) {
+            PrivateDir.delete(dir);
+            return;
+        }
+        running.onExit().whenComplete((status, error) -> {
+            running.close();
+            PrivateDir.delete(dir);
+        });
+        if (!ready) {
+            killQuietly(running); // it never became a logger: nothing of the exec's output is in it
+            return;
+        }
+        CompletableFuture<Void> kill = CompletableFuture.runAsync(() -> {
+            if (!running.onExit().isDone()) {
+                log.warn("exec {}: the logging driver {} did not exit within {} of the output's end; killing it",
+                        execId, plan.executable(), properties.driverStopTimeout());
+                killQuietly(running);
+            }
+        }, CompletableFuture.delayedExecutor(properties.driverStopTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        running.onExit().whenComplete((status, error) -> kill.cancel(false));
+    }
+
+    private void killQuietly(HostProcess running) {
+        try {
+            running.kill();
+        } catch (IOException e) {
+            log.warn("exec {}: killing the logging driver failed: {}", execId, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.execgate.upstream;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+import com.sun.jna.LastErrorException;
+import io.execgate.host.local.Libc;
+import io.execgate.host.local.PolledDescriptor;
+
+/** Making and opening FIFOs without blocking: an open that waits for the other side could not be cancelled. */
+final class Fifos {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFIFO = 0010000;
+
+    private Fifos() {
+    }
+
+    /** No process has the FIFO open for reading, so it cannot be opened for writing yet. */
+    static final class NoReaderException extends IOException {
+        NoReaderException(Path path) {
+            super("no reader has " + path + " open");
+        }
+    }
+
+    /** Makes a FIFO only the service's user can open. */
+    static void make(Path path) throws IOException {
+        try {
+            LIBC.mkfifo(path.toString(), 0600);
+        } catch (LastErrorException e) {
+            throw new IOException("mkfifo " + path + ": " + LIBC.strerror(e.getErrorCode()), e);
+        }
+    }
+
+    /** Fails unless {@code path} is a FIFO (links are not followed: the caller names the FIFO itself). */
+    static void check(Path path) throws IOException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw new IOException(path + " does not exist");
+        }
+        if ((mode & S_IFMT) != S_IFIFO) {
+            throw new IOException(path + " is not a FIFO");
+        }
+    }
+
+    /** Opens the FIFO's write end; {@link NoReaderException} while nobody reads it. */
+    static PolledDescriptor openForWriting(Path path) throws IOException {
+        return open(path, Libc.O_WRONLY);
+    }
+
+    /**
+     * Opens the FIFO's read end. It reads nothing until a writer comes, and end-of-file once a writer has come and
+     * gone.
+     */
+    static PolledDescriptor openForReading(Path path) throws IOException {
+        return open(path, Libc.O_RDONLY);
+    }
+
+    private static PolledDescriptor open(Path path, int access) throws IOException {
+        check(path);
+        int fd;
+        try {
+            fd = LIBC.open(path.toString(), access | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == Libc.ENXIO) {
+                throw new NoReaderException(path);
+            }
+            throw new IOException("open " + path + ": " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        return PolledDescriptor.of(fd);
+    }
+}

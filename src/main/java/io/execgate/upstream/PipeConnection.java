@@ -1,0 +1,119 @@
+package io.execgate.upstream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * FIFOs the caller made: execgate opens them as the client, stdout and stderr for writing (reopened when their
+ * reader goes away), stdin for reading. Also the end of {@link ListenConnection} and {@link BinaryLoggerConnection},
+ * whose FIFOs execgate made itself.
+ */
+class PipeConnection implements UpstreamConnection {
+
+    private final @Nullable Path stdinPath;
+    private final @Nullable Path stdoutPath;
+    private final @Nullable Path stderrPath;
+    private final @Nullable Duration retryTimeout;
+    private final Duration connectTimeout;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile @Nullable FifoReader stdin;
+    private volatile @Nullable FifoWriter stdout;
+    private volatile @Nullable FifoWriter stderr;
+
+    PipeConnection(@Nullable Path stdinPath, @Nullable Path stdoutPath, @Nullable Path stderrPath,
+            @Nullable Duration retryTimeout, Duration connectTimeout) {
+        this.stdinPath = stdinPath;
+        this.stdoutPath = stdoutPath;
+        this.stderrPath = stderrPath;
+        this.retryTimeout = retryTimeout;
+        this.connectTimeout = connectTimeout;
+    }
+
+    @Override
+    public Paths paths() {
+        return new Paths(string(stdinPath), string(stdoutPath), string(stderrPath));
+    }
+
+    private static @Nullable String string(@Nullable Path path) {
+        return path == null ? null : path.toString();
+    }
+
+    @Override
+    public boolean waitsForClient() {
+        return false;
+    }
+
+    /** Checks every path first, so that a typo fails at once rather than after another pipe's timeout. */
+    @Override
+    public void connect() throws IOException {
+        for (Path path : new Path[] {stdinPath, stdoutPath, stderrPath}) {
+            if (path != null) {
+                Fifos.check(path);
+            }
+        }
+        try {
+            if (stdoutPath != null) {
+                stdout = FifoWriter.connect(stdoutPath, connectTimeout, retryTimeout, closed);
+            }
+            if (stderrPath != null) {
+                stderr = FifoWriter.connect(stderrPath, connectTimeout, retryTimeout, closed);
+            }
+            if (stdinPath != null) {
+                stdin = FifoReader.open(stdinPath);
+            }
+            if (closed.getCount() == 0) {
+                throw new IOException("closed while connecting");
+            }
+        } catch (IOException | RuntimeException e) {
+            closeStreams();
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<InputStream> stdin() {
+        return Optional.ofNullable(stdin);
+    }
+
+    @Override
+    public Optional<OutputStream> stdout() {
+        return Optional.ofNullable(stdout);
+    }
+
+    @Override
+    public Optional<OutputStream> stderr() {
+        return Optional.ofNullable(stderr);
+    }
+
+    @Override
+    public void close() {
+        closed.countDown();
+        closeStreams();
+    }
+
+    boolean isClosed() {
+        return closed.getCount() == 0;
+    }
+
+    private void closeStreams() {
+        FifoReader in = stdin;
+        FifoWriter out = stdout;
+        FifoWriter err = stderr;
+        if (in != null) {
+            in.close();
+        }
+        if (out != null) {
+            out.close();
+        }
+        if (err != null) {
+            err.close();
+        }
+    }
+}

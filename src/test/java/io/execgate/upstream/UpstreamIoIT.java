@@ -1,0 +1,323 @@
+package io.execgate.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import io.execgate.support.Api;
+import io.execgate.support.Processes;
+import io.execgate.support.TestContainers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Upstream IO over the API with real FIFOs, real processes and a real logging driver (a shell script): output
+ * into FIFOs the test reads, a reader that leaves and comes back, a retry budget that runs out, stdin from a
+ * FIFO, the driver contract and its failures, listen mode; nothing left behind.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "execgate.upstream.connect-timeout=2s",
+        "execgate.upstream.driver-ready-timeout=2s",
+        "execgate.upstream.driver-stop-timeout=6s"})
+@AutoConfigureRestTestClient
+class UpstreamIoIT {
+
+    private static final Path DATA = tempDir();
+
+    @Autowired
+    RestTestClient http;
+    Api api;
+    @TempDir
+    Path dir;
+    private final ExecutorService clients = Executors.newCachedThreadPool();
+
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry registry) {
+        registry.add("execgate.data-dir", DATA::toString);
+    }
+
+    @BeforeEach
+    void client() {
+        api = new Api(http);
+    }
+
+    @AfterEach
+    void nothingIsLeftBehind() throws Exception {
+        clients.shutdownNow();
+        Path made = DATA.resolve("upstream");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (entries(made) > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(entries(made)).as("private directories left under %s", made).isZero();
+    }
+
+    @Test
+    void stdoutAndStderrGoIntoFifosAndAreCountedNotRetained() throws Exception {
+        Path out = fifo("out");
+        Path err = fifo("err");
+        CompletableFuture<String> stdout = readAll(out);
+        CompletableFuture<String> stderr = readAll(err);
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo out; echo err >&2; exit 3"], "io": {"stdout": "%s", "stderr": "%s"}}"""
+                .formatted(out, err)).expect(201);
+        String id = exec.path("id").asString();
+        assertThat(exec.path("io").path("stdoutPath").asString()).isEqualTo(out.toString());
+        assertThat(exec.path("io").path("stdinPath").isNull()).isTrue();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isEqualTo(3);
+        assertThat(stdout.get(10, TimeUnit.SECONDS)).isEqualTo("out\n");
+        assertThat(stderr.get(10, TimeUnit.SECONDS)).isEqualTo("err\n");
+        JsonNode ended = api.get("/api/v1/execs/" + id).expect(200);
+        assertThat(ended.path("stdoutBytes").asLong()).isEqualTo(4);
+        assertThat(ended.path("stderrBytes").asLong()).isEqualTo(4);
+        assertThat(api.get("/api/v1/execs/" + id + "/output?stream=stdout").body()).isEmpty();
+    }
+
+    @Test
+    void aReaderThatLeavesAndComesBackMissesNoByteAndGetsNoneTwice() throws Exception {
+        Path out = fifo("out");
+        String expected = IntStream.range(0, 20_000).mapToObj(i -> i + "\n").collect(Collectors.joining());
+        CompletableFuture<byte[]> firstPart = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(out.toFile())) {
+                return in.readNBytes(10_000); // then leaves, with more in the FIFO
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["seq", "0", "19999"], "io": {"stdout": "%s", "retryTimeoutSeconds": 30}}"""
+                .formatted(out)).expect(201).path("id").asString();
+        byte[] head = firstPart.get(10, TimeUnit.SECONDS);
+        Thread.sleep(700); // the writer meets the closed FIFO and waits for a new reader
+        assertThat(api.get("/api/v1/execs/" + id).expect(200).path("state").asString()).isEqualTo("running");
+        String tail = readAll(out).get(20, TimeUnit.SECONDS);
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        assertThat(new String(head, StandardCharsets.US_ASCII) + tail).isEqualTo(expected);
+    }
+
+    @Test
+    void whenTheRetryBudgetRunsOutTheRestIsDiscardedAndTheExecStillEnds() throws Exception {
+        Path out = fifo("out");
+        CompletableFuture<byte[]> head = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(out.toFile())) {
+                return in.readNBytes(1000);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+        long started = System.nanoTime();
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["seq", "1", "300000"], "io": {"stdout": "%s", "retryTimeoutSeconds": 1}}"""
+                .formatted(out)).expect(201).path("id").asString();
+        assertThat(head.get(10, TimeUnit.SECONDS)).hasSize(1000);
+        JsonNode exit = api.awaitExit(id);
+        assertThat(exit.path("exitCode").asInt()).isZero();
+        assertThat((System.nanoTime() - started) / 1_000_000).as("ended after the one-second budget")
+                .isGreaterThanOrEqualTo(1000);
+        long total = IntStream.rangeClosed(1, 300_000).mapToLong(i -> Integer.toString(i).length() + 1).sum();
+        assertThat(api.get("/api/v1/execs/" + id).expect(200).path("stdoutBytes").asLong())
+                .as("every byte counted, though not delivered").isEqualTo(total);
+    }
+
+    @Test
+    void stdinComesFromAFifoAndItsEndClosesTheProcesssStdin() throws Exception {
+        Path in = fifo("in");
+        Path out = fifo("out");
+        CompletableFuture<String> stdout = readAll(out);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["tr", "a-z", "A-Z"], "io": {"stdin": "%s", "stdout": "%s"}}""".formatted(in, out))
+                .expect(201).path("id").asString();
+        try (OutputStream writer = new FileOutputStream(in.toFile())) {
+            writer.write("through a fifo\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(stdout.get(10, TimeUnit.SECONDS)).isEqualTo("THROUGH A FIFO\n");
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+    }
+
+    @Test
+    void aMissingFifoOrOneNobodyReadsFailsTheStartAndBadIoIs400() throws Exception {
+        Api.Response missing = api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "%s"}}""".formatted(dir.resolve("nope")))
+                .isProblem(422, "EXEC_START_FAILED");
+        assertThat(missing.json().path("detail").asString()).contains("does not exist");
+        Path unread = fifo("unread");
+        Api.Response noReader = api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "%s"}}""".formatted(unread)).isProblem(422, "EXEC_START_FAILED");
+        assertThat(noReader.json().path("detail").asString()).contains("reader");
+        JsonNode failed = api.get("/api/v1/execs/" + noReader.json().path("execId").asString()).expect(200);
+        assertThat(failed.path("state").asString()).isEqualTo("failed");
+        assertThat(failed.path("pid").isNull()).as("the command never started").isTrue();
+
+        assertThat(api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "listen", "stderr": "/run/x"}}""")
+                .isProblem(400, "INVALID_REQUEST").json().path("errors").get(0).path("field").asString())
+                .isEqualTo("io.stderr");
+        api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "binary://somehost/logger"}}""").isProblem(400, "INVALID_REQUEST");
+        api.post("/api/v1/host/execs", """
+                {"command": ["true"], "stdin": true, "io": {"stdin": "/run/x"}}""").isProblem(400, "INVALID_REQUEST");
+        api.post("/api/v1/host/execs", """
+                {"command": ["true"], "tty": true, "io": {"stderr": "/run/x"}}""").isProblem(400, "INVALID_REQUEST");
+    }
+
+    @Test
+    void aLoggingDriverGetsTheContractsEnvironmentArgumentsAndBothStreams() throws Exception {
+        Path driver = script("driver", """
+                #!/bin/sh
+                d=$(dirname "$0")
+                env > "$d/env"
+                echo "$@" > "$d/args"
+                cat "$CONTAINER_STDOUT" > "$d/stdout" &
+                cat "$CONTAINER_STDERR" > "$d/stderr" &
+                : > "$CONTAINER_WAIT"
+                wait
+                """);
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo to-stdout; echo to-stderr >&2"],
+                 "io": {"stdout": "binary://%s?-v&tag=web&-a=1"}}""".formatted(driver)).expect(201);
+        String id = exec.path("id").asString();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        awaitFile(dir.resolve("stdout"), "to-stdout\n");
+        awaitFile(dir.resolve("stderr"), "to-stderr\n");
+        List<String> env = Files.readAllLines(dir.resolve("env")).stream()
+                .filter(line -> !line.startsWith("PWD=") && !line.startsWith("SHLVL=") && !line.startsWith("_=")
+                        && !line.startsWith("OLDPWD="))
+                .sorted().toList();
+        Path fifos = DATA.resolve("upstream").resolve(id).toAbsolutePath();
+        assertThat(env).as("exactly the contract's variables, nothing of the service's").containsExactly(
+                "CONTAINER_ID=" + id, "CONTAINER_NAMESPACE=execgate", "CONTAINER_STDERR=" + fifos.resolve("stderr"),
+                "CONTAINER_STDOUT=" + fifos.resolve("stdout"), "CONTAINER_WAIT=" + fifos.resolve("wait"));
+        assertThat(Files.readString(dir.resolve("args"))).as("keys sorted, each with its value").isEqualTo("-a 1 -v tag web\n");
+        assertThat(exec.path("io").path("stdoutPath").asString()).isEqualTo(fifos.resolve("stdout").toString());
+    }
+
+    @Test
+    void aDriverThatNeverSignalsExitsAtOnceOrDoesNotExistFailsTheStart() throws Exception {
+        Path silent = script("silent", "#!/bin/sh\necho $$ > \"$(dirname \"$0\")/pid\"\nexec sleep 60\n");
+        long started = System.nanoTime();
+        assertThat(startFailure("binary://" + silent)).contains("not ready within");
+        assertThat((System.nanoTime() - started) / 1_000_000).isBetween(1500L, 10_000L);
+        // killed at once, not after the stop timeout: it never became the exec's logger
+        long pid = Long.parseLong(Files.readString(dir.resolve("pid")).strip());
+        assertThat(Processes.awaitGone(pid, 3_000)).as("the silent driver was killed").isTrue();
+
+        Path quitter = script("quitter", "#!/bin/sh\nexit 3\n");
+        assertThat(startFailure("binary://" + quitter)).contains("exited with 3");
+        assertThat(startFailure("binary://" + dir.resolve("absent"))).contains("does not exist");
+    }
+
+    @Test
+    void listenMakesTheFifosAndStartsWhenTheClientHasOpenedThem() throws Exception {
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "read line; echo got $line"], "io": {"stdin": "listen", "stdout": "listen"}}""")
+                .expect(201);
+        String id = exec.path("id").asString();
+        assertThat(exec.path("state").asString()).isEqualTo("created");
+        Path stdinPath = Path.of(exec.path("io").path("stdinPath").asString());
+        Path stdoutPath = Path.of(exec.path("io").path("stdoutPath").asString());
+        assertThat(stdoutPath.getParent()).isEqualTo(DATA.resolve("upstream").resolve(id).toAbsolutePath());
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stdoutPath.getParent())))
+                .isEqualTo("rwx------");
+        assertThat(exec.path("io").path("stderrPath").isNull()).isTrue();
+
+        CompletableFuture<String> stdout = readAll(stdoutPath);
+        try (OutputStream writer = new FileOutputStream(stdinPath.toFile())) {
+            writer.write("hello\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(stdout.get(10, TimeUnit.SECONDS)).isEqualTo("got hello\n");
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+    }
+
+    @Test
+    void listenWithoutAClientFailsAfterTheConnectTimeoutAndDeleteCancelsTheWait() throws Exception {
+        String lonely = api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "listen"}}""").expect(201).path("id").asString();
+        JsonNode exit = api.awaitExit(lonely);
+        assertThat(exit.path("reason").asString()).isEqualTo("start-failed");
+        assertThat(api.get("/api/v1/execs/" + lonely).expect(200).path("error").asString()).contains("reader");
+
+        String deleted = api.post("/api/v1/host/execs", """
+                {"command": ["true"], "io": {"stdout": "listen"}}""").expect(201).path("id").asString();
+        api.delete("/api/v1/execs/" + deleted).expect(204);
+    }
+
+    private String startFailure(String uri) {
+        return api.post("/api/v1/host/execs", """
+                {"command": ["echo", "never"], "io": {"stdout": "%s"}}""".formatted(uri)).isProblem(422, "EXEC_START_FAILED")
+                .json().path("detail").asString();
+    }
+
+    private Path fifo(String name) throws IOException {
+        Path path = dir.resolve(name);
+        TestContainers.run(List.of("mkfifo", "-m", "600", path.toString()));
+        return path;
+    }
+
+    private Path script(String name, String text) throws IOException {
+        Path path = dir.resolve(name);
+        Files.writeString(path, text);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+        return path;
+    }
+
+    /** Opens the FIFO for reading (which waits for a writer) and reads it to its end, on a thread of its own. */
+    private CompletableFuture<String> readAll(Path fifo) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(fifo.toFile())) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+    }
+
+    private static void awaitFile(Path file, String content) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!(Files.exists(file) && Files.readString(file).equals(content)) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(file).hasContent(content.stripTrailing());
+    }
+
+    private static long entries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.count();
+        }
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("execgate-upstream-it");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
