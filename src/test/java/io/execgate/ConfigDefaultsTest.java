@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.execgate.exec.ExecProperties;
+import io.execgate.host.hcs.HcsProperties;
 import io.execgate.host.local.LocalHostProperties;
 import io.execgate.host.oci.OciProperties;
 import io.execgate.security.SecurityProperties;
@@ -39,6 +40,8 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.backends.local", LocalHostProperties.class));
         assertThat(documented.bindOrCreate("execgate.backends.oci", Bindable.of(OciProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.backends.oci", OciProperties.class));
+        assertThat(documented.bindOrCreate("execgate.backends.hcs", Bindable.of(HcsProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.backends.hcs", HcsProperties.class));
         assertThat(documented.bindOrCreate("execgate.upstream", Bindable.of(UpstreamProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.upstream", UpstreamProperties.class));
         assertThat(documented.bindOrCreate("execgate.stream", Bindable.of(StreamProperties.class), strict))

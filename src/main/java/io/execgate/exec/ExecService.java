@@ -34,6 +34,7 @@ import io.execgate.host.ExitReason;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
+import io.execgate.host.UnsupportedSignalException;
 import io.execgate.host.AmbiguousTargetException;
 import io.execgate.upstream.UpstreamConnection;
 import io.execgate.upstream.Upstreams;
@@ -219,7 +220,13 @@ public class ExecService {
         } catch (StartFailure failure) {
             log.debug("exec {} on {} failed to start: {}", exec.id(), target, failure.getMessage());
             // A target that stopped is a conflict with its state, as Docker answers an exec into a stopped container.
-            ErrorCode code = failure.kind() == StartFailure.Kind.TARGET_GONE ? ErrorCode.CONFLICT : ErrorCode.EXEC_START_FAILED;
+            ErrorCode code = switch (failure.kind()) {
+                case TARGET_GONE -> ErrorCode.CONFLICT;
+                case TARGET_NOT_FOUND -> ErrorCode.TARGET_NOT_FOUND;
+                case ACCESS_DENIED -> ErrorCode.FORBIDDEN;
+                case BACKEND_UNAVAILABLE -> ErrorCode.BACKEND_UNAVAILABLE;
+                default -> ErrorCode.EXEC_START_FAILED;
+            };
             throw new ApiException(code, failure.getMessage()).with("execId", exec.id());
         }
         return exec;
@@ -272,6 +279,8 @@ public class ExecService {
             if (!exec.signal(signal)) {
                 throw notRunning(exec);
             }
+        } catch (UnsupportedSignalException e) {
+            throw ApiException.invalid("signal", e.getMessage());
         } catch (IOException e) {
             throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "delivering " + signal.name() + " failed: " + e.getMessage());
         }

@@ -66,6 +66,10 @@ public record Signal(String name, int number) {
                 throw new IllegalArgumentException("no signal has the number " + text);
             }
         }
+        Signal console = WINDOWS_CONSOLE.get(text.toLowerCase(Locale.ROOT));
+        if (console != null) {
+            return console;
+        }
         String name = text.toUpperCase(Locale.ROOT);
         if (!name.startsWith("SIG")) {
             name = "SIG" + name;
@@ -79,6 +83,13 @@ public record Signal(String name, int number) {
         }
         return of(number);
     }
+
+    /**
+     * Windows console control events by the names HCS takes, as the signals they stand for: a process in a Windows
+     * container receives them as those events ({@code CtrlShutdown} is what Windows sends for SIGTERM).
+     */
+    private static final Map<String, Signal> WINDOWS_CONSOLE = Map.of(
+            "ctrlc", SIGINT, "ctrlbreak", new Signal("SIGQUIT", 3), "ctrlclose", SIGHUP, "ctrlshutdown", SIGTERM);
 
     private static Integer realtime(String name) {
         int sign = name.indexOf('+') > 0 ? 1 : name.indexOf('-') > 0 ? -1 : 0;

@@ -19,6 +19,12 @@ public class StartFailure extends Exception {
         UNSUPPORTED(null),
         /** The target is gone or not running. */
         TARGET_GONE(null),
+        /** The backend does not know the target (it was never there, or went before the exec). */
+        TARGET_NOT_FOUND(null),
+        /** The backend refused the service (it lacks the rights to run processes there). */
+        ACCESS_DENIED(null),
+        /** The backend did not answer in time, or is down. */
+        BACKEND_UNAVAILABLE(null),
         /** The backend itself failed. */
         BACKEND_ERROR(null);
 

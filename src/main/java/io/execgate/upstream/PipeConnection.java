@@ -23,7 +23,7 @@ class PipeConnection implements UpstreamConnection {
     private final @Nullable Duration retryTimeout;
     private final Duration connectTimeout;
     private final CountDownLatch closed = new CountDownLatch(1);
-    private volatile @Nullable FifoReader stdin;
+    private volatile @Nullable InputStream stdin;
     private volatile @Nullable FifoWriter stdout;
     private volatile @Nullable FifoWriter stderr;
 
@@ -66,7 +66,7 @@ class PipeConnection implements UpstreamConnection {
                 stderr = FifoWriter.connect(stderrPath, connectTimeout, retryTimeout, closed);
             }
             if (stdinPath != null) {
-                stdin = FifoReader.open(stdinPath);
+                stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
             }
             if (closed.getCount() == 0) {
                 throw new IOException("closed while connecting");
@@ -103,11 +103,15 @@ class PipeConnection implements UpstreamConnection {
     }
 
     private void closeStreams() {
-        FifoReader in = stdin;
+        InputStream in = stdin;
         FifoWriter out = stdout;
         FifoWriter err = stderr;
         if (in != null) {
-            in.close();
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing our own descriptor
+            }
         }
         if (out != null) {
             out.close();

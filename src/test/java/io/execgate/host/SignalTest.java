@@ -25,9 +25,17 @@ class SignalTest {
         assertThat(Signal.of(64).name()).isEqualTo("SIGRTMAX");
     }
 
+    @Test
+    void windowsConsoleEventsAreTheSignalsTheyStandFor() {
+        assertThat(Signal.parse("CtrlC")).isEqualTo(Signal.SIGINT);
+        assertThat(Signal.parse("ctrlbreak").name()).isEqualTo("SIGQUIT");
+        assertThat(Signal.parse("CtrlClose")).isEqualTo(Signal.SIGHUP);
+        assertThat(Signal.parse("CtrlShutdown")).isEqualTo(Signal.SIGTERM);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "bogus", "SIG", "0", "65", "32", "-1", "SIGRTMIN+31", "RTMAX+1", "RTMIN+x",
-            "99999999999999999999", "CtrlC"})
+            "99999999999999999999", "CtrlLogOff", "Ctrl"})
     void rejectsWhatIsNoSignal(String text) {
         assertThatIllegalArgumentException().isThrownBy(() -> Signal.parse(text));
     }

@@ -104,6 +104,13 @@ public interface Libc extends Library {
 
     int mkfifo(String path, int mode) throws LastErrorException;
 
+    int F_GETFL = 3;
+    int F_SETFL = 4;
+
+    int fcntl(int fd, int command, int argument) throws LastErrorException;
+
+    void free(Pointer pointer);
+
     int grantpt(int fd) throws LastErrorException;
 
     int unlockpt(int fd) throws LastErrorException;

@@ -1,7 +1,9 @@
 package io.execgate.host.local;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -186,6 +188,60 @@ public final class PolledDescriptor implements AutoCloseable {
         } finally {
             descriptors.readLock().unlock();
         }
+    }
+
+    /**
+     * The descriptor as a stream: reads wait for data, end-of-file is -1, and so is {@code EIO} (a terminal whose
+     * other side has gone). Closing the stream closes the descriptor.
+     */
+    public InputStream inputStream() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                if (length == 0) {
+                    return 0;
+                }
+                try {
+                    return PolledDescriptor.this.read(buffer, offset, length);
+                } catch (DescriptorException e) {
+                    if (e.errno() == Libc.EIO) {
+                        return -1;
+                    }
+                    throw e;
+                }
+            }
+
+            @Override
+            public void close() {
+                PolledDescriptor.this.close();
+            }
+        };
+    }
+
+    /** The descriptor as a stream whose writes wait while the other side is full. Closing it closes the descriptor. */
+    public OutputStream outputStream() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                PolledDescriptor.this.write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] buffer, int offset, int length) throws IOException {
+                PolledDescriptor.this.write(buffer, offset, length);
+            }
+
+            @Override
+            public void close() {
+                PolledDescriptor.this.close();
+            }
+        };
     }
 
     public boolean isClosed() {

@@ -29,12 +29,14 @@ final class Terminal implements ProcessIo {
 
     private final PolledDescriptor master;
     private final String slavePath;
-    private final Optional<InputStream> output = Optional.of(new TerminalOutput());
+    private final Optional<InputStream> output;
     private final Optional<OutputStream> input = Optional.of(new TerminalInput());
 
     private Terminal(PolledDescriptor master, String slavePath) {
         this.master = master;
         this.slavePath = slavePath;
+        // Reads until every slave descriptor is closed and the output drained: the hang-up reads as EIO, then -1.
+        this.output = Optional.of(master.inputStream());
     }
 
     /** Opens a terminal of this size. */
@@ -114,36 +116,6 @@ final class Terminal implements ProcessIo {
     @Override
     public void close() {
         master.close();
-    }
-
-    /** Reads output; -1 once the slave side is gone (the process and its children closed it) or on close. */
-    private int read(byte[] buffer, int offset, int length) throws IOException {
-        try {
-            return master.read(buffer, offset, length);
-        } catch (PolledDescriptor.DescriptorException e) {
-            if (e.errno() == Libc.EIO) {
-                return -1; // hung up: every slave descriptor is closed and the output drained
-            }
-            throw new IOException("reading the terminal failed: " + e.getMessage(), e);
-        }
-    }
-
-    private final class TerminalOutput extends InputStream {
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return Terminal.this.read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            return length == 0 ? 0 : Terminal.this.read(buffer, offset, length);
-        }
-
-        @Override
-        public void close() {
-            Terminal.this.close();
-        }
     }
 
     private final class TerminalInput extends OutputStream {

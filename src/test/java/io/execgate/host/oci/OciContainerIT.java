@@ -114,7 +114,7 @@ class OciContainerIT {
         JsonNode backends = api.get("/api/v1/host").expect(200).path("backends");
         JsonNode runc = null;
         for (JsonNode backend : backends) {
-            if (backend.path("kind").asString().equals("container")) {
+            if (backend.path("kind").asString().equals("container") && !backend.path("name").asString().equals("hcs")) {
                 runc = backend;
             }
         }
