@@ -395,6 +395,13 @@ public final class Exec {
         return everAttached;
     }
 
+    /** Clients attached now. */
+    int attachmentCount() {
+        synchronized (lock) {
+            return attachments;
+        }
+    }
+
     /** An attachment went (or failed): forget it, and end an exec that lived for its attachments. */
     private void detached(Subscriber subscriber) {
         boolean last;

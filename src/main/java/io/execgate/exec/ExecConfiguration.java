@@ -10,6 +10,8 @@ import java.util.List;
 
 import io.execgate.host.Targets;
 import io.execgate.upstream.Upstreams;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import jakarta.validation.Validator;
 import org.springframework.context.annotation.Bean;
@@ -37,7 +39,8 @@ class ExecConfiguration {
 
     @Bean(destroyMethod = "shutdown")
     ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime, Validator validator,
-            ObjectProvider<CallerResolver> callers, List<ExecObserver> observers, Upstreams upstreams) {
+            ObjectProvider<CallerResolver> callers, List<ExecObserver> observers, Upstreams upstreams,
+            ObjectProvider<MeterRegistry> meters) {
         CallerResolver resolver = callers.getIfAvailable(() -> () -> Caller.SERVICE);
         ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention(),
                 properties.retainedOutputLimit().toBytes()), properties, runtime, validator, resolver::current, observers,
@@ -45,6 +48,12 @@ class ExecConfiguration {
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
         runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);
+        meters.ifAvailable(registry -> {
+            Gauge.builder("execgate.execs.running", service, ExecService::liveCount)
+                    .description("Execs that have not ended").register(registry);
+            Gauge.builder("execgate.attachments", service, ExecService::attachmentCount)
+                    .description("WebSocket clients attached to execs").register(registry);
+        });
         return service;
     }
 }

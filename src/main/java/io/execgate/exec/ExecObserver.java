@@ -1,5 +1,6 @@
 package io.execgate.exec;
 
+import java.time.Duration;
 import java.util.List;
 
 import io.execgate.host.TargetRef;
@@ -17,6 +18,10 @@ public interface ExecObserver {
      * @param workingDir the working directory, when the request named one
      */
     void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir);
+
+    /** An exec's process started; {@code took} is how long the backend took to start it. */
+    default void processStarted(Exec exec, Duration took) {
+    }
 
     /** An exec ended: its status is recorded. */
     void ended(Exec exec);

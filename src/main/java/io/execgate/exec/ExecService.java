@@ -206,7 +206,7 @@ public class ExecService {
             // The client learns where to connect from the exec resource: the start waits for it in the background.
             Thread.ofPlatform().daemon().name("exec-" + id + "-start").start(() -> {
                 try {
-                    exec.start(host, options.toSpec(), input);
+                    startTimed(exec, host, options, input);
                 } catch (StartFailure failure) {
                     log.info("exec {} on {} did not start: {}", id, target, failure.getMessage());
                 } catch (RuntimeException e) {
@@ -216,7 +216,7 @@ public class ExecService {
             return exec;
         }
         try {
-            exec.start(host, options.toSpec(), input);
+            startTimed(exec, host, options, input);
         } catch (StartFailure failure) {
             log.debug("exec {} on {} failed to start: {}", exec.id(), target, failure.getMessage());
             // A target that stopped is a conflict with its state, as Docker answers an exec into a stopped container.
@@ -230,6 +230,23 @@ public class ExecService {
             throw new ApiException(code, failure.getMessage()).with("execId", exec.id());
         }
         return exec;
+    }
+
+    private void startTimed(Exec exec, ProcessHost host, ExecOptions options, byte @Nullable [] input) throws StartFailure {
+        long began = System.nanoTime();
+        exec.start(host, options.toSpec(), input);
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        tell(o -> o.processStarted(exec, took));
+    }
+
+    /** Execs that have not ended. */
+    public int liveCount() {
+        return live.size();
+    }
+
+    /** Clients attached to execs that have not ended. */
+    public int attachmentCount() {
+        return live.stream().mapToInt(Exec::attachmentCount).sum();
     }
 
     /** Every exec ends here exactly once, whichever way: its slot and its place among the live go. */

@@ -12,8 +12,13 @@ public interface TargetProvider {
     /** The kind of target this backend provides. */
     TargetKind kind();
 
-    /** The backend's name and whether it can be used here. */
+    /** The backend's name and whether it can be used here, as found at start. */
     BackendStatus status();
+
+    /** Asks the backend whether it still works now (runc answers {@code --version}); for health checks. */
+    default BackendStatus check() {
+        return status();
+    }
 
     /** Every target the backend knows of now. An unavailable backend lists none. */
     List<TargetInfo> list();

@@ -15,6 +15,11 @@ public class Targets {
         this.providers = List.copyOf(providers);
     }
 
+    /** The backend at {@code index} of {@link #backends()}, checked now; for health checks. */
+    public BackendStatus check(int index) {
+        return providers.get(index).check();
+    }
+
     /** Each backend's status, in registration order. */
     public List<BackendStatus> backends() {
         return providers.stream().map(TargetProvider::status).toList();

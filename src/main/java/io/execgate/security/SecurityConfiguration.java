@@ -110,6 +110,7 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml",
                                 "/swagger-ui.html", "/swagger-ui/**").permitAll()
                         .requestMatchers("/error").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/actuator/prometheus").hasRole(viewer)
                         .requestMatchers("/actuator/**").hasRole(admin)
                         // Creating, by the kind of target. The stream endpoints whatever the verb: a handshake's
                         // checks come after its interceptors, and the one-step form starts its exec there.

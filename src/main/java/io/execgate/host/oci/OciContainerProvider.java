@@ -117,6 +117,24 @@ final class OciContainerProvider implements TargetProvider {
         return status;
     }
 
+    /** Each runtime still answers {@code --version}: the binary is there and runs. */
+    @Override
+    public BackendStatus check() {
+        for (OciRuntime runtime : runtimes.values()) {
+            try {
+                RuntimeCommand.Result result = RuntimeCommand.run(List.of(runtime.binary().toString(), "--version"),
+                        properties.commandTimeout());
+                if (!result.succeeded()) {
+                    return new BackendStatus(status.name(), status.kind(), false,
+                            runtime.name() + " --version failed: " + result.complaint());
+                }
+            } catch (CommandException e) {
+                return new BackendStatus(status.name(), status.kind(), false, e.getMessage());
+            }
+        }
+        return status;
+    }
+
     @Override
     public List<TargetInfo> list() {
         List<OciContainer> containers = new ArrayList<>();
