@@ -254,6 +254,15 @@ public final class Exec {
             if (drained.isDone()) {
                 return;
             }
+            boolean asked;
+            synchronized (lock) {
+                asked = terminating != null;
+            }
+            if (asked) {
+                // Asked to end (DELETE, timeout, shutdown) and still draining after the copy-after-exit time: an
+                // upstream reader that left for good or takes nothing is let go; the relays then drain and end.
+                closeUpstream();
+            }
             for (int i = 0; i < relays.size(); i++) {
                 OutputRelay relay = relays.get(i);
                 if (!relay.done().isDone() && relay.delivering() && relay.bytes() - atExit[i] < DRAIN_SLACK) {
@@ -541,6 +550,11 @@ public final class Exec {
     boolean terminate(ExitReason reason) {
         HostProcess running;
         synchronized (lock) {
+            if (processExited && !state.ended()) {
+                // The process is gone; what holds the exec up is its upstream (a reader awaited within its retry
+                // budget, or one that takes nothing). Asked to end, the exec lets go of it: the relays then drain.
+                closeUpstream();
+            }
             if (state.ended() || processExited || terminating != null) {
                 return false;
             }

@@ -163,13 +163,18 @@ public class ExecService {
             throw ApiException.invalid("command[0]", "must name an executable");
         }
         ArgumentLimits.check(options.command(), options.env());
+        Caller caller = callers.get();
+        if (options.upstream() != null && !caller.hostAccess()) {
+            // A driver is a program on the host and a FIFO path is any of the host's: an admin's to name.
+            throw new ApiException(ErrorCode.FORBIDDEN, "upstream IO (io) opens the host's FIFOs and starts host "
+                    + "programs: it needs the admin role");
+        }
         ProcessHost host;
         try {
             host = targets.open(target).orElseThrow(() -> targetNotFound(target));
         } catch (AmbiguousTargetException e) {
             throw ApiException.ambiguous(e);
         }
-        Caller caller = callers.get();
         if (!runningSlots.tryAcquire()) {
             throw refused(caller, target, options, properties.maxRunning()
                     + " execs are running, the most allowed (execgate.exec.max-running)");

@@ -16,6 +16,9 @@ final class RequestCallers implements CallerResolver {
         String principal = authentication != null && authentication.isAuthenticated() ? authentication.getName() : "anonymous";
         String remote = RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes servlet
                 ? servlet.getRequest().getRemoteAddr() : null;
-        return authentication == null && remote == null ? Caller.SERVICE : new Caller(principal, remote);
+        String adminAuthority = Role.ADMIN.authority().getAuthority();
+        boolean admin = authentication != null
+                && authentication.getAuthorities().stream().anyMatch(a -> adminAuthority.equals(a.getAuthority()));
+        return authentication == null && remote == null ? Caller.SERVICE : new Caller(principal, remote, admin);
     }
 }

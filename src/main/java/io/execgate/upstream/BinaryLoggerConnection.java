@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +37,8 @@ final class BinaryLoggerConnection implements UpstreamConnection {
     private final Path dir;
     private final String execId;
     private final UpstreamProperties properties;
-    private final PipeConnection pipes;
+    private volatile @Nullable OutputStream stdout;
+    private volatile @Nullable OutputStream stderr;
     private final Object lock = new Object();
     private @Nullable HostProcess driver; // guarded by lock
     private @Nullable PolledDescriptor waitFifo; // guarded by lock
@@ -50,9 +50,6 @@ final class BinaryLoggerConnection implements UpstreamConnection {
         this.dir = dir;
         this.execId = execId;
         this.properties = properties;
-        // A driver that goes away does not come back: its FIFOs are not reopened.
-        this.pipes = new PipeConnection(null, dir.resolve("stdout"), dir.resolve("stderr"), Duration.ZERO,
-                properties.connectTimeout());
     }
 
     static BinaryLoggerConnection prepare(UpstreamPlan.Binary plan, Path parent, String execId,
@@ -91,9 +88,12 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             if (closed) {
                 throw new IOException("closed before the logging driver started");
             }
-            // Opened before the driver starts, so its open of the wait FIFO for writing never waits for us.
+            // Opened before the driver starts, in any order it opens them: its open of the wait FIFO for writing,
+            // and its opens of stdout and stderr for reading (containerd's drivers open those first), never wait.
             ready = Fifos.openForReading(dir.resolve("wait"));
             waitFifo = ready;
+            stdout = Fifos.openBothEnds(dir.resolve("stdout")).outputStream();
+            stderr = Fifos.openBothEnds(dir.resolve("stderr")).outputStream();
             List<String> argv = new ArrayList<>();
             argv.add(executable.toString());
             argv.addAll(plan.arguments());
@@ -107,7 +107,32 @@ final class BinaryLoggerConnection implements UpstreamConnection {
         log.debug("exec {}: logging driver {} started as pid {}", execId, plan.uri(), started.pid());
         awaitReady(started, ready);
         this.ready = true;
-        pipes.connect();
+        // A driver that goes away does not come back: what the process writes then is discarded.
+        started.onExit().whenComplete((status, error) -> {
+            if (!closedYet()) {
+                log.warn("exec {}: the logging driver {} exited while the exec ran; its output is discarded", execId,
+                        plan.executable());
+                closeStreams();
+            }
+        });
+    }
+
+    private boolean closedYet() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    private void closeStreams() {
+        for (OutputStream stream : new OutputStream[] {stdout, stderr}) {
+            if (stream != null) {
+                try {
+                    stream.close();
+                } catch (IOException ignored) {
+                    // our own descriptor
+                }
+            }
+        }
     }
 
     /**
@@ -117,9 +142,11 @@ final class BinaryLoggerConnection implements UpstreamConnection {
     private void awaitReady(HostProcess started, PolledDescriptor ready) throws IOException {
         AtomicReference<String> failure = new AtomicReference<>();
         CompletableFuture<ExitStatus> exited = started.onExit().whenComplete((status, error) -> {
-            failure.compareAndSet(null, "it exited" + (status != null && status.exitCode() != null
-                    ? " with " + status.exitCode() : "") + " before it was ready");
-            ready.close();
+            if (!ready.readable()) { // a driver that signalled and then exited did signal
+                failure.compareAndSet(null, "it exited" + (status != null && status.exitCode() != null
+                        ? " with " + status.exitCode() : "") + " before it was ready");
+                ready.close();
+            }
         });
         CompletableFuture<Void> timer = CompletableFuture.runAsync(() -> {
             failure.compareAndSet(null, "it was not ready within " + properties.driverReadyTimeout());
@@ -146,12 +173,12 @@ final class BinaryLoggerConnection implements UpstreamConnection {
 
     @Override
     public Optional<OutputStream> stdout() {
-        return pipes.stdout();
+        return Optional.ofNullable(stdout);
     }
 
     @Override
     public Optional<OutputStream> stderr() {
-        return pipes.stderr();
+        return Optional.ofNullable(stderr);
     }
 
     /**
@@ -171,7 +198,7 @@ final class BinaryLoggerConnection implements UpstreamConnection {
                 waitFifo.close();
             }
         }
-        pipes.close();
+        closeStreams();
         if (running == null) {
             PrivateDir.delete(dir);
             return;
@@ -192,6 +219,19 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             }
         }, CompletableFuture.delayedExecutor(properties.driverStopTimeout().toMillis(), TimeUnit.MILLISECONDS));
         running.onExit().whenComplete((status, error) -> kill.cancel(false));
+    }
+
+    /** For the service's shutdown: the driver is not given its stop timeout, the JVM will not be there. */
+    @Override
+    public void abort() {
+        HostProcess running;
+        synchronized (lock) {
+            running = driver;
+        }
+        close();
+        if (running != null) {
+            killQuietly(running);
+        }
     }
 
     private void killQuietly(HostProcess running) {

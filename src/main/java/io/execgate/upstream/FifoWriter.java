@@ -30,7 +30,8 @@ final class FifoWriter extends OutputStream {
     private final Path path;
     private final @Nullable Duration retryTimeout;
     private final CountDownLatch closed = new CountDownLatch(1);
-    private volatile PolledDescriptor fifo;
+    private final Object swap = new Object();
+    private volatile PolledDescriptor fifo; // replaced under swap
 
     private FifoWriter(Path path, PolledDescriptor fifo, @Nullable Duration retryTimeout) {
         this.path = path;
@@ -104,20 +105,32 @@ final class FifoWriter extends OutputStream {
         log.warn("the reader of {} went away; reopening it (retry timeout {})", path,
                 retryTimeout == null ? "none" : retryTimeout);
         PolledDescriptor old = fifo;
+        PolledDescriptor reopened;
         try {
-            fifo = openWithin(path, retryTimeout, new Backoff(ThreadLocalRandom.current()), closed);
-        } finally {
-            if (fifo != old || closed.getCount() == 0) {
-                old.close(); // only now: until the new reader came, this end kept the unread bytes in the FIFO
-            }
+            reopened = openWithin(path, retryTimeout, new Backoff(ThreadLocalRandom.current()), closed);
+        } catch (IOException e) {
+            old.close(); // given up: a late reader gets end-of-file, not stale bytes
+            throw e;
         }
+        synchronized (swap) {
+            if (closed.getCount() == 0) {
+                reopened.close(); // closed meanwhile: the new end must not outlive it
+                throw new InterruptedIOException("closed while reopening " + path);
+            }
+            fifo = reopened;
+        }
+        old.close(); // only now: until the new reader came, this end kept the unread bytes in the FIFO
         log.info("reopened {}", path);
     }
 
     /** Ends a write under way (also one waiting for a reader) and closes the FIFO: its reader reads end-of-file. */
     @Override
     public void close() {
-        closed.countDown();
-        fifo.close();
+        PolledDescriptor current;
+        synchronized (swap) {
+            closed.countDown();
+            current = fifo;
+        }
+        current.close();
     }
 }

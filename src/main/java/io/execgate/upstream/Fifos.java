@@ -62,17 +62,51 @@ final class Fifos {
         return open(path, Libc.O_RDONLY);
     }
 
+    /**
+     * Opens without following a link anywhere in the path ({@code openat2(RESOLVE_NO_SYMLINKS)}), so that no swap of
+     * a directory or the file itself for a link can make the service open another file; then checks that what it
+     * opened is a FIFO before anything is read or written.
+     */
+    /**
+     * Opens both ends at once: never waits, and a reader that opens its end later (a logging driver) does not wait
+     * for a writer either. No EPIPE comes this way: who uses it watches the reader otherwise.
+     */
+    static PolledDescriptor openBothEnds(Path path) throws IOException {
+        return open(path, Libc.O_RDWR);
+    }
+
     private static PolledDescriptor open(Path path, int access) throws IOException {
         check(path);
+        int flags = access | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOFOLLOW;
         int fd;
         try {
-            fd = LIBC.open(path.toString(), access | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
+            Libc.open_how how = new Libc.open_how();
+            how.flags = flags;
+            how.resolve = Libc.RESOLVE_NO_SYMLINKS | Libc.RESOLVE_NO_MAGICLINKS;
+            how.write();
+            fd = (int) LIBC.syscall(Libc.SYS_OPENAT2, (long) Libc.AT_FDCWD, path.toString(), how.getPointer(),
+                    (long) how.size());
         } catch (LastErrorException e) {
             if (e.getErrorCode() == Libc.ENXIO) {
                 throw new NoReaderException(path);
             }
+            if (e.getErrorCode() == Libc.ELOOP) {
+                throw new IOException(path + " goes through a symbolic link; name the FIFO by its real path");
+            }
             throw new IOException("open " + path + ": " + LIBC.strerror(e.getErrorCode()), e);
         }
-        return PolledDescriptor.of(fd);
+        PolledDescriptor descriptor = PolledDescriptor.of(fd);
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:mode");
+        } catch (IOException | RuntimeException e) {
+            descriptor.close();
+            throw new IOException("cannot check what " + path + " is: " + e.getMessage(), e);
+        }
+        if ((mode & S_IFMT) != S_IFIFO) {
+            descriptor.close();
+            throw new IOException(path + " is not a FIFO");
+        }
+        return descriptor;
     }
 }

@@ -59,14 +59,15 @@ class PipeConnection implements UpstreamConnection {
             }
         }
         try {
+            if (stdinPath != null) {
+                // First, and without waiting: a client that opens its write end first waits for this reader.
+                stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
+            }
             if (stdoutPath != null) {
                 stdout = FifoWriter.connect(stdoutPath, connectTimeout, retryTimeout, closed);
             }
             if (stderrPath != null) {
                 stderr = FifoWriter.connect(stderrPath, connectTimeout, retryTimeout, closed);
-            }
-            if (stdinPath != null) {
-                stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
             }
             if (closed.getCount() == 0) {
                 throw new IOException("closed while connecting");

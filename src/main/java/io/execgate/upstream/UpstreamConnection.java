@@ -40,4 +40,9 @@ public interface UpstreamConnection extends AutoCloseable {
     /** Ends reads, writes and waits under way, closes the pipes, stops a driver, removes execgate's FIFOs. */
     @Override
     void close();
+
+    /** Closes at once for the service's shutdown: a logging driver is killed rather than given its stop timeout. */
+    default void abort() {
+        close();
+    }
 }

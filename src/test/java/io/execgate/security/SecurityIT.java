@@ -101,6 +101,10 @@ class SecurityIT {
     @Test
     void anOperatorRunsInContainersButNotOnTheHost() {
         operator.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
+        // upstream IO names host FIFOs and host programs: an operator may not, whatever the target
+        assertThat(operator.post("/api/v1/containers/anything/execs", """
+                {"command": ["true"], "io": {"stdout": "binary:///bin/sh?-c=id"}}""").isProblem(403, "FORBIDDEN")
+                .json().path("detail").asString()).contains("admin");
         operator.post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
         // allowed to try: the container does not exist
         operator.post("/api/v1/containers/ctr1/execs", "{\"command\": [\"true\"]}").isProblem(404, "TARGET_NOT_FOUND");

@@ -51,6 +51,8 @@ class UpstreamIoIT {
 
     @Autowired
     RestTestClient http;
+    @Autowired
+    Upstreams upstreams;
     Api api;
     @TempDir
     Path dir;
@@ -75,6 +77,7 @@ class UpstreamIoIT {
             Thread.sleep(50);
         }
         assertThat(entries(made)).as("private directories left under %s", made).isZero();
+        assertThat(upstreams.openCount()).as("upstream connections left open").isZero();
     }
 
     @Test
@@ -264,6 +267,87 @@ class UpstreamIoIT {
         String deleted = api.post("/api/v1/host/execs", """
                 {"command": ["true"], "io": {"stdout": "listen"}}""").expect(201).path("id").asString();
         api.delete("/api/v1/execs/" + deleted).expect(204);
+    }
+
+    @Test
+    void aDriverThatOpensItsPipesFirstAsContainerdsDoStillGetsReady() throws Exception {
+        Path driver = script("ordered", """
+                #!/bin/sh
+                d=$(dirname "$0")
+                exec 3<"$CONTAINER_STDOUT"
+                exec 4<"$CONTAINER_STDERR"
+                : > "$CONTAINER_WAIT"
+                cat <&3 > "$d/stdout" &
+                cat <&4 > "$d/stderr" &
+                wait
+                """);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo first-out; echo first-err >&2"], "io": {"stdout": "binary://%s"}}"""
+                .formatted(driver)).expect(201).path("id").asString();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        awaitFile(dir.resolve("stdout"), "first-out\n");
+        awaitFile(dir.resolve("stderr"), "first-err\n");
+    }
+
+    @Test
+    void onlyAFifoReachedWithoutLinksIsOpened() throws Exception {
+        Path real = Files.createDirectories(dir.resolve("real"));
+        Path fifo = fifo("real/out");
+        Path linkedDir = Files.createSymbolicLink(dir.resolve("linked"), real);
+        Path plain = Files.writeString(dir.resolve("plain"), "precious");
+        Path linkedFifo = Files.createSymbolicLink(dir.resolve("out-link"), fifo);
+        CompletableFuture<String> reader = readAll(fifo); // a reader, so only the path decides
+        for (Path path : List.of(linkedDir.resolve("out"), linkedFifo)) {
+            assertThat(api.post("/api/v1/host/execs", """
+                    {"command": ["echo", "x"], "io": {"stdout": "%s"}}""".formatted(path)).isProblem(422, "EXEC_START_FAILED")
+                    .json().path("detail").asString()).as(path.toString()).containsAnyOf("symbolic link", "not a FIFO");
+        }
+        assertThat(api.post("/api/v1/host/execs", """
+                {"command": ["echo", "x"], "io": {"stdout": "%s"}}""".formatted(plain)).isProblem(422, "EXEC_START_FAILED")
+                .json().path("detail").asString()).contains("not a FIFO");
+        assertThat(Files.readString(plain)).isEqualTo("precious");
+        api.post("/api/v1/host/execs", """
+                {"command": ["echo", "through"], "io": {"stdout": "%s"}}""".formatted(fifo)).expect(201);
+        assertThat(reader.get(10, TimeUnit.SECONDS)).isEqualTo("through\n");
+    }
+
+    @Test
+    void anExecWhoseReaderLeftForGoodStillEndsWhenDeleted() throws Exception {
+        Path out = fifo("out");
+        CompletableFuture<byte[]> head = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(out.toFile())) {
+                return in.readNBytes(100);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["seq", "1", "1000000"], "io": {"stdout": "%s"}}""".formatted(out)).expect(201);
+        assertThat(head.get(10, TimeUnit.SECONDS)).hasSize(100);
+        Thread.sleep(500); // the writer waits for a reader that never comes back, and the process for the writer
+        String id = exec.path("id").asString();
+        assertThat(api.get("/api/v1/execs/" + id).expect(200).path("state").asString()).isEqualTo("running");
+        api.delete("/api/v1/execs/" + id).expect(204);
+        assertThat(Processes.awaitGone(exec.path("pid").asLong(), 10_000)).isTrue();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (upstreams.openCount() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(upstreams.openCount()).as("the exec ended and closed its upstream").isZero();
+    }
+
+    @Test
+    void aListenClientMayOpenStdinFirst() throws Exception {
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "read line; echo got $line"], "io": {"stdin": "listen", "stdout": "listen"}}""")
+                .expect(201);
+        Path stdinPath = Path.of(exec.path("io").path("stdinPath").asString());
+        Path stdoutPath = Path.of(exec.path("io").path("stdoutPath").asString());
+        try (OutputStream writer = new FileOutputStream(stdinPath.toFile())) { // opened before any reader of stdout
+            writer.write("early\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(readAll(stdoutPath).get(10, TimeUnit.SECONDS)).isEqualTo("got early\n");
+        assertThat(api.awaitExit(exec.path("id").asString()).path("exitCode").asInt()).isZero();
     }
 
     private String startFailure(String uri) {

@@ -32,6 +32,9 @@ public interface Libc extends Library {
     int ENOSYS = 38;
     long SYS_OPENAT2 = 437;
     long RESOLVE_NO_MAGICLINKS = 0x02;
+    long RESOLVE_NO_SYMLINKS = 0x04;
+    int AT_FDCWD = -100;
+    int ELOOP = 40;
     long RESOLVE_IN_ROOT = 0x10;
     int EINTR = 4;
     int ESRCH = 3;

@@ -1,0 +1,33 @@
+# execgate's container image. Build: docker build -t execgate .   (no container engine runs on the project's
+# build machines; ImageLayoutIT runs the jar with this image's layout, command line and environment instead)
+
+FROM eclipse-temurin:25-jdk AS build
+WORKDIR /src
+COPY .mvn .mvn
+COPY mvnw pom.xml ./
+RUN ./mvnw -B -q dependency:go-offline
+COPY src src
+COPY config config
+RUN ./mvnw -B -q package -Dmaven.test.skip=true \
+ && java -Djarmode=tools -jar target/execgate-*.jar extract --layers --launcher --destination /layers
+
+FROM eclipse-temurin:25-jre
+# runc for the container backend (the node's containerd root is mounted in), setpriv for host execs as
+# another user, curl for the health check.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runc util-linux curl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/execgate
+# Layers in the order they change least to most, so a code change rebuilds only the last.
+COPY --from=build /layers/dependencies/ ./
+COPY --from=build /layers/spring-boot-loader/ ./
+COPY --from=build /layers/snapshot-dependencies/ ./
+COPY --from=build /layers/application/ ./
+# The documented defaults; mount another config/ over it, or set EXECGATE_* variables.
+COPY config/application.yaml config/application.yaml
+ENV SERVER_ADDRESS=0.0.0.0 \
+    EXECGATE_DATA_DIR=/var/lib/execgate
+VOLUME /var/lib/execgate
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8080/actuator/health/liveness || exit 1
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]
