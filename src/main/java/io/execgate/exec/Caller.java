@@ -15,8 +15,4 @@ public record Caller(String principal, @Nullable String remoteAddress, boolean h
 
     /** The service itself, for execs that come from no request. */
     public static final Caller SERVICE = new Caller("execgate", null, true);
-
-    public Caller(String principal, @Nullable String remoteAddress) {
-        this(principal, remoteAddress, true);
-    }
 }

@@ -99,10 +99,6 @@ class PipeConnection implements UpstreamConnection {
         closeStreams();
     }
 
-    boolean isClosed() {
-        return closed.getCount() == 0;
-    }
-
     private void closeStreams() {
         InputStream in = stdin;
         FifoWriter out = stdout;

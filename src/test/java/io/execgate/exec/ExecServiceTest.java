@@ -43,7 +43,7 @@ class ExecServiceTest {
     java.nio.file.Path upstreamDir;
     private static final int PER_PRINCIPAL = 2;
     private Supplier<HostProcess> next = FakeHostProcess::new;
-    private Caller caller = new Caller("alice", "10.0.0.1");
+    private Caller caller = new Caller("alice", "10.0.0.1", true);
     private final List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ExecObserver events = new ExecObserver() {
         @Override
@@ -113,7 +113,7 @@ class ExecServiceTest {
         FakeHostProcess stubborn = new FakeHostProcess(); // ignores SIGTERM: only SIGKILL ends it
         next = () -> stubborn;
         ExecService service = service(4);
-        caller = new Caller("ops", null);
+        caller = new Caller("ops", null, true);
         Exec exec = service.create(HOST, SLEEP);
         service.delete(exec.id());
         assertThat(stubborn.terminations).hasValue(1);
@@ -148,9 +148,9 @@ class ExecServiceTest {
         assertThat(refused.code()).isEqualTo(ErrorCode.TOO_MANY_EXECS);
         assertThat(refused.getMessage()).contains("alice");
         assertThat(refused.headers().getFirst("Retry-After")).isEqualTo("1");
-        caller = new Caller("bob", null);
+        caller = new Caller("bob", null, true);
         assertThat(service.create(HOST, SLEEP).caller().principal()).isEqualTo("bob");
-        caller = new Caller("alice", "10.0.0.1");
+        caller = new Caller("alice", "10.0.0.1", true);
         service.delete(first.id());
         first.ended().get(5, TimeUnit.SECONDS);
         assertThat(service.create(HOST, SLEEP).caller().principal()).as("alice's slot came back").isEqualTo("alice");

@@ -8,7 +8,6 @@ import java.util.Locale;
  */
 final class HResult {
 
-    static final int S_OK = 0;
     static final int E_INVALIDARG = 0x80070057;
     static final int ERROR_ACCESS_DENIED = 5;
     static final int ERROR_NOT_FOUND = 1168;

@@ -123,10 +123,6 @@ final class HcsApi {
             return process.getValue();
         }
 
-        String id() {
-            return id;
-        }
-
         @Override
         public synchronized void close() {
             if (!closed) {

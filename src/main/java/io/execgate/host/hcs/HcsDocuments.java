@@ -8,7 +8,6 @@ import java.util.Map;
 import io.execgate.host.ConsoleSize;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -19,8 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class HcsDocuments {
 
-    private static final JsonMapper JSON = JsonMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private HcsDocuments() {
     }

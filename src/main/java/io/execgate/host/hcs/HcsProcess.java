@@ -218,7 +218,7 @@ final class HcsProcess implements HostProcess {
     @Override
     public void signal(Signal signal) throws IOException {
         if (!linux && signal.number() == Signal.SIGKILL.number()) {
-            kill();
+            killNow();
             return;
         }
         if (linux) {
@@ -291,9 +291,16 @@ final class HcsProcess implements HostProcess {
         }, CompletableFuture.delayedExecutor(FORCE_UNBLOCK.toMillis(), TimeUnit.MILLISECONDS));
     }
 
+    /** Sends SIGTERM (CtrlShutdown on Windows) in the background: the exec's timer calls this and must not wait. */
     @Override
-    public void terminate() throws IOException {
-        signal(Signal.SIGTERM);
+    public void terminate() {
+        EXITS.execute(() -> {
+            try {
+                signal(Signal.SIGTERM);
+            } catch (IOException e) {
+                log.warn("process {}:{}: terminating failed: {}", systemId, pid, e.getMessage());
+            }
+        });
     }
 
     /**
@@ -303,7 +310,18 @@ final class HcsProcess implements HostProcess {
      * this handle is used.
      */
     @Override
-    public void kill() throws IOException {
+    public void kill() {
+        EXITS.execute(() -> {
+            try {
+                killNow();
+            } catch (IOException e) {
+                log.warn("process {}:{}: killing failed: {}", systemId, pid, e.getMessage());
+            }
+        });
+    }
+
+    /** The kill itself, on a thread that may wait for HCS. */
+    private void killNow() throws IOException {
         if (closed.get() || exit.isDone() || killDelivered.get()) {
             return;
         }

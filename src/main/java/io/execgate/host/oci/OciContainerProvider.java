@@ -51,15 +51,16 @@ final class OciContainerProvider implements TargetProvider {
         this.workDir = service.dataDir().resolve("oci").toAbsolutePath();
         Map<String, OciRuntime> found = new LinkedHashMap<>();
         String detail;
+        String duplicate = duplicateRootName(properties.roots());
+        String noPidfds = PidFd.unsupportedBecause();
         if (!properties.enabled()) {
             detail = "disabled by execgate.backends.oci.enabled";
         } else if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             detail = "OCI runtimes run on Linux only";
-        } else if (duplicateRootName(properties.roots()) != null) {
-            detail = "two roots end in " + duplicateRootName(properties.roots())
-                    + "; the last path segments of execgate.backends.oci.roots must differ";
-        } else if (PidFd.unsupportedBecause() != null) {
-            detail = "cannot follow processes in containers: " + PidFd.unsupportedBecause();
+        } else if (duplicate != null) {
+            detail = "two roots end in " + duplicate + "; the last path segments of execgate.backends.oci.roots must differ";
+        } else if (noPidfds != null) {
+            detail = "cannot follow processes in containers: " + noPidfds;
         } else {
             try {
                 OciRuntime primary = OciRuntime.find(properties.runtime(), properties.commandTimeout());
@@ -177,10 +178,33 @@ final class OciContainerProvider implements TargetProvider {
         return find(id).map(found -> info(found.container(), id.indexOf(':') >= 0));
     }
 
+    /**
+     * A process host for the container whose state directory the id names. The runtime is not asked here: the
+     * start asks it ({@code state}) once, right before the exec.
+     */
     @Override
     public Optional<ProcessHost> open(String id) {
-        return find(id).map(found -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id), found.runtime(),
-                found.container().root(), found.container().id(), workDir, properties.startTimeout(),
+        if (runtimes.isEmpty()) {
+            return Optional.empty();
+        }
+        int colon = id.indexOf(':');
+        String plain = colon < 0 ? id : id.substring(colon + 1);
+        if (!OciRuntime.validId(plain)) {
+            return Optional.empty();
+        }
+        List<Path> found = new ArrayList<>();
+        for (Path root : properties.roots()) {
+            if ((colon < 0 || rootName(root).equals(id.substring(0, colon)))
+                    && runtimes.containsKey(String.valueOf(OciRuntime.familyOf(root.resolve(plain))))) {
+                found.add(root);
+            }
+        }
+        if (found.size() > 1) {
+            throw new AmbiguousTargetException("container id " + plain + " is in " + found.size()
+                    + " runtime roots; name one as <root>:<id>", found.stream().map(r -> rootName(r) + ":" + plain).toList());
+        }
+        return found.stream().findFirst().map(root -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id),
+                runtimes.get(OciRuntime.familyOf(root.resolve(plain))), root, plain, workDir, properties.startTimeout(),
                 properties.outputGrace(), Clock.systemUTC()));
     }
 

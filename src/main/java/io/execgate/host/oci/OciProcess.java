@@ -8,8 +8,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 import com.sun.jna.LastErrorException;
@@ -71,11 +72,8 @@ final class OciProcess implements HostProcess {
                 files.delete();
             }
         });
-        if (pidfd != null) {
-            Thread.ofPlatform().daemon().name("oci-exec-" + pid).stackSize(128 * 1024).start(this::followLeader);
-        } else {
-            leaderGone(); // it ran and went before it could be followed: what it left is treated the same
-        }
+        // Waits on a platform thread of its own: for the pidfd, then out the graces (it scans /proc and kills).
+        Thread.ofPlatform().daemon().name("oci-exec-" + pid).stackSize(128 * 1024).start(this::followLeader);
     }
 
     /** The runtime's exit, read as a shell reads a code: 128 + n is signal n when execgate delivered it. */
@@ -114,27 +112,36 @@ final class OciProcess implements HostProcess {
     /** Once the command has exited, gives its background processes the output grace, then ends them. */
     private void followLeader() {
         try {
-            if (pidfd == null || !pidfd.awaitExit()) {
+            // Without a pidfd the process ran and went before it could be followed: what it left is treated the same.
+            if (pidfd != null && !pidfd.awaitExit()) {
                 return;
             }
-        } catch (IOException e) {
-            log.debug("waiting for process {} failed: {}", pid, e.getMessage());
-            return;
-        }
-        leaderGone();
-    }
-
-    private void leaderGone() {
-        Executor later = CompletableFuture.delayedExecutor(context.outputGrace().toMillis(), TimeUnit.MILLISECONDS);
-        CompletableFuture.runAsync(() -> {
-            if (exit.isDone()) {
+            if (endsWithin(context.outputGrace())) {
                 return;
             }
             log.info("process {} in container {} exited {} ago and its output is still held open; ending what it "
                     + "left running", pid, context.containerId(), context.outputGrace());
             signalRemainingQuietly(Signal.SIGKILL);
-            CompletableFuture.runAsync(this::killRuntimeIfRunning, later);
-        }, later);
+            if (!endsWithin(context.outputGrace())) {
+                killRuntimeIfRunning();
+            }
+        } catch (IOException e) {
+            log.debug("following process {} failed: {}", pid, e.getMessage());
+        }
+    }
+
+    private boolean endsWithin(Duration grace) {
+        try {
+            exit.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
     }
 
     private void killRuntimeIfRunning() {
@@ -203,13 +210,13 @@ final class OciProcess implements HostProcess {
         if (pidfd != null && !pidfd.exited()) {
             // The live leader holds its group id, so the group cannot be another one's.
             try {
-                LIBC.kill((int) -pid, signal.number());
+                LIBC.kill((int) -pid, signal.number()); // reaches the leader too
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Libc.ESRCH) {
                     throw new IOException("kill -" + pid + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
                 }
+                pidfd.send(signal); // no group by that id (the leader left it): the leader alone
             }
-            pidfd.send(signal);
             return;
         }
         ProcessGroup.signalRemaining(pid, context.containerInitPid(), signal);

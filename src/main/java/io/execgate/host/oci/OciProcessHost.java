@@ -203,21 +203,12 @@ final class OciProcessHost implements ProcessHost {
         } catch (IOException e) {
             throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
         }
-        if (pidfd != null && !(parentOf(pid) == process.pid() && !process.onExit().isDone())) {
+        if (pidfd != null && !(ProcessGroup.parentOf(pid) == process.pid() && !process.onExit().isDone())) {
             pidfd.close();
             pidfd = null;
         }
         return new OciProcess(process, pid, pidfd, files, new OciProcess.Context(id, container.pid(),
                 runtime.forwardsResize(), outputGrace, this::stillRunning));
-    }
-
-    private static long parentOf(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
     }
 
     /** Whether the container still runs; true when that cannot be told, so a process is not called lost wrongly. */

@@ -48,10 +48,6 @@ final class PidFd implements AutoCloseable {
         }
     }
 
-    long pid() {
-        return pid;
-    }
-
     /** Sends a signal to the process; false when it has exited (or this pidfd is closed). */
     boolean send(Signal signal) throws IOException {
         if (descriptor.isClosed()) {

@@ -58,11 +58,21 @@ final class ProcessGroup {
     }
 
     private static long group(Path process) {
+        return statField(process, 2);
+    }
+
+    /** The parent of a process, or -1 when it has gone. */
+    static long parentOf(long pid) {
+        return statField(Path.of("/proc", Long.toString(pid)), 1);
+    }
+
+    /** A field of {@code /proc/<pid>/stat} after the command name: 0 state, 1 ppid, 2 pgrp; -1 when unreadable. */
+    private static long statField(Path process, int index) {
         try {
             String stat = Files.readString(process.resolve("stat"));
             // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so count from the last ')'
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[2]);
+            return Long.parseLong(fields[index]);
         } catch (IOException | RuntimeException e) {
             return -1;
         }
