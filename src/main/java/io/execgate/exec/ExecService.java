@@ -67,6 +67,7 @@ public class ExecService {
     private final Supplier<Caller> callers;
     private final List<ExecObserver> observers;
     private final Upstreams upstreams;
+    private volatile boolean accepting = true;
     private final Semaphore runningSlots;
     /** Running execs per principal, for {@code max-running-per-principal}; entries go when they reach zero. */
     private final Map<String, Integer> runningByPrincipal = new HashMap<>();
@@ -163,6 +164,9 @@ public class ExecService {
             throw ApiException.invalid("command[0]", "must name an executable");
         }
         ArgumentLimits.check(options.command(), options.env());
+        if (!accepting) {
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "execgate is shutting down");
+        }
         Caller caller = callers.get();
         if (options.upstream() != null && !caller.hostAccess()) {
             // A driver is a program on the host and a FIFO path is any of the host's: an admin's to name.
@@ -242,6 +246,16 @@ public class ExecService {
         exec.start(host, options.toSpec(), input);
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         tell(o -> o.processStarted(exec, took));
+    }
+
+    /** The service is going away: new execs are refused (503); the running ones end at {@link #shutdown()}. */
+    public void stopAccepting() {
+        accepting = false;
+    }
+
+    /** Takes execs again (a context that was stopped and is started again, as a test's cached context is). */
+    public void startAccepting() {
+        accepting = true;
     }
 
     /** Execs that have not ended. */

@@ -50,6 +50,24 @@ final class ChannelProtocol {
             status.put("message", exit.error() != null ? exit.error() : "the command's exit code is unknown");
             status.put("reason", "InternalError");
         }
+        return statusMessage(status, json);
+    }
+
+    /**
+     * The status for a client the service leaves before its exec ends: Kubernetes' {@code ServiceUnavailable}
+     * (503), as an API server that goes away answers.
+     */
+    static byte[] goingAway(String message, JsonMapper json) {
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("metadata", Map.of());
+        status.put("status", "Failure");
+        status.put("message", message);
+        status.put("reason", "ServiceUnavailable");
+        status.put("code", 503);
+        return statusMessage(status, json);
+    }
+
+    private static byte[] statusMessage(Map<String, Object> status, JsonMapper json) {
         byte[] body = json.writeValueAsBytes(status);
         byte[] message = new byte[1 + body.length];
         message[0] = STATUS;

@@ -97,12 +97,38 @@ final class StreamSession implements Attachment {
     public void ended(ExitStatus status) {
         sending.lock();
         try {
+            if (!session.isOpen()) {
+                return; // told already (the service is going away) or gone
+            }
             session.sendMessage(new BinaryMessage(ChannelProtocol.status(status, json)));
             session.close(CloseStatus.NORMAL);
         } catch (IOException | RuntimeException e) {
             abort("sending the status failed: " + e);
         } finally {
             sending.unlock();
+        }
+    }
+
+    /**
+     * The service is going away: a Failure status with the reason on the status channel, then close 1001, after
+     * any send under way (waiting at most the send timeout). The exec's own end, later, finds the session closed.
+     */
+    void goingAway(String message) {
+        boolean locked = false;
+        try {
+            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (session.isOpen()) {
+                session.sendMessage(new BinaryMessage(ChannelProtocol.goingAway(message, json)));
+                session.close(CloseStatus.GOING_AWAY.withReason(message));
+            }
+        } catch (IOException | RuntimeException e) {
+            abort("telling the client of the shutdown failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (locked) {
+                sending.unlock();
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.execgate.stream;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,6 +52,22 @@ final class StreamSessions implements AutoCloseable {
                 session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than " + properties.idleTimeout()));
             } else {
                 session.ping();
+            }
+        }
+    }
+
+    /** Tells every client the service is going away (status, then close 1001), each on a thread of its own. */
+    void goingAway(String message) {
+        List<Thread> telling = new ArrayList<>();
+        for (StreamSession session : open) {
+            telling.add(Thread.ofVirtual().name("session-going-away").start(() -> session.goingAway(message)));
+        }
+        for (Thread thread : telling) {
+            try {
+                thread.join(properties.sendTimeout().toMillis() * 2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -2,13 +2,20 @@ package io.execgate.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 
 import io.execgate.ExecgateApplication;
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import io.execgate.support.ChannelClient;
 import io.execgate.support.Processes;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Stopping the service stops every process it started, deleted execs still in their grace period included. */
 class ExecShutdownIT {
@@ -34,6 +41,30 @@ class ExecShutdownIT {
         }
         assertThat(polite.snapshot().exit().signal()).as("SIGTERM came first").isEqualTo("SIGTERM");
         assertThat(running.snapshot().exit().signal()).as("then SIGKILL").isEqualTo("SIGKILL");
+    }
+
+    @Test
+    void attachedClientsAreToldAndNewExecsRefusedBeforeTheExecsAreTerminated() throws Exception {
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(ExecgateApplication.class)
+                .run("--server.port=0", "--execgate.exec.kill-grace-period=1s");
+        int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        ChannelClient client = ChannelClient.connect(URI.create("ws://127.0.0.1:" + port
+                + "/api/v1/host/exec?command=sh&command=-c&command=echo%20up%3B%20sleep%20600"), ChannelClient.V5);
+        client.awaitStdout("up", Duration.ofSeconds(20));
+        ExecService execs = context.getBean(ExecService.class);
+
+        context.close();
+
+        assertThat(client.awaitClose(Duration.ofSeconds(20))).as("going away").isEqualTo(1001);
+        assertThat(client.statuses()).hasSize(1);
+        JsonNode status = JsonMapper.builder().build().readTree(client.statuses().getFirst());
+        assertThat(status.path("status").asString()).isEqualTo("Failure");
+        assertThat(status.path("reason").asString()).isEqualTo("ServiceUnavailable");
+        assertThat(status.path("message").asString()).contains("shutting down");
+        assertThat(execs.list(null, null, null, 10)).allSatisfy(exec -> assertThat(exec.ended()).isDone());
+        ApiException refused = org.assertj.core.api.Assertions.catchThrowableOfType(ApiException.class,
+                () -> execs.create(execs.hostTarget(), request(List.of("true"))));
+        assertThat(refused.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
     }
 
     private static ExecRequest request(List<String> command) {
