@@ -92,11 +92,11 @@ final class OciProcess implements HostProcess {
         }
         int code = runtimeStatus.exitCode();
         Optional<String> runtimeError = files.readError();
-        if (runtimeError.isPresent()) {
-            // crun reports a failed execve (a missing interpreter, a bad format) after it wrote the pid file.
-            StartFailure.Kind kind = RuntimeErrors.kind(runtimeError.get());
-            return new ExitStatus(kind.shellExitCode() != null ? kind.shellExitCode() : code, null,
-                    ExitReason.START_FAILED, at, runtimeError.get());
+        StartFailure.Kind kind = runtimeError.map(RuntimeErrors::kind).orElse(null);
+        if (code != 0 && kind != null && kind.shellExitCode() != null) {
+            // crun reports a failed execve (a missing interpreter, a bad format) after it wrote the pid file. Other
+            // lines crun logs (it sometimes flushes the process's own last output there) are not start failures.
+            return new ExitStatus(kind.shellExitCode(), null, ExitReason.START_FAILED, at, runtimeError.get());
         }
         Signal sent = delivered;
         if (sent != null && code == 128 + sent.number()) {
