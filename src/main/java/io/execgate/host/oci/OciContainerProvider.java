@@ -184,65 +184,65 @@ final class OciContainerProvider implements TargetProvider {
      */
     @Override
     public Optional<ProcessHost> open(String id) {
-        if (runtimes.isEmpty()) {
-            return Optional.empty();
-        }
-        int colon = id.indexOf(':');
-        String plain = colon < 0 ? id : id.substring(colon + 1);
-        if (!OciRuntime.validId(plain)) {
-            return Optional.empty();
-        }
-        List<Path> found = new ArrayList<>();
-        for (Path root : properties.roots()) {
-            if ((colon < 0 || rootName(root).equals(id.substring(0, colon)))
-                    && runtimes.containsKey(String.valueOf(OciRuntime.familyOf(root.resolve(plain))))) {
-                found.add(root);
-            }
-        }
-        if (found.size() > 1) {
-            throw new AmbiguousTargetException("container id " + plain + " is in " + found.size()
-                    + " runtime roots; name one as <root>:<id>", found.stream().map(r -> rootName(r) + ":" + plain).toList());
-        }
-        return found.stream().findFirst().map(root -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id),
-                runtimes.get(OciRuntime.familyOf(root.resolve(plain))), root, plain, workDir, properties.startTimeout(),
-                properties.outputGrace(), Clock.systemUTC()));
+        List<Candidate> candidates = only(id, candidates(id));
+        return candidates.stream().findFirst().map(c -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id),
+                c.runtime(), c.root(), c.id(), workDir, properties.startTimeout(), properties.outputGrace(),
+                Clock.systemUTC()));
+    }
+
+    /** A root holding a state directory for the id, in a format a runtime here reads. */
+    private record Candidate(Path root, String id, OciRuntime runtime) {
     }
 
     private record Found(OciContainer container, OciRuntime runtime) {
     }
 
-    /** The container an id names: a plain id under any root, or {@code <root name>:<id>} under that root. */
-    private Optional<Found> find(String id) {
-        if (runtimes.isEmpty()) {
-            return Optional.empty();
-        }
+    /**
+     * Where an id may name a container: a plain id under any root, or {@code <root name>:<id>} under that root,
+     * by the state directories alone.
+     */
+    private List<Candidate> candidates(String id) {
         int colon = id.indexOf(':');
         String plain = colon < 0 ? id : id.substring(colon + 1);
-        if (!OciRuntime.validId(plain)) {
-            return Optional.empty();
+        if (runtimes.isEmpty() || !OciRuntime.validId(plain)) {
+            return List.of();
         }
-        List<Found> found = new ArrayList<>();
+        List<Candidate> candidates = new ArrayList<>();
         for (Path root : properties.roots()) {
-            if (colon >= 0 && !rootName(root).equals(id.substring(0, colon))) {
-                continue;
-            }
             String family = OciRuntime.familyOf(root.resolve(plain));
-            OciRuntime runtime = family == null ? null : runtimes.get(family);
-            if (runtime == null) {
-                continue;
+            if ((colon < 0 || rootName(root).equals(id.substring(0, colon))) && family != null
+                    && runtimes.containsKey(family)) {
+                candidates.add(new Candidate(root, plain, runtimes.get(family)));
             }
+        }
+        return candidates;
+    }
+
+    /** The container an id names, as its runtime reports it now. */
+    private Optional<Found> find(String id) {
+        List<Found> found = new ArrayList<>();
+        for (Candidate candidate : candidates(id)) {
             try {
-                runtime.state(root, plain).ifPresent(c -> found.add(new Found(c, runtime)));
+                candidate.runtime().state(candidate.root(), candidate.id())
+                        .ifPresent(c -> found.add(new Found(c, candidate.runtime())));
             } catch (CommandException e) {
-                log.warn("cannot read the state of container {} under {}: {}", plain, root, e.getMessage());
+                log.warn("cannot read the state of container {} under {}: {}", candidate.id(), candidate.root(),
+                        e.getMessage());
             }
         }
-        if (found.size() > 1) {
-            throw new AmbiguousTargetException("container id " + plain + " is in " + found.size()
-                    + " runtime roots; name one as <root>:<id>",
-                    found.stream().map(f -> qualified(f.container())).toList());
-        }
+        only(id, found.stream().map(f -> new Candidate(f.container().root(), f.container().id(), f.runtime())).toList());
         return found.stream().findFirst();
+    }
+
+    /** The list, unless it holds more than one: then the id is ambiguous and must be qualified. */
+    private static List<Candidate> only(String id, List<Candidate> candidates) {
+        if (candidates.size() > 1) {
+            String plain = candidates.getFirst().id();
+            throw new AmbiguousTargetException("container id " + plain + " is in " + candidates.size()
+                    + " runtime roots; name one as <root>:<id>",
+                    candidates.stream().map(c -> rootName(c.root()) + ":" + plain).toList());
+        }
+        return candidates;
     }
 
     private static String qualified(OciContainer container) {
