@@ -134,18 +134,13 @@ final class HcsProcess implements HostProcess {
      */
     private void checkExitedAlready() {
         try (HcsOperation op = new HcsOperation(api.raw(), api.stdio(), "HcsGetProcessProperties " + systemId + ":" + pid)) {
-            String document;
-            handleLock.readLock().lock();
-            try {
-                int hr = api.raw().HcsGetProcessProperties(handle, op.handle(), null);
-                if (HResult.failed(hr)) {
-                    return;
+            String[] document = new String[1];
+            onHandle(h -> {
+                if (!HResult.failed(api.raw().HcsGetProcessProperties(h, op.handle(), null))) {
+                    document[0] = op.await(api.timeout());
                 }
-                document = op.await(api.timeout());
-            } finally {
-                handleLock.readLock().unlock();
-            }
-            HcsDocuments.ProcessStatus status = HcsDocuments.processStatus(document);
+            });
+            HcsDocuments.ProcessStatus status = HcsDocuments.processStatus(document[0]);
             if (status != null && status.exited()) {
                 record(exitStatus(status));
             }
@@ -253,16 +248,7 @@ final class HcsProcess implements HostProcess {
         }
         delivered = signal;
         try (HcsOperation op = new HcsOperation(api.raw(), api.stdio(), "HcsSignalProcess " + systemId + ":" + pid)) {
-            handleLock.readLock().lock();
-            try {
-                if (closed.get()) {
-                    return;
-                }
-                int hr = api.raw().HcsSignalProcess(handle, op.handle(), new WString(options));
-                signalResult(op, hr);
-            } finally {
-                handleLock.readLock().unlock();
-            }
+            onHandle(h -> signalResult(op, api.raw().HcsSignalProcess(h, op.handle(), new WString(options))));
         }
     }
 
@@ -345,21 +331,10 @@ final class HcsProcess implements HostProcess {
             log.debug("process {}:{}: no fresh handle for the kill ({}); using its own", systemId, pid, e.getMessage());
         }
         try (HcsOperation op = new HcsOperation(api.raw(), api.stdio(), "HcsTerminateProcess " + systemId + ":" + pid)) {
-            int hr;
             if (process != null) {
-                hr = api.raw().HcsTerminateProcess(process, op.handle(), null);
-                terminateResult(op, hr);
-            } else {
-                handleLock.readLock().lock();
-                try {
-                    if (closed.get()) {
-                        return;
-                    }
-                    hr = api.raw().HcsTerminateProcess(handle, op.handle(), null);
-                    terminateResult(op, hr);
-                } finally {
-                    handleLock.readLock().unlock();
-                }
+                terminateResult(op, api.raw().HcsTerminateProcess(process, op.handle(), null));
+            } else if (!onHandle(h -> terminateResult(op, api.raw().HcsTerminateProcess(h, op.handle(), null)))) {
+                return;
             }
             killDelivered.set(true);
             CompletableFuture.runAsync(() -> {
@@ -415,15 +390,28 @@ final class HcsProcess implements HostProcess {
 
     private void modify(String what, String settings) throws IOException {
         try (HcsOperation op = new HcsOperation(api.raw(), api.stdio(), "HcsModifyProcess (" + what + ") " + systemId + ":" + pid)) {
-            handleLock.readLock().lock();
-            try {
-                if (closed.get()) {
-                    throw new IOException("the process handle is closed");
-                }
-                op.check(api.raw().HcsModifyProcess(handle, op.handle(), new WString(settings)), api.timeout());
-            } finally {
-                handleLock.readLock().unlock();
+            if (!onHandle(h -> op.check(api.raw().HcsModifyProcess(h, op.handle(), new WString(settings)), api.timeout()))) {
+                throw new IOException("the process handle is closed");
             }
+        }
+    }
+
+    /** A call on the process handle, with its wait. */
+    private interface HandleCall {
+        void run(Pointer handle) throws HcsException;
+    }
+
+    /** Runs a call on the process handle unless it is closed (false then); {@link #close()} waits for it to end. */
+    private boolean onHandle(HandleCall call) throws HcsException {
+        handleLock.readLock().lock();
+        try {
+            if (closed.get()) {
+                return false;
+            }
+            call.run(handle);
+            return true;
+        } finally {
+            handleLock.readLock().unlock();
         }
     }
 

@@ -43,6 +43,9 @@ public final class PolledDescriptor implements AutoCloseable {
     private final ReentrantReadWriteLock descriptors = new ReentrantReadWriteLock();
     private final ReentrantLock reading = new ReentrantLock();
     private final ReentrantLock writing = new ReentrantLock();
+    /** The poll sets, one per direction (each used under its lock), made once rather than per read or write. */
+    private final Libc.pollfd[] readPoll;
+    private final Libc.pollfd[] writePoll;
     private final Memory readBuffer = new Memory(CHUNK);
     private final Memory writeBuffer = new Memory(CHUNK);
     private final Object closing = new Object();
@@ -52,6 +55,17 @@ public final class PolledDescriptor implements AutoCloseable {
         this.fd = fd;
         this.wakeRead = wakeRead;
         this.wakeWrite = wakeWrite;
+        this.readPoll = pollSet(Libc.POLLIN);
+        this.writePoll = pollSet(Libc.POLLOUT);
+    }
+
+    private Libc.pollfd[] pollSet(short events) {
+        Libc.pollfd[] fds = (Libc.pollfd[]) new Libc.pollfd().toArray(2);
+        fds[0].fd = fd;
+        fds[0].events = events;
+        fds[1].fd = wakeRead;
+        fds[1].events = Libc.POLLIN;
+        return fds;
     }
 
     /**
@@ -99,7 +113,7 @@ public final class PolledDescriptor implements AutoCloseable {
         descriptors.readLock().lock();
         try {
             while (true) {
-                if (!await(Libc.POLLIN)) {
+                if (!await(readPoll)) {
                     return -1;
                 }
                 try {
@@ -132,7 +146,7 @@ public final class PolledDescriptor implements AutoCloseable {
         descriptors.readLock().lock();
         try {
             while (true) {
-                if (!await(Libc.POLLOUT)) {
+                if (!await(writePoll)) {
                     throw new InterruptedIOException("closed");
                 }
                 int chunk = Math.min(length, CHUNK);
@@ -164,11 +178,13 @@ public final class PolledDescriptor implements AutoCloseable {
 
     /** Waits until the descriptor is readable (a pidfd: its process has exited); false once closed. */
     public boolean awaitReadable() throws IOException {
+        reading.lock();
         descriptors.readLock().lock();
         try {
-            return await(Libc.POLLIN);
+            return await(readPoll);
         } finally {
             descriptors.readLock().unlock();
+            reading.unlock();
         }
     }
 
@@ -272,13 +288,8 @@ public final class PolledDescriptor implements AutoCloseable {
         }
     }
 
-    /** Waits until the descriptor is ready for {@code events} (or hung up); false once closing. */
-    private boolean await(short events) throws IOException {
-        Libc.pollfd[] fds = (Libc.pollfd[]) new Libc.pollfd().toArray(2);
-        fds[0].fd = fd;
-        fds[0].events = events;
-        fds[1].fd = wakeRead;
-        fds[1].events = Libc.POLLIN;
+    /** Waits until the descriptor is ready for what {@code fds} asks (or hung up); false once closing. */
+    private boolean await(Libc.pollfd[] fds) throws IOException {
         while (true) {
             if (closed) {
                 return false;
