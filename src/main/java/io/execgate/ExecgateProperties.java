@@ -8,7 +8,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * {@code execgate.*} keys of the service as a whole.
  *
- * @param dataDir where the service keeps its state (the generated admin token, later the exec records)
+ * @param dataDir where the service keeps its state (the exec records in execgate.db, the generated
+ *                admin token, upstream pipes, container exec files)
  */
 @ConfigurationProperties("execgate")
 public record ExecgateProperties(@DefaultValue("./data") Path dataDir) {

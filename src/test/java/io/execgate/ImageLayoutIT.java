@@ -3,23 +3,22 @@ package io.execgate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.execgate.support.ForkedService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -31,7 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class ImageLayoutIT {
 
-    private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+    private static final String JAVA = ForkedService.JAVA;
     private static final String TOKEN = "image-layout-test-token";
 
     @TempDir
@@ -39,7 +38,7 @@ class ImageLayoutIT {
 
     @Test
     void theExtractedLayersStartWithTheImagesCommandLineAndEnvironment() throws Exception {
-        Path jar = packagedJar();
+        Path jar = ForkedService.packagedJar();
         Path app = dir.resolve("opt");
         run(List.of(JAVA, "-Djarmode=tools", "-jar", jar.toString(), "extract", "--layers", "--launcher",
                 "--destination", dir.resolve("layers").toString()));
@@ -61,61 +60,21 @@ class ImageLayoutIT {
         assertThat(dockerfile).contains("SERVER_ADDRESS=0.0.0.0", "EXECGATE_DATA_DIR=/var/lib/execgate",
                 "COPY config/application.yaml config/application.yaml");
 
-        int port = freePort();
-        ProcessBuilder image = new ProcessBuilder(command).directory(app.toFile())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("service.log").toFile());
-        image.environment().put("SERVER_ADDRESS", "0.0.0.0");
-        image.environment().put("SERVER_PORT", Integer.toString(port));
-        image.environment().put("EXECGATE_DATA_DIR", dir.resolve("data").toString());
-        image.environment().put("EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
-        Process service = image.start();
-        try {
-            HttpClient http = HttpClient.newHttpClient();
-            assertThat(awaitHealthy(http, port)).as("liveness within 60 s; log: %s", log()).isTrue();
-            HttpResponse<String> run = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/api/v1/host/execs/run")).header("Authorization", "Bearer " + TOKEN)
+        Map<String, String> env = Map.of("SERVER_ADDRESS", "0.0.0.0", "EXECGATE_DATA_DIR", dir.resolve("data").toString(),
+                "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
+        try (ForkedService service = ForkedService.start(command, app, env, ForkedService.freePort(),
+                dir.resolve("service.log"))) {
+            assertThat(service.awaitLive(Duration.ofSeconds(60))).as("liveness within 60 s; log: %s", service.log())
+                    .isTrue();
+            HttpResponse<String> run = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    service.uri("/api/v1/host/execs/run")).header("Authorization", "Bearer " + TOKEN)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"command\": [\"echo\", \"from the image\"]}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(run.statusCode()).isEqualTo(200);
             assertThat(run.body()).contains("\"stdout\":\"from the image\\n\"");
-            assertThat(log()).contains("Tomcat started on port " + port).doesNotContain(TOKEN);
-        } finally {
-            service.destroy();
-            if (!service.waitFor(30, TimeUnit.SECONDS)) {
-                service.destroyForcibly();
-            }
+            assertThat(service.log()).contains("Tomcat started on port " + service.port()).doesNotContain(TOKEN);
         }
-    }
-
-    private String log() throws IOException {
-        return Files.readString(dir.resolve("service.log"));
-    }
-
-    private static boolean awaitHealthy(HttpClient http, int port) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/actuator/health/liveness")).build(), HttpResponse.BodyHandlers.ofString());
-                if (health.statusCode() == 200) {
-                    return true;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(250);
-        }
-        return false;
-    }
-
-    private static Path packagedJar() throws IOException {
-        try (DirectoryStream<Path> jars = Files.newDirectoryStream(Path.of("target"), "execgate-*.jar")) {
-            for (Path jar : jars) {
-                return jar;
-            }
-        }
-        throw new IllegalStateException("no target/execgate-*.jar: failsafe runs after package");
     }
 
     private static void run(List<String> command) throws Exception {
@@ -143,9 +102,4 @@ class ImageLayoutIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

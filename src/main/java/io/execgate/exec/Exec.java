@@ -69,6 +69,8 @@ public final class Exec {
     private final boolean endsWithLastAttachment;
     private final Caller caller;
     private final @Nullable UpstreamConnection upstream;
+    /** The upstream paths of an exec restored from its record (its connection went with the old service). */
+    private UpstreamConnection.@Nullable Paths recordedPaths;
     private final CompletableFuture<Exec> ended = new CompletableFuture<>();
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     /**
@@ -94,7 +96,8 @@ public final class Exec {
 
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener) {
-        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false, Caller.SERVICE, null);
+        this(id, target, command, tty, stdin, timeout, stdout, stderr, runtime, listener, false, Caller.SERVICE, null,
+                runtime.clock().instant());
     }
 
     /**
@@ -104,7 +107,7 @@ public final class Exec {
      */
     Exec(String id, TargetRef target, List<String> command, boolean tty, boolean stdin, Duration timeout,
             OutputBuffer stdout, OutputBuffer stderr, ExecRuntime runtime, Listener listener,
-            boolean endsWithLastAttachment, Caller caller, @Nullable UpstreamConnection upstream) {
+            boolean endsWithLastAttachment, Caller caller, @Nullable UpstreamConnection upstream, Instant createdAt) {
         this.id = id;
         this.target = target;
         this.command = List.copyOf(command);
@@ -118,10 +121,56 @@ public final class Exec {
         this.endsWithLastAttachment = endsWithLastAttachment;
         this.caller = caller;
         this.upstream = upstream;
-        this.createdAt = runtime.clock().instant();
+        this.createdAt = createdAt;
         if (!endsWithLastAttachment) {
             relaysOpen.complete(null);
         }
+    }
+
+    /**
+     * An exec of an earlier run of the service, from its record: ended, its output not retained (every byte counts
+     * as dropped), attachable (the client gets the end at once) and deletable like any other.
+     */
+    static Exec restored(ExecRecord record, ExecRuntime runtime) {
+        if (!record.ended()) {
+            throw new IllegalArgumentException("exec " + record.id() + " has not ended: its record cannot be restored");
+        }
+        OutputBuffer stdout = new OutputBuffer(0, OutputBuffer.Policy.KEEP_NEWEST);
+        OutputBuffer stderr = new OutputBuffer(0, OutputBuffer.Policy.KEEP_NEWEST);
+        stdout.skip(record.stdoutBytes());
+        stderr.skip(record.stderrBytes());
+        Exec exec = new Exec(record.id(), record.target(), record.command(), record.tty(), record.stdin(), Duration.ZERO,
+                stdout, stderr, runtime, ended -> { }, false,
+                new Caller(record.principal(), record.remoteAddress(), false), null, record.createdAt());
+        synchronized (exec.lock) {
+            exec.state = record.state();
+            exec.pid = record.pid();
+            exec.startedAt = record.startedAt();
+            exec.exit = record.exit();
+            exec.endedAt = record.endedAt() != null ? record.endedAt() : record.createdAt();
+            exec.processExited = true;
+            if (record.stdinPath() != null || record.stdoutPath() != null || record.stderrPath() != null) {
+                exec.recordedPaths = new UpstreamConnection.Paths(record.stdinPath(), record.stdoutPath(),
+                        record.stderrPath());
+            }
+        }
+        exec.ended.complete(exec);
+        return exec;
+    }
+
+    /** What the store keeps of this exec now. */
+    ExecRecord record() {
+        Snapshot now = snapshot();
+        Instant ended = endedAt();
+        ExitStatus status = now.exit();
+        UpstreamConnection.Paths paths = upstreamPaths();
+        return new ExecRecord(id, target.kind(), target.id(), command, tty, stdin, now.state(), now.pid(),
+                status == null ? null : status.exitCode(), status == null ? null : status.signal(),
+                status == null ? null : status.reason(), status == null ? null : status.error(), createdAt,
+                now.startedAt(), status == null ? null : status.at(), ended, stdout.total(), stderr.total(),
+                stdout.dropped(), stderr.dropped(), paths == null ? null : paths.stdinPath(),
+                paths == null ? null : paths.stdoutPath(), paths == null ? null : paths.stderrPath(),
+                caller.principal(), caller.remoteAddress());
     }
 
     /**
@@ -142,6 +191,8 @@ public final class Exec {
             }
         }
         HostProcess started;
+        // Taken before the start: a quick process can exit (and its exit be timed) before start() returns.
+        Instant starting = runtime.clock().instant();
         try {
             started = host.start(spec);
         } catch (StartFailure failure) {
@@ -156,7 +207,7 @@ public final class Exec {
             throw e;
         }
         try {
-            watch(started, input);
+            watch(started, starting, input);
         } catch (RuntimeException | Error e) {
             // Relays could not start (no threads left): do not leave a process nobody reads or waits for.
             killQuietly(started);
@@ -167,12 +218,12 @@ public final class Exec {
         }
     }
 
-    private void watch(HostProcess started, byte @Nullable [] input) {
+    private void watch(HostProcess started, Instant starting, byte @Nullable [] input) {
         boolean terminateNow;
         synchronized (lock) {
             process = started;
             pid = started.pid();
-            startedAt = runtime.clock().instant();
+            startedAt = starting;
             state = ExecState.RUNNING;
             // A DELETE that came while the process was starting asked for termination already.
             terminateNow = terminating != null;
@@ -336,7 +387,7 @@ public final class Exec {
 
     /** The paths of the upstream IO, or null without one. */
     UpstreamConnection.@Nullable Paths upstreamPaths() {
-        return upstream == null ? null : upstream.paths();
+        return upstream == null ? recordedPaths : upstream.paths();
     }
 
     /** One chunk of output from a relay: retained, then handed to every attachment (which may block). */

@@ -16,10 +16,14 @@ import org.springframework.beans.factory.ObjectProvider;
 import jakarta.validation.Validator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Wires the exec layer: one timer thread, the registry, the service, and the retention sweep. */
+/** Wires the exec layer: one timer thread, the registry (restored from the store), the service, and the retention sweep. */
 @Configuration(proxyBeanMethods = false)
 class ExecConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(ExecConfiguration.class);
 
     private static final Duration MAX_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
@@ -40,19 +44,25 @@ class ExecConfiguration {
     @Bean(destroyMethod = "shutdown")
     ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime, Validator validator,
             ObjectProvider<CallerResolver> callers, List<ExecObserver> observers, Upstreams upstreams,
-            ObjectProvider<MeterRegistry> meters) {
+            ObjectProvider<MeterRegistry> meters, ExecStore store) {
         CallerResolver resolver = callers.getIfAvailable(() -> () -> Caller.SERVICE);
-        ExecService service = new ExecService(targets, new ExecRegistry(properties.maxRecords(), properties.retention(),
-                properties.retainedOutputLimit().toBytes()), properties, runtime, validator, resolver::current, observers,
-                upstreams);
+        ExecRegistry registry = new ExecRegistry(properties.maxRecords(), properties.retention(),
+                properties.retainedOutputLimit().toBytes(), store);
+        int lost = registry.restore(runtime);
+        if (lost > 0) {
+            log.warn("execs running when execgate last stopped: {}; their records now say state unknown, reason lost",
+                    lost);
+        }
+        ExecService service = new ExecService(targets, registry, properties, runtime, validator, resolver::current,
+                observers, upstreams);
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
         runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);
-        meters.ifAvailable(registry -> {
+        meters.ifAvailable(meterRegistry -> {
             Gauge.builder("execgate.execs.running", service, ExecService::liveCount)
-                    .description("Execs that have not ended").register(registry);
+                    .description("Execs that have not ended").register(meterRegistry);
             Gauge.builder("execgate.attachments", service, ExecService::attachmentCount)
-                    .description("WebSocket clients attached to execs").register(registry);
+                    .description("WebSocket clients attached to execs").register(meterRegistry);
         });
         return service;
     }

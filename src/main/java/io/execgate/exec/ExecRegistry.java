@@ -13,26 +13,73 @@ import java.util.function.Predicate;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The exec records, oldest first. Bounded three ways: ended records go once they are older than the
- * retention; when the table is full the oldest ended record makes room for a new one; and when the output
- * ended records retain passes its limit, the oldest ended records go until it fits (never the one that just
- * ended, so a caller can still read it once).
+ * The exec records, oldest first, kept in memory and written through to an {@link ExecStore}. Bounded three
+ * ways: ended records go once they are older than the retention; when the table is full the oldest ended record
+ * makes room for a new one; and when the output ended records retain passes its limit, the oldest ended records
+ * go until it fits (never the one that just ended, so a caller can still read it once). A record that goes from
+ * memory goes from the store too, so a restart brings back exactly what was there.
+ *
+ * <p>The store is written under this registry's lock: each write takes the exec's state at that moment, so
+ * writes land in the order the state changed and the store never goes back to an older state.
  */
 final class ExecRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(ExecRegistry.class);
 
     private final int maxRecords;
     private final Duration retention;
     private final long retainedOutputLimit;
+    private final ExecStore store;
     private final Map<String, Exec> records = new LinkedHashMap<>();
     private final Map<String, Long> endedOutput = new HashMap<>();
     private long endedOutputTotal;
 
     ExecRegistry(int maxRecords, Duration retention, long retainedOutputLimit) {
+        this(maxRecords, retention, retainedOutputLimit, ExecStore.NONE);
+    }
+
+    ExecRegistry(int maxRecords, Duration retention, long retainedOutputLimit, ExecStore store) {
         this.maxRecords = maxRecords;
         this.retention = retention;
         this.retainedOutputLimit = retainedOutputLimit;
+        this.store = store;
+    }
+
+    /**
+     * Takes in the records an earlier run of the service left. Those that had not ended are recorded as lost:
+     * the service that followed their processes is gone, and with it their exit status. Records past the
+     * retention, and the oldest beyond {@code max-records}, are deleted.
+     *
+     * @return how many records were marked lost
+     */
+    synchronized int restore(ExecRuntime runtime) {
+        Instant now = runtime.clock().instant();
+        Instant cutoff = now.minus(retention);
+        List<ExecRecord> kept = new ArrayList<>();
+        int lost = 0;
+        for (ExecRecord record : store.loadAll()) {
+            if (!record.ended()) {
+                record = record.lost(now);
+                store.save(record);
+                lost++;
+            }
+            if (record.endedAt() != null && record.endedAt().isBefore(cutoff)) {
+                store.delete(record.id());
+            } else {
+                kept.add(record);
+            }
+        }
+        for (int excess = kept.size() - maxRecords; excess > 0; excess--) {
+            store.delete(kept.removeFirst().id());
+        }
+        for (ExecRecord record : kept) {
+            records.put(record.id(), Exec.restored(record, runtime));
+        }
+        return lost;
     }
 
     /** Counts an ended exec's output against the limit, dropping the oldest ended records beyond it. */
@@ -40,6 +87,7 @@ final class ExecRegistry {
         if (records.get(exec.id()) != exec) {
             return; // deleted before it ended
         }
+        saveQuietly(exec);
         long bytes = exec.retainedBytes();
         endedOutput.put(exec.id(), bytes);
         endedOutputTotal += bytes;
@@ -52,12 +100,28 @@ final class ExecRegistry {
         }
     }
 
-    /** Adds a record, evicting the oldest ended one when full. */
+    /** Records that an exec's process started (its pid and start time). */
+    synchronized void started(Exec exec) {
+        if (records.get(exec.id()) == exec) {
+            saveQuietly(exec);
+        }
+    }
+
+    /**
+     * Adds a record, evicting the oldest ended one when full. The record is in the store when this returns; when
+     * the store cannot take it the exec is refused (503), since an exec nobody could account for must not run.
+     */
     synchronized void add(Exec exec) {
         if (records.size() >= maxRecords && !evictOldestEnded()) {
             throw new ApiException(ErrorCode.TOO_MANY_EXECS,
                     "all " + maxRecords + " exec records belong to running execs (execgate.exec.max-records)")
                     .withHeader("Retry-After", "1");
+        }
+        try {
+            store.save(exec.record());
+        } catch (RuntimeException e) {
+            log.error("exec {}: its record could not be written; the exec is refused", exec.id(), e);
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "the exec records cannot be written: " + e.getMessage());
         }
         records.put(exec.id(), exec);
     }
@@ -67,8 +131,11 @@ final class ExecRegistry {
     }
 
     synchronized Optional<Exec> remove(String id) {
-        forget(id);
-        return Optional.ofNullable(records.remove(id));
+        Exec removed = records.remove(id);
+        if (removed != null) {
+            forget(id);
+        }
+        return Optional.ofNullable(removed);
     }
 
     /** Matching records, newest first, at most {@code limit}. */
@@ -118,10 +185,28 @@ final class ExecRegistry {
         return endedOutputTotal;
     }
 
+    /** A record left memory: it leaves the store too. */
     private void forget(String id) {
         Long bytes = endedOutput.remove(id);
         if (bytes != null) {
             endedOutputTotal -= bytes;
+        }
+        try {
+            store.delete(id);
+        } catch (RuntimeException e) {
+            log.error("exec {}: its record could not be deleted from the store", id, e);
+        }
+    }
+
+    /**
+     * Writes an exec's state after it changed. A failure is logged, not thrown: the exec has run, and its record
+     * in memory is right; the store shows its earlier state, which a restart reports as lost.
+     */
+    private void saveQuietly(Exec exec) {
+        try {
+            store.save(exec.record());
+        } catch (RuntimeException e) {
+            log.error("exec {}: its record could not be updated in the store", exec.id(), e);
         }
     }
 }

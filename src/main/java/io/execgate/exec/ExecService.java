@@ -196,7 +196,8 @@ public class ExecService {
                 upstream = upstreams.prepare(options.upstream(), id);
             }
             exec = new Exec(id, target, options.command(), options.tty(), options.stdin(), options.timeout(),
-                    stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller, upstream);
+                    stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller, upstream,
+                    runtime.clock().instant());
             registry.add(exec);
         } catch (IOException | RuntimeException e) {
             if (upstream != null) {
@@ -244,6 +245,7 @@ public class ExecService {
     private void startTimed(Exec exec, ProcessHost host, ExecOptions options, byte @Nullable [] input) throws StartFailure {
         long began = System.nanoTime();
         exec.start(host, options.toSpec(), input);
+        registry.started(exec);
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         tell(o -> o.processStarted(exec, took));
     }

@@ -85,7 +85,7 @@ final class OutputBuffer {
     }
 
     /** Counts bytes that went elsewhere (upstream IO) as produced and not retained. */
-    synchronized void skip(int count) {
+    synchronized void skip(long count) {
         total += count;
         dropped += count;
     }

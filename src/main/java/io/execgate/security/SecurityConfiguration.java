@@ -1,6 +1,7 @@
 package io.execgate.security;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +30,11 @@ import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.header.writers.ContentSecurityPolicyHeaderWriter;
+import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -38,6 +44,16 @@ import tools.jackson.databind.json.JsonMapper;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({SecurityProperties.class, ExecgateProperties.class})
 class SecurityConfiguration {
+
+    /** The console: its two pages, its scripts and styles, and the vendored xterm.js. */
+    private static final String[] CONSOLE_PAGES = {"/", "/index.html", "/terminal.html", "/console/**"};
+    /**
+     * The console runs only its own scripts and talks only to this service (its API and WebSocket streams).
+     * Styles may be inline: xterm.js sizes its rows with a style element.
+     */
+    static final String CONSOLE_POLICY = "default-src 'self'; script-src 'self'; connect-src 'self'; "
+            + "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            + "form-action 'self'; frame-ancestors 'none'";
 
     @Bean
     RoleHierarchy roleHierarchy() {
@@ -100,6 +116,9 @@ class SecurityConfiguration {
                 .formLogin(form -> form.disable())
                 .logout(logout -> logout.disable())
                 .requestCache(cache -> cache.disable())
+                .headers(headers -> headers.addHeaderWriter(new DelegatingRequestMatcherHeaderWriter(
+                        consolePages(),
+                        new ContentSecurityPolicyHeaderWriter(CONSOLE_POLICY))))
                 .exceptionHandling(errors -> errors.authenticationEntryPoint(problems).accessDeniedHandler(problems))
                 .oauth2ResourceServer(bearer -> bearer.bearerTokenResolver(new BearerTokens())
                         .authenticationManagerResolver(request -> bearerAuthentication)
@@ -109,6 +128,9 @@ class SecurityConfiguration {
                         // The API's description and the page that shows it: public, the same for everyone.
                         .requestMatchers(HttpMethod.GET, "/v3/api-docs", "/v3/api-docs/**", "/v3/api-docs.yaml",
                                 "/swagger-ui.html", "/swagger-ui/**").permitAll()
+                        // The console's pages and scripts: public like Swagger UI; what they show comes from the API
+                        // with the token the person signs in with.
+                        .requestMatchers(HttpMethod.GET, CONSOLE_PAGES).permitAll()
                         .requestMatchers("/error").permitAll()
                         .requestMatchers(HttpMethod.GET, "/actuator/prometheus").hasRole(viewer)
                         .requestMatchers("/actuator/**").hasRole(admin)
@@ -128,6 +150,12 @@ class SecurityConfiguration {
                         // Whatever is not named above is no one's.
                         .anyRequest().denyAll());
         return http.build();
+    }
+
+    private static RequestMatcher consolePages() {
+        return new OrRequestMatcher(Arrays.stream(CONSOLE_PAGES)
+                .map(path -> (RequestMatcher) PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.GET, path))
+                .toList());
     }
 
     @Bean

@@ -7,12 +7,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
+import io.execgate.host.ExitReason;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.ProcessSpec;
 import io.execgate.host.TargetKind;
@@ -94,6 +97,91 @@ class ExecRegistryTest {
         assertThat(registry.list(e -> e.ended().isDone(), 2)).extracting(Exec::id).containsExactly("d", "c");
         assertThat(registry.remove("c")).isPresent();
         assertThat(registry.find("c")).isEmpty();
+    }
+
+    @Test
+    void theStoreFollowsEveryChangeAndNeverGoesBackToAnOlderState() throws Exception {
+        MapStore store = new MapStore();
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1), Long.MAX_VALUE, store);
+        Exec a = ended("a", t0);
+        registry.add(a);
+        registry.ended(a);
+        registry.started(a); // a late start report of an exec that already ended
+        assertThat(store.records.get("a").state()).isEqualTo(ExecState.EXITED);
+        assertThat(store.records.get("a").exitCode()).isZero();
+
+        Exec b = running("b");
+        registry.add(b);
+        assertThat(store.records.get("b").state()).isEqualTo(ExecState.RUNNING);
+        registry.add(ended("c", t0)); // full: a, the oldest ended record, goes from memory and store
+        assertThat(store.records.keySet()).containsExactly("b", "c");
+        registry.remove("c");
+        assertThat(store.records.keySet()).containsExactly("b");
+    }
+
+    @Test
+    void aStoreThatCannotWriteRefusesTheExecAndKeepsNothing() throws Exception {
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1), Long.MAX_VALUE, new MapStore() {
+            @Override
+            public void save(ExecRecord record) {
+                throw new IllegalStateException("disk full");
+            }
+        });
+        assertThatExceptionOfType(ApiException.class).isThrownBy(() -> registry.add(running("a")))
+                .satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE))
+                .withMessageContaining("disk full");
+        assertThat(registry.size()).isZero();
+    }
+
+    @Test
+    void restoringMarksUnfinishedRecordsLostAndPrunesByRetentionAndSize() throws Exception {
+        MapStore store = new MapStore();
+        ExecRecord running = running("running").record();
+        ExecRecord old = ended("old", t0).record();
+        store.save(old);
+        store.save(ended("kept1", t0.plus(Duration.ofMinutes(50))).record());
+        store.save(ended("kept2", t0.plus(Duration.ofMinutes(55))).record());
+        store.save(running);
+        Instant now = t0.plus(Duration.ofMinutes(70));
+        ExecRuntime runtime = new ExecRuntime(timer, Clock.fixed(now, ZoneOffset.UTC), Duration.ofSeconds(1),
+                Duration.ofSeconds(1));
+
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1), Long.MAX_VALUE, store);
+        assertThat(registry.restore(runtime)).isEqualTo(1);
+
+        // "old" ended past the retention; of the three left, max-records keeps the newest two.
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("kept2", "running");
+        assertThat(store.records.keySet()).containsExactly("kept2", "running");
+        ExecRecord lost = store.records.get("running");
+        assertThat(lost.state()).isEqualTo(ExecState.UNKNOWN);
+        assertThat(lost.reason()).isEqualTo(ExitReason.LOST);
+        assertThat(lost.exitCode()).isNull();
+        assertThat(lost.pid()).isEqualTo(running.pid());
+        Exec restored = registry.find("running").orElseThrow();
+        assertThat(restored.ended()).isDone();
+        assertThat(restored.snapshot().exit().reason()).isEqualTo(ExitReason.LOST);
+        assertThat(restored.caller().principal()).isEqualTo(running.principal());
+        assertThat(restored.caller().hostAccess()).as("restored callers have no rights").isFalse();
+    }
+
+    /** A store in a map, in insertion order, as the SQLite one keeps rowid order. */
+    private static class MapStore implements ExecStore {
+        final Map<String, ExecRecord> records = new LinkedHashMap<>();
+
+        @Override
+        public List<ExecRecord> loadAll() {
+            return List.copyOf(records.values());
+        }
+
+        @Override
+        public void save(ExecRecord record) {
+            records.put(record.id(), record);
+        }
+
+        @Override
+        public void delete(String id) {
+            records.remove(id);
+        }
     }
 
     private Exec running(String id) throws Exception {

@@ -251,7 +251,8 @@ class ExecTest {
         Exec exec = new Exec("e_onestep", new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, true,
                 Duration.ZERO, new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
                 new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
-                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true, Caller.SERVICE, null);
+                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true, Caller.SERVICE, null,
+                Instant.now());
         exec.start(process.host(), SPEC, null);
         process.stdout.write("more than the buffer holds");
         Thread.sleep(200);
@@ -276,7 +277,8 @@ class ExecTest {
         Exec exec = new Exec("e_gone", new TargetRef(TargetKind.HOST, "test"), List.of("cmd"), false, true,
                 Duration.ZERO, new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
                 new OutputBuffer(4, OutputBuffer.Policy.KEEP_NEWEST),
-                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true, Caller.SERVICE, null);
+                new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(5), Duration.ofSeconds(30)), e -> { }, true, Caller.SERVICE, null,
+                Instant.now());
         exec.start(process.host(), SPEC, null);
         for (int i = 0; i < 20; i++) {
             exec.attach(new RecordingAttachment()).detach(); // races the attach thread on purpose

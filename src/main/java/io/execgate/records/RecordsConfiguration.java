@@ -1,0 +1,41 @@
+package io.execgate.records;
+
+import io.execgate.ExecgateProperties;
+import io.execgate.exec.ExecStore;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Opens the records database under {@code execgate.data-dir} (failing the start when it cannot be used) and
+ * serves it as the exec layer's store and as {@code /actuator/health/records}, which the readiness group includes:
+ * a service that cannot record execs takes none.
+ */
+@Configuration(proxyBeanMethods = false)
+class RecordsConfiguration {
+
+    @Bean(destroyMethod = "close")
+    RecordsDatabase recordsDatabase(ExecgateProperties service) {
+        return RecordsDatabase.open(service.dataDir());
+    }
+
+    @Bean
+    SqliteExecStore execStore(RecordsDatabase recordsDatabase) {
+        return new SqliteExecStore(recordsDatabase);
+    }
+
+    @Bean
+    HealthIndicator records(RecordsDatabase recordsDatabase, SqliteExecStore execStore) {
+        return () -> {
+            try {
+                recordsDatabase.checkStillThere();
+                return Health.up().withDetail("file", recordsDatabase.file().toString())
+                        .withDetail("records", execStore.count()).build();
+            } catch (RuntimeException e) {
+                return Health.down().withDetail("file", recordsDatabase.file().toString())
+                        .withDetail("detail", e.getMessage()).build();
+            }
+        };
+    }
+}

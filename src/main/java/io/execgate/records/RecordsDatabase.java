@@ -1,0 +1,196 @@
+package io.execgate.records;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Objects;
+
+import javax.sql.DataSource;
+
+import org.flywaydb.core.Flyway;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The SQLite file that holds the exec records, open on one connection for the life of the service. Opening
+ * checks everything that could lose records later and fails naming the file: a write-ahead log left without its
+ * database (the file was removed), a file that is not a database or fails its integrity check, a file or
+ * directory the service cannot write. Then Flyway brings the schema to the newest version.
+ *
+ * <p>WAL mode with {@code synchronous=NORMAL}: a commit is in the log before the call returns, so it survives
+ * the service being killed (only a power loss can take the newest commits). One connection serves every caller,
+ * one at a time, which is what SQLite allows for writers anyway.
+ */
+final class RecordsDatabase implements AutoCloseable {
+
+    static final String FILE_NAME = "execgate.db";
+    private static final Logger log = LoggerFactory.getLogger(RecordsDatabase.class);
+    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+
+    private final Path file;
+    private final Connection connection;
+    private final JdbcClient jdbc;
+    private final @Nullable Object fileKey;
+
+    private RecordsDatabase(Path file, Connection connection, @Nullable Object fileKey) {
+        this.file = file;
+        this.connection = connection;
+        this.fileKey = fileKey;
+        this.jdbc = JdbcClient.create(dataSource());
+    }
+
+    /** Opens (or creates) {@code <dataDir>/execgate.db}, migrates it and proves it writable. */
+    static RecordsDatabase open(Path dataDir) {
+        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath().normalize();
+        checkBeforeOpening(file);
+        Connection connection;
+        try {
+            connection = config().createConnection("jdbc:sqlite:" + file);
+        } catch (SQLException e) {
+            throw new RecordsUnavailableException(file, "cannot be opened", e);
+        }
+        try {
+            RecordsDatabase database = new RecordsDatabase(file, connection, fileKey(file));
+            database.checkIntegrity();
+            database.migrate();
+            database.proveWritable();
+            return database;
+        } catch (RuntimeException e) {
+            closeQuietly(connection);
+            throw e instanceof RecordsUnavailableException known ? known
+                    : new RecordsUnavailableException(file, "cannot be used", e);
+        }
+    }
+
+    private static SQLiteConfig config() {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        config.enforceForeignKeys(true);
+        return config;
+    }
+
+    private static void checkBeforeOpening(Path file) {
+        Path dir = file.getParent();
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (IOException e) {
+            throw new RecordsUnavailableException(file, "cannot be created (its directory cannot be made)", e);
+        }
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new RecordsUnavailableException(file, "is not a regular file");
+            }
+            return;
+        }
+        // SQLite would start an empty database beside the log of the old one: every record gone in silence.
+        Path wal = file.resolveSibling(FILE_NAME + "-wal");
+        if (Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
+            throw new RecordsUnavailableException(file, "is missing, but its write-ahead log " + wal
+                    + " is there: the database was removed (move the log aside too to start with no records)");
+        }
+    }
+
+    private void checkIntegrity() {
+        String result;
+        try {
+            result = jdbc.sql("PRAGMA quick_check").query(String.class).single();
+        } catch (RuntimeException e) {
+            throw new RecordsUnavailableException(file, "is not a readable SQLite database", e);
+        }
+        if (!"ok".equals(result)) {
+            throw new RecordsUnavailableException(file, "is corrupt (SQLite's quick_check says: " + result + ")");
+        }
+    }
+
+    private void migrate() {
+        try {
+            var result = Flyway.configure()
+                    .dataSource(dataSource())
+                    .locations("classpath:db/records")
+                    .failOnMissingLocations(true)
+                    .load()
+                    .migrate();
+            if (result.migrationsExecuted > 0) {
+                log.info("exec records database {} migrated to schema version {}", file, result.targetSchemaVersion);
+            }
+        } catch (RuntimeException e) {
+            throw new RecordsUnavailableException(file, "cannot be brought to the current schema", e);
+        }
+    }
+
+    /** A read-only file, directory or mount shows only on a write: make one now rather than at the first exec. */
+    private void proveWritable() {
+        try {
+            jdbc.sql("INSERT INTO service_state (key, value) VALUES ('last-start', ?) "
+                    + "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .param(Instant.now().toString()).update();
+        } catch (RuntimeException e) {
+            throw new RecordsUnavailableException(file, "cannot be written", e);
+        }
+    }
+
+    /**
+     * Fails when the file was removed or replaced since it was opened: SQLite would go on writing to a file no
+     * directory holds any more, and the next start would find no records.
+     */
+    void checkStillThere() {
+        Object now;
+        try {
+            now = fileKey(file);
+        } catch (RecordsUnavailableException e) {
+            throw new RecordsUnavailableException(file, "was removed while execgate ran; restart the service to "
+                    + "recreate it (the records written since it was removed are lost)");
+        }
+        if (!Objects.equals(now, fileKey)) {
+            throw new RecordsUnavailableException(file, "was replaced while execgate ran; restart the service");
+        }
+    }
+
+    private static @Nullable Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            throw new RecordsUnavailableException(file, "cannot be found", e);
+        }
+    }
+
+    JdbcClient jdbc() {
+        return jdbc;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** The one connection, lent out without being closed by borrowers (Flyway, JdbcClient). */
+    private DataSource dataSource() {
+        return new SingleConnectionDataSource(connection, true);
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(connection);
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the exec records database failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.execgate.records;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.execgate.support.ForkedService;
+import io.execgate.support.Processes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, and a data
+ * directory on a read-only mount. The service runs from the packaged jar in a process of its own.
+ */
+class RecordsCrashIT {
+
+    private static final String TOKEN = "records-crash-test-token";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigkillInTheMiddleOfWritesLosesNoRecordAClientSaw() throws Exception {
+        Path data = dir.resolve("data");
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        long sleeperPid;
+        String sleeper;
+        try (ForkedService service = start(data, "first.log")) {
+            JsonNode running = send(service, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
+            sleeper = running.path("id").asString();
+            sleeperPid = running.path("pid").asLong();
+
+            // Two clients run execs as fast as the service takes them; each remembers the ones it saw end.
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 2; c++) {
+                int client = c;
+                clients.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        int code = (client * 100 + i) % 256;
+                        try {
+                            JsonNode run = send(service, "POST", "/api/v1/host/execs/run",
+                                    "{\"command\": [\"sh\", \"-c\", \"exit " + code + "\"]}");
+                            seen.put(run.path("exec").path("id").asString(), run.path("exitCode").asInt());
+                        } catch (IOException | InterruptedException killed) {
+                            return; // the service is gone
+                        }
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (seen.size() < 200 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            service.kill(); // while both clients are mid-request
+            stop.set(true);
+            for (Thread client : clients) {
+                client.join();
+            }
+        }
+        assertThat(seen).hasSizeGreaterThanOrEqualTo(200);
+
+        try (ForkedService again = start(data, "second.log")) {
+            for (var entry : seen.entrySet()) {
+                JsonNode record = send(again, "GET", "/api/v1/execs/" + entry.getKey(), null);
+                assertThat(record.path("state").asString()).as("state of %s", entry.getKey()).isEqualTo("exited");
+                assertThat(record.path("exitCode").asInt()).as("exit code of %s", entry.getKey())
+                        .isEqualTo(entry.getValue());
+            }
+            JsonNode lost = send(again, "GET", "/api/v1/execs/" + sleeper, null);
+            assertThat(lost.path("state").asString()).isEqualTo("unknown");
+            assertThat(lost.path("reason").asString()).isEqualTo("lost");
+            assertThat(lost.path("exitCode").isNull()).isTrue();
+            assertThat(lost.path("error").asString()).contains("stopped while the exec ran");
+            // The sleeper, and whichever runs the kill caught in flight.
+            assertThat(again.log()).containsPattern("execs running when execgate last stopped: [1-3];");
+        } finally {
+            ProcessHandle.of(sleeperPid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        assertThat(Processes.awaitGone(sleeperPid, 5_000)).isTrue();
+    }
+
+    @Test
+    void aDatabaseOnAReadOnlyMountStopsTheStartNamingTheFile() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path file = data.resolve("execgate.db");
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            db.createStatement().execute("CREATE TABLE earlier (x INTEGER)"); // some database an earlier run left
+        }
+        byte[] before = Files.readAllBytes(file);
+        // In a mount namespace of its own, the data directory bound read-only over itself: only this service sees it.
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"", data.toString()));
+        command.addAll(ForkedService.jarCommand());
+        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+                dir.resolve("ro.log"))) {
+            assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", service.log()).isEqualTo(1);
+            assertThat(service.log()).contains("APPLICATION FAILED TO START", "the exec records database " + file,
+                    "Make the file and its directory writable");
+        }
+        assertThat(Files.readAllBytes(file)).as("left as it was").isEqualTo(before);
+    }
+
+    private ForkedService start(Path data, String log) throws Exception {
+        ForkedService service = ForkedService.start(ForkedService.jarCommand(), Path.of("."), env(data),
+                ForkedService.freePort(), dir.resolve(log));
+        assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
+        return service;
+    }
+
+    private static Map<String, String> env(Path data) {
+        return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
+    }
+
+    private JsonNode send(ForkedService service, String method, String path, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path)).header("Authorization", "Bearer " + TOKEN);
+        if (json != null) {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+}

@@ -1,0 +1,123 @@
+package io.execgate.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * execgate in a process of its own, started from the packaged jar (or any command line), for tests that must do
+ * to the service what the test JVM cannot do to itself: kill it with SIGKILL, start it in another mount namespace,
+ * run it from the image's layout. Its output goes to a log file the test can read.
+ */
+public final class ForkedService implements AutoCloseable {
+
+    /** The JDK running the tests, which is the one the service needs. */
+    public static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+
+    private ForkedService(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    /**
+     * Starts {@code command} (which must bind the service to {@code port}, given as {@code SERVER_PORT} too) in
+     * {@code dir} with these environment variables added.
+     */
+    public static ForkedService start(List<String> command, Path dir, Map<String, String> env, int port, Path log)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("SERVER_PORT", Integer.toString(port));
+        builder.environment().putAll(env);
+        return new ForkedService(builder.start(), log, port);
+    }
+
+    /** {@code java -jar target/execgate-*.jar} with these arguments, run in the project directory. */
+    public static List<String> jarCommand(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar",
+                packagedJar().toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    public static Path packagedJar() throws IOException {
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(Path.of("target"), "execgate-*.jar")) {
+            for (Path jar : jars) {
+                return jar;
+            }
+        }
+        throw new IllegalStateException("no target/execgate-*.jar: failsafe runs after package");
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** True once {@code /actuator/health/liveness} answers 200, false after {@code within} or when the process ends. */
+    public boolean awaitLive(Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(uri("/actuator/health/liveness")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return true;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** Waits for the process to end by itself; its exit code, or -1 if it still runs after {@code within}. */
+    public int awaitExit(Duration within) throws InterruptedException {
+        return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
+    /** SIGKILL: the service gets no chance to finish anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then SIGKILL if the service has not ended within 30 s. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+}
