@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a command through execgate's one-step WebSocket form, like `kubectl exec`.
 
-    EXECGATE_TOKEN=... python3 examples/exec.py [--server 127.0.0.1:8080] [--container ID] [-i] [-t] -- COMMAND [ARG...]
+    EXECGATE_TOKEN=... python3 examples/exec.py [--server 127.0.0.1:8080] [--container ID | --uvm ID] [-i] [-t] -- COMMAND [ARG...]
 
 stdin is forwarded with -i (end-of-file is sent as v5's CLOSE), -t asks for a terminal, and the exit code of
 the command becomes this script's. The token (admin for the host, operator for a container) comes from EXECGATE_TOKEN or
@@ -23,6 +23,7 @@ parser.add_argument("--token", default=os.environ.get("EXECGATE_TOKEN"))
 parser.add_argument("-i", "--stdin", action="store_true")
 parser.add_argument("-t", "--tty", action="store_true")
 parser.add_argument("--container", help="run in this container instead of on the service's host")
+parser.add_argument("--uvm", help="run in this utility VM instead of on the service's host")
 parser.add_argument("command", nargs="+")
 args = parser.parse_args()
 
@@ -33,7 +34,12 @@ if args.tty and os.isatty(1):
     size = os.get_terminal_size()
     if size.columns and size.lines:
         query += [("width", size.columns), ("height", size.lines)]
-target = "containers/%s" % urllib.parse.quote(args.container, safe=":") if args.container else "host"
+if args.container:
+    target = "containers/%s" % urllib.parse.quote(args.container, safe=":")
+elif args.uvm:
+    target = "uvms/%s" % urllib.parse.quote(args.uvm, safe="")
+else:
+    target = "host"
 url = "ws://%s/api/v1/%s/exec?%s" % (args.server, target, urllib.parse.urlencode(query))
 headers = ["Authorization: Bearer " + args.token] if args.token else []
 ws = websocket.create_connection(url, subprotocols=["v5.channel.k8s.io"], header=headers)

@@ -9,6 +9,7 @@ import io.execgate.exec.ExecProperties;
 import io.execgate.host.hcs.HcsProperties;
 import io.execgate.host.local.LocalHostProperties;
 import io.execgate.host.oci.OciProperties;
+import io.execgate.host.qemu.QemuProperties;
 import io.execgate.security.SecurityProperties;
 import io.execgate.stream.StreamProperties;
 import io.execgate.upstream.UpstreamProperties;
@@ -42,6 +43,8 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.backends.oci", OciProperties.class));
         assertThat(documented.bindOrCreate("execgate.backends.hcs", Bindable.of(HcsProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.backends.hcs", HcsProperties.class));
+        assertThat(documented.bindOrCreate("execgate.backends.qemu", Bindable.of(QemuProperties.class), strict))
+                .isEqualTo(empty.bindOrCreate("execgate.backends.qemu", QemuProperties.class));
         assertThat(documented.bindOrCreate("execgate.upstream", Bindable.of(UpstreamProperties.class), strict))
                 .isEqualTo(empty.bindOrCreate("execgate.upstream", UpstreamProperties.class));
         assertThat(documented.bindOrCreate("execgate.stream", Bindable.of(StreamProperties.class), strict))

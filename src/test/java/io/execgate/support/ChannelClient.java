@@ -239,6 +239,11 @@ public final class ChannelClient implements WebSocket.Listener {
         return stdout.toString(StandardCharsets.UTF_8);
     }
 
+    /** Stdout as the bytes that came, for binary output. */
+    public synchronized byte[] stdoutBytes() {
+        return stdout.toByteArray();
+    }
+
     public synchronized String stderr() {
         return stderr.toString(StandardCharsets.UTF_8);
     }

@@ -1,0 +1,91 @@
+package io.execgate.api;
+
+import java.net.URI;
+
+import io.execgate.api.TargetViews.UvmView;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import io.execgate.host.Targets;
+import io.execgate.host.UvmLifecycle;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The life of the utility VMs execgate boots itself (QEMU): create, power off, read the serial console. */
+@RestController
+@RequestMapping(path = "/api/v1/uvms")
+@Tag(name = "Targets")
+class UvmController {
+
+    private final UvmLifecycle uvms;
+    private final Targets targets;
+
+    UvmController(UvmLifecycle uvms, Targets targets) {
+        this.uvms = uvms;
+        this.targets = targets;
+    }
+
+    @Operation(summary = "Boot a utility VM", description = "Starts QEMU with the image from uvm/build-image and answers at "
+            + "once with the VM in state booting (running once its agent answers; failed with an error otherwise). "
+            + "Execs into a booting VM wait for its boot.")
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.CONFLICT, ErrorCode.BACKEND_UNAVAILABLE})
+    @ApiResponse(responseCode = "201", description = "Booting; the Location header names the VM", useReturnTypeSchema = true,
+            headers = @Header(name = "Location", description = "/api/v1/uvms/{id}", schema = @Schema(type = "string")))
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<UvmView> createUvm(@Valid @RequestBody UvmRequest request) {
+        try {
+            UvmView view = UvmView.of(uvms.create(request.id(), request.memoryMiB(), request.cpus()));
+            return ResponseEntity.created(URI.create("/api/v1/uvms/" + view.id())).body(view);
+        } catch (UvmLifecycle.Refusal refusal) {
+            throw problem(refusal);
+        }
+    }
+
+    @Operation(summary = "Power a utility VM off", description = "Asks the guest to power off, kills QEMU after the grace "
+            + "period (execgate.backends.qemu.stop-grace-period), and forgets the VM; its running execs end with reason lost.")
+    @ErrorResponses({ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT})
+    @ApiResponse(responseCode = "204", description = "Powered off and gone")
+    @DeleteMapping("/{id}")
+    ResponseEntity<Void> deleteUvm(@PathVariable String id) {
+        if (uvms.delete(id)) {
+            return ResponseEntity.noContent().build();
+        }
+        if (targets.describe(new TargetRef(TargetKind.UVM, id)).isPresent()) {
+            throw new ApiException(ErrorCode.CONFLICT, "uvm " + id + " was not created by execgate; its owner removes it");
+        }
+        throw new ApiException(ErrorCode.TARGET_NOT_FOUND, "no uvm has the id " + id);
+    }
+
+    @Operation(summary = "Read a utility VM's serial console", description = "The newest bytes of the console "
+            + "(at most execgate.backends.qemu.console-log-size).")
+    @ErrorResponses(ErrorCode.TARGET_NOT_FOUND)
+    @ApiResponse(responseCode = "200", description = "The console's newest bytes",
+            content = @io.swagger.v3.oas.annotations.media.Content(mediaType = "text/plain",
+                    schema = @Schema(type = "string")))
+    @GetMapping(path = "/{id}/console", produces = MediaType.TEXT_PLAIN_VALUE)
+    ResponseEntity<byte[]> uvmConsole(@PathVariable String id) {
+        byte[] console = uvms.console(id).orElseThrow(() -> new ApiException(ErrorCode.TARGET_NOT_FOUND,
+                "no uvm execgate booted has the id " + id));
+        return ResponseEntity.ok().contentType(MediaType.TEXT_PLAIN).body(console);
+    }
+
+    private static ApiException problem(UvmLifecycle.Refusal refusal) {
+        return switch (refusal.kind()) {
+            case INVALID -> ApiException.invalid(refusal.field() == null ? "request" : refusal.field(), refusal.getMessage());
+            case CONFLICT, LIMIT -> new ApiException(ErrorCode.CONFLICT, refusal.getMessage());
+            case UNAVAILABLE -> new ApiException(ErrorCode.BACKEND_UNAVAILABLE, refusal.getMessage());
+        };
+    }
+}

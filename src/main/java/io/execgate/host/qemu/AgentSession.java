@@ -1,0 +1,255 @@
+package io.execgate.host.qemu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+import io.execgate.host.ConsoleSize;
+import io.execgate.host.ExitStatus;
+import io.execgate.host.HostProcess;
+import io.execgate.host.Signal;
+import io.execgate.host.StartFailure;
+
+/**
+ * One exec in a UVM, as the exec layer sees it: a {@link HostProcess} whose streams are the session's frames.
+ * Output arrives on the connection's reader thread into two {@link SessionInput}s; stdin goes out in frames
+ * while the stdin window has room, and waits when it has none.
+ */
+final class AgentSession implements HostProcess {
+
+    private final AgentConnection connection;
+    private final int id;
+    private final boolean tty;
+    private final Clock clock;
+    private final SessionInput stdout;
+    private final SessionInput stderr;
+    private final boolean openStdin;
+    private final boolean openStdout;
+    private final boolean openStderr;
+    private final CompletableFuture<Long> started = new CompletableFuture<>();
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final Object stdinLock = new Object();
+    private int stdinWindow = AgentPayloads.WINDOW; // guarded by stdinLock
+    private boolean stdinClosed; // guarded by stdinLock
+    private volatile boolean closed;
+    private volatile long pid = -1;
+
+    AgentSession(AgentConnection connection, int id, boolean tty, boolean openStdin, boolean openStdout,
+            boolean openStderr, Clock clock) {
+        this.connection = connection;
+        this.id = id;
+        this.tty = tty;
+        this.clock = clock;
+        this.openStdin = openStdin;
+        this.openStdout = openStdout;
+        this.openStderr = openStderr && !tty;
+        this.stdout = new SessionInput(bytes -> connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(bytes)));
+        this.stderr = new SessionInput(bytes -> connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(bytes)));
+    }
+
+    int id() {
+        return id;
+    }
+
+    CompletableFuture<Long> started() {
+        return started;
+    }
+
+    /** A frame for this session, on the connection's reader thread: must not block. */
+    void received(AgentFrame frame) {
+        switch (frame.type()) {
+            case AgentFrame.STARTED -> {
+                pid = Integer.toUnsignedLong(AgentPayloads.u32(frame.payload()));
+                started.complete(pid);
+            }
+            case AgentFrame.STDOUT -> output(stdout, openStdout, frame.payload());
+            case AgentFrame.STDERR -> output(stderr, openStderr, frame.payload());
+            case AgentFrame.EXIT -> {
+                AgentPayloads.Exit how = AgentPayloads.exit(frame.payload());
+                exit.complete(how.signaled() ? signaled(how.value()) : ExitStatus.exited(how.value(), clock.instant()));
+            }
+            case AgentFrame.STDIN_CREDIT -> {
+                synchronized (stdinLock) {
+                    stdinWindow += AgentPayloads.u32(frame.payload());
+                    stdinLock.notifyAll();
+                }
+            }
+            case AgentFrame.ERROR -> {
+                AgentPayloads.Error error = AgentPayloads.error(frame.payload());
+                started.completeExceptionally(startFailure(error));
+                connection.forget(this);
+            }
+            default -> { } // a newer agent's frame: ignored, as the protocol says
+        }
+    }
+
+    /** Output for a stream the spec did not open is credited back at once and dropped. */
+    private void output(SessionInput stream, boolean open, byte[] data) {
+        if (open) {
+            stream.put(data);
+        } else if (data.length > 0) {
+            connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(data.length));
+        }
+    }
+
+    private ExitStatus signaled(int number) {
+        try {
+            return ExitStatus.signaled(Signal.of(number), clock.instant());
+        } catch (IllegalArgumentException unknown) {
+            return new ExitStatus(128 + number, null, io.execgate.host.ExitReason.KILLED, clock.instant(), null);
+        }
+    }
+
+    private static StartFailure startFailure(AgentPayloads.Error error) {
+        String message = error.message();
+        StartFailure.Kind kind = switch (error.code()) {
+            case 127 -> StartFailure.Kind.EXECUTABLE_NOT_FOUND;
+            case 126 -> StartFailure.Kind.NOT_EXECUTABLE;
+            default -> message.contains("directory") || message.contains("chdir") ? StartFailure.Kind.BAD_WORKING_DIR
+                    : message.contains("uid") || message.contains("gid") || message.contains("user")
+                            ? StartFailure.Kind.BAD_USER : StartFailure.Kind.BACKEND_ERROR;
+        };
+        return new StartFailure(kind, message);
+    }
+
+    /** The connection is gone: the process's fate is unknown, its streams end with what arrived. */
+    void lost(String why) {
+        started.completeExceptionally(new StartFailure(StartFailure.Kind.TARGET_GONE, why));
+        exit.complete(ExitStatus.lost(why, clock.instant()));
+        stdout.end();
+        stderr.end();
+        synchronized (stdinLock) {
+            stdinClosed = true;
+            stdinLock.notifyAll();
+        }
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public Optional<OutputStream> stdin() {
+        return openStdin ? Optional.of(stdinStream) : Optional.empty();
+    }
+
+    @Override
+    public Optional<InputStream> stdout() {
+        return openStdout ? Optional.of(stdout) : Optional.empty();
+    }
+
+    @Override
+    public Optional<InputStream> stderr() {
+        return openStderr ? Optional.of(stderr) : Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    @Override
+    public void signal(Signal signal) throws IOException {
+        if (!exit.isDone()) {
+            connection.send(AgentFrame.SIGNAL, id, AgentPayloads.signal(signal.number(), false));
+        }
+    }
+
+    @Override
+    public void terminate() throws IOException {
+        if (!exit.isDone()) {
+            connection.send(AgentFrame.SIGNAL, id, AgentPayloads.signal(Signal.SIGTERM.number(), true));
+        }
+    }
+
+    @Override
+    public void kill() throws IOException {
+        if (!exit.isDone()) {
+            connection.send(AgentFrame.SIGNAL, id, AgentPayloads.signal(Signal.SIGKILL.number(), true));
+        }
+    }
+
+    @Override
+    public void resize(ConsoleSize size) throws IOException {
+        if (tty && !exit.isDone()) {
+            connection.send(AgentFrame.RESIZE, id, AgentPayloads.resize(size.height(), size.width()));
+        }
+    }
+
+    @Override
+    public void closeStdin() throws IOException {
+        synchronized (stdinLock) {
+            if (stdinClosed) {
+                return;
+            }
+            stdinClosed = true;
+            stdinLock.notifyAll();
+        }
+        connection.send(AgentFrame.STDIN_CLOSE, id, new byte[0]);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stdout.close();
+        stderr.close();
+        synchronized (stdinLock) {
+            stdinClosed = true;
+            stdinLock.notifyAll();
+        }
+        connection.sendQuietly(AgentFrame.CLOSE, id, new byte[0]);
+        connection.forget(this);
+    }
+
+    /** Stdin in frames of at most a frame's payload, each within the window the agent has granted. */
+    private final OutputStream stdinStream = new OutputStream() {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] data, int off, int len) throws IOException {
+            while (len > 0) {
+                int n;
+                synchronized (stdinLock) {
+                    while (stdinWindow == 0 && !stdinClosed) {
+                        try {
+                            stdinLock.wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException("interrupted while the guest took no input");
+                        }
+                    }
+                    if (stdinClosed) {
+                        throw new IOException("stdin is closed");
+                    }
+                    n = Math.min(len, Math.min(stdinWindow, AgentFrame.MAX_PAYLOAD));
+                    stdinWindow -= n;
+                }
+                connection.send(AgentFrame.STDIN, id, Arrays.copyOfRange(data, off, off + n));
+                off += n;
+                len -= n;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closeStdin();
+        }
+    };
+
+    @Override
+    public String toString() {
+        return "session " + id + " (pid " + pid + ")";
+    }
+}

@@ -1,0 +1,83 @@
+package io.execgate.host.qemu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+
+/**
+ * The QEMU command line for one UVM: no disk, no network, no display; the kernel and initramfs from the image;
+ * the serial console on QEMU's stdout; one virtio-serial port for the agent on a UNIX socket QEMU serves.
+ * {@code microvm} boots fastest, but under software emulation its guest cannot calibrate its clock without the
+ * host's TSC frequency ({@code tsc_early_khz}) and hangs; {@code q35} has the timers to calibrate against.
+ */
+final class QemuCommandLine {
+
+    static final String PORT_NAME = "execgate.agent";
+
+    private QemuCommandLine() {
+    }
+
+    /** How the VM will run: machine and accelerator, chosen from the host. */
+    record Choice(String machine, String accel, OptionalLong tscKhz) {
+    }
+
+    static Choice choose(String configured, boolean kvm, OptionalLong tscKhz) {
+        String machine = switch (configured.toLowerCase(Locale.ROOT)) {
+            case "microvm" -> "microvm";
+            case "q35" -> "q35";
+            default -> kvm || tscKhz.isPresent() ? "microvm" : "q35";
+        };
+        return new Choice(machine, kvm ? "kvm" : "tcg", tscKhz);
+    }
+
+    static List<String> build(String binary, Choice choice, Path kernel, Path initrd, long memoryMiB, int cpus,
+            Path agentSocket) {
+        List<String> args = new ArrayList<>(List.of(binary,
+                "-M", choice.machine(),
+                "-accel", choice.accel(),
+                "-cpu", choice.accel().equals("kvm") ? "host" : "max",
+                "-smp", Integer.toString(cpus),
+                "-m", memoryMiB + "M",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-serial", "stdio",
+                "-kernel", kernel.toString(),
+                "-initrd", initrd.toString()));
+        StringBuilder append = new StringBuilder("console=ttyS0 quiet panic=-1");
+        if (choice.machine().equals("microvm") && choice.tscKhz().isPresent() && choice.accel().equals("tcg")) {
+            append.append(" tsc_early_khz=").append(choice.tscKhz().getAsLong());
+        }
+        args.addAll(List.of("-append", append.toString()));
+        args.addAll(List.of("-device", choice.machine().equals("microvm") ? "virtio-serial-device" : "virtio-serial-pci",
+                "-chardev", "socket,id=agent,path=" + agentSocket + ",server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=" + PORT_NAME));
+        return args;
+    }
+
+    /** The host's TSC frequency in kHz from {@code /proc/cpuinfo}, when it has a constant one. */
+    static OptionalLong hostTscKhz(Path cpuinfo) {
+        try {
+            String text = Files.readString(cpuinfo);
+            if (!text.contains("constant_tsc")) {
+                return OptionalLong.empty();
+            }
+            for (String line : text.split("\n")) {
+                if (line.startsWith("cpu MHz")) {
+                    double mhz = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                    return mhz > 0 ? OptionalLong.of(Math.round(mhz * 1000)) : OptionalLong.empty();
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Whether KVM can be used: {@code /dev/kvm} exists and the service may open it. */
+    static boolean kvmUsable(Path devKvm) {
+        return Files.isReadable(devKvm) && Files.isWritable(devKvm);
+    }
+}

@@ -1,0 +1,300 @@
+package io.execgate.host.qemu;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.execgate.host.TargetInfo;
+import io.execgate.host.TargetKind;
+import io.execgate.host.TargetRef;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One utility VM: its QEMU process, its serial console, its agent connection and its state
+ * ({@code booting → running → stopped | failed}). It boots on a platform thread of its own; a QEMU that exits,
+ * or an agent that goes silent, fails it and ends its execs as lost. Stopping powers the guest off, kills QEMU
+ * after the grace period, and removes the VM's private directory (its agent socket).
+ */
+final class Uvm {
+
+    private static final Logger log = LoggerFactory.getLogger(Uvm.class);
+
+    enum State {
+        BOOTING, RUNNING, STOPPED, FAILED;
+
+        String value() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final String id;
+    private final long memoryMiB;
+    private final int cpus;
+    private final QemuCommandLine.Choice choice;
+    private final Instant createdAt;
+    private final Path dir;
+    private final ConsoleLog console;
+    private final Clock clock;
+    private final CompletableFuture<AgentConnection> ready = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private State state = State.BOOTING; // guarded by lock
+    private @Nullable Long bootMillis; // guarded by lock
+    private @Nullable String error; // guarded by lock
+    private boolean stopping; // guarded by lock
+    private @Nullable Process qemu; // guarded by lock
+
+    Uvm(String id, long memoryMiB, int cpus, QemuCommandLine.Choice choice, int consoleLogSize, Clock clock)
+            throws IOException {
+        this.id = id;
+        this.memoryMiB = memoryMiB;
+        this.cpus = cpus;
+        this.choice = choice;
+        this.clock = clock;
+        this.createdAt = clock.instant();
+        this.console = new ConsoleLog(consoleLogSize);
+        // Short on purpose: a UNIX socket's path has at most 107 bytes.
+        this.dir = Files.createTempDirectory("execgate-uvm-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    String id() {
+        return id;
+    }
+
+    /** Starts QEMU and waits for the agent, on the calling thread; the outcome is in the state. */
+    void boot(String binary, Path kernel, Path initrd, Duration bootTimeout, Duration keepalive) {
+        long began = System.nanoTime();
+        Path socket = dir.resolve("agent.sock");
+        try {
+            List<String> command = QemuCommandLine.build(binary, choice, kernel, initrd, memoryMiB, cpus, socket);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+            synchronized (lock) {
+                qemu = process;
+                if (stopping) {
+                    process.destroyForcibly();
+                }
+            }
+            Thread.ofPlatform().daemon().name("uvm-" + id + "-console").start(() -> console.copy(process.getInputStream()));
+            process.onExit().thenRun(() -> qemuExited(process));
+            SocketChannel channel = connect(socket, process, began + bootTimeout.toNanos());
+            Duration left = Duration.ofNanos(Math.max(1, began + bootTimeout.toNanos() - System.nanoTime()));
+            AgentConnection agent = AgentConnection.open("uvm-" + id, channel, channel, channel, left, keepalive, clock);
+            agent.ended().thenAccept(this::agentEnded);
+            synchronized (lock) {
+                if (state != State.BOOTING) {
+                    agent.close();
+                    return;
+                }
+                state = State.RUNNING;
+                bootMillis = Duration.ofNanos(System.nanoTime() - began).toMillis();
+            }
+            log.info("uvm {} is running ({} {}, {} MiB, {} cpu): kernel {} in {} ms", id, choice.machine(),
+                    choice.accel(), memoryMiB, cpus, agent.release(), bootMillis);
+            ready.complete(agent);
+        } catch (IOException | RuntimeException e) {
+            fail("boot failed: " + e.getMessage());
+        }
+    }
+
+    private SocketChannel connect(Path socket, Process process, long deadline) throws IOException {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IOException("QEMU exited with code " + process.exitValue() + consoleTail());
+            }
+            if (Files.exists(socket)) {
+                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    channel.connect(address);
+                    return channel;
+                } catch (IOException notYet) {
+                    channel.close();
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("QEMU made no agent socket in time");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while booting", e);
+            }
+        }
+    }
+
+    /** The agent, once the VM runs; waits while it boots. */
+    AgentConnection awaitAgent(Duration within) throws IOException {
+        try {
+            return ready.get(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("the UVM did not finish booting within " + within);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private void qemuExited(Process process) {
+        String why = "QEMU exited with code " + process.exitValue();
+        boolean expected;
+        synchronized (lock) {
+            expected = stopping;
+        }
+        if (expected) {
+            markStopped();
+        } else {
+            fail(why + consoleTail());
+        }
+        ready.thenAccept(AgentConnection::close);
+        cleanUp();
+    }
+
+    private void agentEnded(String why) {
+        boolean expected;
+        synchronized (lock) {
+            expected = stopping;
+        }
+        if (expected) {
+            return;
+        }
+        Process process = process();
+        try {
+            // The channel usually ends because QEMU did: then that is the reason to report.
+            if (process != null && process.waitFor(2, TimeUnit.SECONDS)) {
+                fail("QEMU exited with code " + process.exitValue() + consoleTail());
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fail(why);
+        if (process != null) {
+            process.destroyForcibly(); // a VM whose agent is gone can run nothing: it goes
+        }
+    }
+
+    private void fail(String why) {
+        synchronized (lock) {
+            if (state == State.STOPPED || state == State.FAILED) {
+                return;
+            }
+            state = State.FAILED;
+            error = why;
+        }
+        log.warn("uvm {} failed: {}", id, why);
+        ready.completeExceptionally(new IOException("the UVM failed: " + why));
+        ready.thenAccept(AgentConnection::close);
+        Process process = process();
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+
+    private void markStopped() {
+        synchronized (lock) {
+            if (state != State.FAILED) {
+                state = State.STOPPED;
+            }
+        }
+        ready.completeExceptionally(new IOException("the UVM was stopped"));
+    }
+
+    /**
+     * Powers the VM off: the agent is asked to power off, QEMU gets SIGTERM after the grace period and SIGKILL
+     * soon after. Returns once QEMU is gone and the VM's directory removed.
+     */
+    void stop(Duration grace) {
+        Process process;
+        synchronized (lock) {
+            stopping = true;
+            process = qemu;
+        }
+        AgentConnection agent = ready.isDone() && !ready.isCompletedExceptionally() ? ready.join() : null;
+        if (agent != null) {
+            agent.powerOff();
+        }
+        if (process != null) {
+            try {
+                if (!process.waitFor(agent != null ? grace.toMillis() : 0, TimeUnit.MILLISECONDS)) {
+                    process.destroy();
+                    if (!process.waitFor(2, TimeUnit.SECONDS)) {
+                        process.destroyForcibly();
+                        process.waitFor(10, TimeUnit.SECONDS);
+                    }
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        markStopped();
+        cleanUp();
+    }
+
+    private void cleanUp() {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            log.debug("uvm {}: removing {} failed: {}", id, dir, e.getMessage());
+        }
+    }
+
+    private @Nullable Process process() {
+        synchronized (lock) {
+            return qemu;
+        }
+    }
+
+    /** The QEMU process's pid on the host, once it started. */
+    @Nullable Long pid() {
+        Process process = process();
+        return process == null ? null : process.pid();
+    }
+
+    State state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    byte[] console() {
+        return console.snapshot();
+    }
+
+    private String consoleTail() {
+        String text = new String(console.snapshot(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        int from = Math.max(0, text.length() - 400);
+        return text.isEmpty() ? "" : "; the console ends with: " + text.substring(from);
+    }
+
+    TargetInfo info() {
+        synchronized (lock) {
+            return new TargetInfo(new TargetRef(TargetKind.UVM, id), "qemu", state.value(), pid(), createdAt,
+                    Map.of("machine", choice.machine()), null,
+                    new TargetInfo.UvmDetails(choice.accel(), (int) memoryMiB, cpus, bootMillis, error));
+        }
+    }
+}
