@@ -61,6 +61,26 @@ class ExecTest {
     }
 
     @Test
+    void anEndedExecLetsGoOfItsProcess() throws Exception {
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ZERO);
+        FakeHostProcess own = new FakeHostProcess();
+        exec.start(own.host(), SPEC, null);
+        own.stdout.write("output");
+        own.exitWith(ExitStatus.exited(0, Instant.now()));
+        exec.ended().get(5, TimeUnit.SECONDS);
+        // The record stays for its retention; the process and its streams (a pipe's stream keeps the array it
+        // last read into, 64 KiB) must not stay with it.
+        java.lang.ref.WeakReference<FakeHostProcess> gone = new java.lang.ref.WeakReference<>(own);
+        own = null;
+        for (int i = 0; i < 50 && gone.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(gone.get()).as("the ended exec's process, once nothing else holds it").isNull();
+        assertThat(new String(exec.stdout().snapshot(), StandardCharsets.UTF_8)).isEqualTo("output");
+    }
+
+    @Test
     void staysRunningWhileOutputDrainsAfterTheProcessExited() throws Exception {
         Exec exec = exec(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ZERO);
         exec.start(process.host(), SPEC, null);
