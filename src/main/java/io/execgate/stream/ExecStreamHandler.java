@@ -8,6 +8,7 @@ import io.execgate.exec.ExecService;
 import io.execgate.exec.Subscription;
 import io.execgate.host.ConsoleSize;
 import jakarta.websocket.Session;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.socket.BinaryMessage;
@@ -35,12 +36,21 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     private final StreamSessions sessions;
     private final JsonMapper json;
     private final Duration sendTimeout;
+    private final long maxMessageSize;
 
-    ExecStreamHandler(ExecService execs, StreamSessions sessions, JsonMapper json, Duration sendTimeout) {
+    ExecStreamHandler(ExecService execs, StreamSessions sessions, JsonMapper json, Duration sendTimeout,
+            long maxMessageSize) {
         this.execs = execs;
         this.sessions = sessions;
         this.json = json;
         this.sendTimeout = sendTimeout;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    /** Messages come in parts of the container's buffer: a session costs that buffer, not the largest message. */
+    @Override
+    public boolean supportsPartialMessages() {
+        return true;
     }
 
     @Override
@@ -72,23 +82,55 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
             return;
         }
         ByteBuffer payload = message.getPayload();
-        if (!payload.hasRemaining()) {
-            stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("a message must start with its channel"));
+        InboundMessage inbound = stream.inbound();
+        // The limit counts the channel byte too, as it did when Tomcat held whole messages.
+        if (!inbound.add(payload.remaining(), maxMessageSize + 1)) {
+            inbound.reset();
+            stream.closeLater(CloseStatus.TOO_BIG_TO_PROCESS.withReason("a message over execgate.stream.max-message-size"));
             return;
         }
+        if (inbound.atStart()) {
+            if (!payload.hasRemaining()) {
+                if (message.isLast()) {
+                    stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("a message must start with its channel"));
+                }
+                return;
+            }
+            inbound.start(payload.get() & 0xff);
+        }
         stream.touched();
-        int channel = payload.get() & 0xff;
+        int channel = inbound.channel();
         switch (channel) {
             case ChannelProtocol.STDIN -> stdin(stream, subscription, payload);
-            case ChannelProtocol.RESIZE -> resize(subscription, payload);
-            case ChannelProtocol.CLOSE -> {
-                if (!stream.isV5()) {
-                    stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("channel 255 is v5.channel.k8s.io only"));
-                } else if (stream.acceptsStdin() && payload.remaining() == 1 && payload.get() == ChannelProtocol.STDIN) {
-                    subscription.closeStdin();
+            case ChannelProtocol.RESIZE, ChannelProtocol.CLOSE -> {
+                inbound.collect(payload);
+                if (message.isLast()) {
+                    control(stream, subscription, channel, inbound.controlMessage());
                 }
             }
-            default -> stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("unknown channel " + channel));
+            default -> {
+                inbound.reset();
+                stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("unknown channel " + channel));
+                return;
+            }
+        }
+        if (message.isLast()) {
+            inbound.reset();
+        }
+    }
+
+    /** A whole resize or close message; null when it was too large to be one (ignored, as bad JSON is). */
+    private void control(StreamSession stream, Subscription subscription, int channel, @Nullable ByteBuffer payload)
+            throws IOException {
+        if (channel == ChannelProtocol.RESIZE) {
+            if (payload != null) {
+                resize(subscription, payload);
+            }
+        } else if (!stream.isV5()) {
+            stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("channel 255 is v5.channel.k8s.io only"));
+        } else if (stream.acceptsStdin() && payload != null && payload.remaining() == 1
+                && payload.get() == ChannelProtocol.STDIN) {
+            subscription.closeStdin();
         }
     }
 

@@ -49,7 +49,8 @@ class StreamConfiguration implements WebSocketConfigurer {
         String[] origins = security.allowedOrigins().toArray(String[]::new);
         OriginHandshakeInterceptor originCheck = new OriginHandshakeInterceptor();
         originCheck.setAllowedOriginPatterns(security.allowedOrigins());
-        registry.addHandler(new ExecStreamHandler(execs, sessions, json, properties.sendTimeout()),
+        registry.addHandler(new ExecStreamHandler(execs, sessions, json, properties.sendTimeout(),
+                properties.maxMessageSize().toBytes()),
                         "/api/v1/execs/*/attach", "/api/v1/host/exec", "/api/v1/containers/*/exec", "/api/v1/uvms/*/exec")
                 .setHandshakeHandler(handshake)
                 .setAllowedOriginPatterns(origins)
@@ -61,12 +62,17 @@ class StreamConfiguration implements WebSocketConfigurer {
         return new StreamSessions(properties);
     }
 
-    /** Inbound messages up to {@code max-message-size} (Tomcat's default is 8 KiB); larger ones close with 1009. */
+    /**
+     * Tomcat allocates its message buffer for every session up front, so a session costs this much heap: messages
+     * come in parts of at most this size ({@link ExecStreamHandler} takes parts), and the handler enforces
+     * {@code max-message-size} itself (1009).
+     */
+    static final int PART_BUFFER = 16 * 1024;
+
     @Bean
     static ServletServerContainerFactoryBean webSocketContainer(StreamProperties properties) {
         ServletServerContainerFactoryBean container = new ServletServerContainerFactoryBean();
-        // One byte more than the limit, for the channel byte. Tomcat allocates these buffers for every session.
-        container.setMaxBinaryMessageBufferSize((int) properties.maxMessageSize().toBytes() + 1);
+        container.setMaxBinaryMessageBufferSize((int) Math.min(PART_BUFFER, properties.maxMessageSize().toBytes() + 1));
         container.setMaxTextMessageBufferSize(1024); // text is refused anyway (1003)
         container.setMaxSessionIdleTimeout(0L); // idle sessions are StreamSessions' business: pings must not count
         return container;

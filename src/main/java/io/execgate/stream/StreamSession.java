@@ -38,6 +38,7 @@ final class StreamSession implements Attachment {
     private final ReentrantLock sending = new ReentrantLock();
     private volatile long lastData = System.nanoTime();
     private volatile @Nullable Subscription subscription;
+    private final InboundMessage inbound = new InboundMessage();
 
     StreamSession(WebSocketSession session, String protocol, boolean stdin, boolean stdout, boolean stderr,
             JsonMapper json, Duration sendTimeout) {
@@ -56,6 +57,11 @@ final class StreamSession implements Attachment {
 
     @Nullable Subscription subscription() {
         return subscription;
+    }
+
+    /** The message the client is sending now (parts come one at a time). */
+    InboundMessage inbound() {
+        return inbound;
     }
 
     boolean acceptsStdin() {

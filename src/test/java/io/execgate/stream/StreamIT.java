@@ -245,6 +245,15 @@ class StreamIT {
         v4close.closeStdin();
         assertThat(v4close.awaitClose(WAIT)).isEqualTo(1002);
 
+        // Messages arrive in parts of the container's 16 KiB buffer: one stdin message of 100 KiB still arrives whole
+        ChannelClient big = ChannelClient.connect(oneStep("stdin=true", "sh", "-c", "head -c 102400 | wc -c"),
+                ChannelClient.V5);
+        byte[] message = new byte[1 + 102400];
+        java.util.Arrays.fill(message, 1, message.length, (byte) 'x');
+        big.sendRaw(message);
+        assertThat(big.awaitClose(WAIT)).isEqualTo(1000);
+        assertThat(big.stdout().strip()).isEqualTo("102400");
+
         ChannelClient huge = ChannelClient.connect(oneStep("stdin=true", "cat"), ChannelClient.V5);
         huge.sendRaw(new byte[2 * 1024 * 1024]);
         assertThat(huge.awaitClose(WAIT)).isEqualTo(1009);
