@@ -83,9 +83,15 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         }
         ByteBuffer payload = message.getPayload();
         InboundMessage inbound = stream.inbound();
+        if (inbound.discarding()) { // the rest of a refused message, while the session closes
+            if (message.isLast()) {
+                inbound.reset();
+            }
+            return;
+        }
         // The limit counts the channel byte too, as it did when Tomcat held whole messages.
         if (!inbound.add(payload.remaining(), maxMessageSize + 1)) {
-            inbound.reset();
+            refuse(inbound, message);
             stream.closeLater(CloseStatus.TOO_BIG_TO_PROCESS.withReason("a message over execgate.stream.max-message-size"));
             return;
         }
@@ -109,13 +115,21 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
                 }
             }
             default -> {
-                inbound.reset();
+                refuse(inbound, message);
                 stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("unknown channel " + channel));
                 return;
             }
         }
         if (message.isLast()) {
             inbound.reset();
+        }
+    }
+
+    private static void refuse(InboundMessage inbound, BinaryMessage part) {
+        if (part.isLast()) {
+            inbound.reset();
+        } else {
+            inbound.discard();
         }
     }
 

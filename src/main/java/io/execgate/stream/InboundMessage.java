@@ -20,6 +20,7 @@ final class InboundMessage {
     private long size;
     private @Nullable ByteArrayOutputStream control;
     private boolean controlTooLarge;
+    private boolean discarding;
 
     /** Counts a part; false once the message has grown past the limit. */
     boolean add(int bytes, long limit) {
@@ -58,11 +59,21 @@ final class InboundMessage {
         return controlTooLarge ? null : ByteBuffer.wrap(collected == null ? new byte[0] : collected.toByteArray());
     }
 
+    /** The message is refused (too large, an unknown channel): its remaining parts are dropped, not parsed. */
+    void discard() {
+        discarding = true;
+    }
+
+    boolean discarding() {
+        return discarding;
+    }
+
     /** The message is over: the next part starts a new one. */
     void reset() {
         channel = -1;
         size = 0;
         control = null;
         controlTooLarge = false;
+        discarding = false;
     }
 }

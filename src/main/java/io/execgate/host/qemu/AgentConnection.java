@@ -35,6 +35,7 @@ final class AgentConnection implements AutoCloseable {
     static final int MAX_SESSIONS = 256;
     private static final int MISSED_PINGS = 3;
     private static final Duration HELLO_RETRY = Duration.ofMillis(250);
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(15);
 
     private final String name;
     private final ReadableByteChannel in;
@@ -135,6 +136,11 @@ final class AgentConnection implements AutoCloseable {
         try {
             send(AgentFrame.EXEC, session.id(), payload);
             session.started().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!openStdin && !exec.tty()) {
+                // The agent always gives the process a stdin: one nobody writes to ends at once, as /dev/null would.
+                // (On a terminal that would type ^D: a tty without stdin just never gets input, as on the host.)
+                send(AgentFrame.STDIN_CLOSE, session.id(), new byte[0]);
+            }
             return session;
         } catch (ExecutionException e) {
             sessions.remove(session.id());
@@ -151,6 +157,7 @@ final class AgentConnection implements AutoCloseable {
                     + startTimeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            sendQuietly(AgentFrame.SIGNAL, session.id(), AgentPayloads.signal(9, true));
             session.close();
             throw new StartFailure(StartFailure.Kind.BACKEND_ERROR, "interrupted while starting the command", e);
         }
@@ -167,7 +174,19 @@ final class AgentConnection implements AutoCloseable {
 
     void send(int type, int session, byte[] payload) throws IOException {
         ByteBuffer frame = new AgentFrame(type, session, payload).encode();
-        writeLock.lock();
+        boolean locked;
+        try {
+            locked = writeLock.tryLock(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting to write to the agent", e);
+        }
+        if (!locked) {
+            // Another write has waited that long for a guest that reads nothing: the guest is wedged. Ending the
+            // connection closes the channel, which also frees the stuck writer.
+            end("writes to the UVM's agent have been stuck for " + WRITE_TIMEOUT);
+            throw new IOException("the UVM's agent takes no input");
+        }
         try {
             while (frame.hasRemaining()) {
                 out.write(frame);

@@ -71,7 +71,8 @@ final class AgentSession implements HostProcess {
             case AgentFrame.STDERR -> output(stderr, openStderr, frame.payload());
             case AgentFrame.EXIT -> {
                 AgentPayloads.Exit how = AgentPayloads.exit(frame.payload());
-                exit.complete(how.signaled() ? signaled(how.value()) : ExitStatus.exited(how.value(), clock.instant()));
+                ExitStatus status = how.signaled() ? signaled(how.value()) : ExitStatus.exited(how.value(), clock.instant());
+                completeExit(status);
             }
             case AgentFrame.STDIN_CREDIT -> {
                 synchronized (stdinLock) {
@@ -117,10 +118,18 @@ final class AgentSession implements HostProcess {
         return new StartFailure(kind, message);
     }
 
+    /**
+     * Completes the exit off the connection's reader thread: what waits for it (the exec's end, its record, its
+     * observers) must not hold up the other sessions' frames.
+     */
+    private void completeExit(ExitStatus status) {
+        Thread.ofVirtual().name("uvm-session-" + id + "-exit").start(() -> exit.complete(status));
+    }
+
     /** The connection is gone: the process's fate is unknown, its streams end with what arrived. */
     void lost(String why) {
         started.completeExceptionally(new StartFailure(StartFailure.Kind.TARGET_GONE, why));
-        exit.complete(ExitStatus.lost(why, clock.instant()));
+        completeExit(ExitStatus.lost(why, clock.instant()));
         stdout.end();
         stderr.end();
         synchronized (stdinLock) {

@@ -60,7 +60,6 @@ final class SessionInput extends InputStream {
         }
         int taken;
         int toCredit = 0;
-        boolean ended;
         synchronized (this) {
             while (chunks.isEmpty() && !eof && !closed) {
                 try {
@@ -94,9 +93,9 @@ final class SessionInput extends InputStream {
                 toCredit = uncredited;
                 uncredited = 0;
             }
-            ended = eof;
         }
-        if (toCredit > 0 && !ended) {
+        // Credited even after this stream's end: the agent's window is one for stdout and stderr together.
+        if (toCredit > 0) {
             credit.accept(toCredit);
         }
         return taken;

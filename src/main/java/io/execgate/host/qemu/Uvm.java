@@ -96,7 +96,8 @@ final class Uvm {
             SocketChannel channel = connect(socket, process, began + bootTimeout.toNanos());
             Duration left = Duration.ofNanos(Math.max(1, began + bootTimeout.toNanos() - System.nanoTime()));
             AgentConnection agent = AgentConnection.open("uvm-" + id, channel, channel, channel, left, keepalive, clock);
-            agent.ended().thenAccept(this::agentEnded);
+            // Off the connection's reader thread: agentEnded may wait for QEMU's exit.
+            agent.ended().thenAcceptAsync(this::agentEnded, task -> Thread.ofVirtual().start(task));
             synchronized (lock) {
                 if (state != State.BOOTING) {
                     agent.close();
@@ -231,7 +232,8 @@ final class Uvm {
         }
         AgentConnection agent = ready.isDone() && !ready.isCompletedExceptionally() ? ready.join() : null;
         if (agent != null) {
-            agent.powerOff();
+            // Asked on a thread of its own: a wedged guest must not keep QEMU from being killed after the grace.
+            Thread.ofVirtual().name("uvm-" + id + "-poweroff").start(agent::powerOff);
         }
         if (process != null) {
             try {

@@ -106,6 +106,33 @@ class AgentProtocolIT {
     }
 
     @Test
+    void aProcessGivenNoStdinReadsEndOfFile() throws Exception {
+        AgentSession session = agent.exec(exec(List.of("sh", "-c", "cat; echo read-to-the-end")), false, true, true, WAIT);
+        StreamReader out = StreamReader.start(session.stdout().orElseThrow());
+        assertThat(session.onExit().get(30, TimeUnit.SECONDS).exitCode()).isZero();
+        out.done().get(30, TimeUnit.SECONDS);
+        assertThat(out.text()).isEqualTo("read-to-the-end\n");
+        session.close();
+    }
+
+    @Test
+    void stderrFlowsOnAfterStdoutClosesAndIsReadLate() throws Exception {
+        // A window's worth on stdout, then stdout closed, then more than a window on stderr, with stdout read a
+        // second late: the window the two streams share comes back from stdout's reads and keeps stderr going.
+        AgentSession session = agent.exec(exec(List.of("sh", "-c",
+                "head -c 262144 /dev/zero; exec 1>&-; head -c 400000 /dev/zero >&2")), false, true, true, WAIT);
+        StreamReader err = StreamReader.start(session.stderr().orElseThrow());
+        Thread.sleep(1_000); // stdout's last bytes and its end arrive before anyone reads them
+        StreamReader out = StreamReader.start(session.stdout().orElseThrow());
+        assertThat(session.onExit().get(30, TimeUnit.SECONDS).exitCode()).isZero();
+        out.done().get(30, TimeUnit.SECONDS);
+        err.done().get(30, TimeUnit.SECONDS);
+        assertThat(out.bytes()).hasSize(262_144);
+        assertThat(err.bytes()).hasSize(400_000);
+        session.close();
+    }
+
+    @Test
     void aTerminalHasItsSizeFromTheStartAndFollowsResizes() throws Exception {
         AgentPayloads.Exec exec = new AgentPayloads.Exec(List.of("sh", "-c", "stty size; read line; stty size; tty"),
                 List.of("PATH=/usr/bin:/bin"), "/", true, 40, 100, -1, -1);
