@@ -1,7 +1,6 @@
 package io.execgate.records;
 
 import io.execgate.ExecgateProperties;
-import io.execgate.exec.ExecStore;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;

@@ -190,7 +190,10 @@ class StreamIT {
             assertThat(produced).as("the relay runs on once the stuck client is dropped").isGreaterThan(256L * 1024 * 1024);
             assertThat(stuck.received()).isLessThan(64L * 1024 * 1024);
             stuck.read(Long.MAX_VALUE); // let the client see what the server did: it gave up on it
-            assertThat(stuck.awaitClose(WAIT)).as("the server closed the stuck session").isNotEqualTo(1000);
+            assertThat(stuck.awaitGone(WAIT)).as("the server dropped the stuck session").isTrue();
+            if (stuck.isClosed()) {
+                assertThat(stuck.awaitClose(WAIT)).as("not a normal close").isNotEqualTo(1000);
+            }
         } finally {
             api.delete("/api/v1/execs/" + id);
         }

@@ -220,6 +220,29 @@ public final class ChannelClient implements WebSocket.Listener {
         return closed.get(within.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Waits until the connection is over: closed by the server, or dead. The JDK client does not always report a
+     * connection the server dropped while the client was not reading (it then neither closes nor errs), but a ping
+     * on such a connection fails.
+     */
+    public boolean awaitGone(Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (closed.isDone()) {
+                return true;
+            }
+            try {
+                socket.sendPing(ByteBuffer.allocate(0)).get(1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                return true;
+            } catch (java.util.concurrent.TimeoutException stillSending) {
+                // the output is stuck too: try again
+            }
+            Thread.sleep(200);
+        }
+        return closed.isDone();
+    }
+
     public boolean isClosed() {
         return closed.isDone();
     }

@@ -1,7 +1,10 @@
 package io.execgate.host.local;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.HostProcess;
@@ -17,6 +20,30 @@ public final class LocalProcesses {
     private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
 
     private LocalProcesses() {
+    }
+
+    /**
+     * Finds a helper program: an absolute path as given, or a name looked up in the service's {@code PATH} and the
+     * sbin directories, in absolute entries only (a relative entry would name a different binary from every
+     * working directory). Only a regular, executable file counts.
+     */
+    public static Optional<Path> locate(String program) {
+        if (program.contains("/")) {
+            Path path = Path.of(program);
+            return path.isAbsolute() && Files.isRegularFile(path) && Files.isExecutable(path) ? Optional.of(path)
+                    : Optional.empty();
+        }
+        String searchPath = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin")
+                + ":/usr/local/sbin:/usr/sbin:/sbin";
+        for (String dir : searchPath.split(":")) {
+            if (dir.startsWith("/")) {
+                Path candidate = Path.of(dir, program);
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    return Optional.of(candidate);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /**

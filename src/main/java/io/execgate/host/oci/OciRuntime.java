@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.execgate.host.local.LocalProcesses;
 import io.execgate.host.oci.RuntimeCommand.CommandException;
 import io.execgate.host.oci.RuntimeCommand.Result;
 import org.jspecify.annotations.Nullable;
@@ -74,24 +75,8 @@ final class OciRuntime {
     }
 
     private static Path locate(String runtime) throws CommandException {
-        if (runtime.contains("/")) {
-            Path path = Path.of(runtime);
-            if (!path.isAbsolute() || !Files.isExecutable(path)) {
-                throw new CommandException(runtime + " is not an executable file with an absolute path");
-            }
-            return path;
-        }
-        String searchPath = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin")
-                + ":/usr/local/sbin:/usr/sbin:/sbin";
-        for (String dir : searchPath.split(":")) {
-            if (dir.startsWith("/")) { // a relative entry would name a different binary from every directory
-                Path candidate = Path.of(dir, runtime);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                    return candidate;
-                }
-            }
-        }
-        throw new CommandException(runtime + " was not found in PATH");
+        return LocalProcesses.locate(runtime).orElseThrow(() -> new CommandException(runtime.contains("/")
+                ? runtime + " is not an executable file with an absolute path" : runtime + " was not found in PATH"));
     }
 
     String name() {

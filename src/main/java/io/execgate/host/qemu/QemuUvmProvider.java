@@ -22,6 +22,7 @@ import io.execgate.host.TargetInfo;
 import io.execgate.host.TargetKind;
 import io.execgate.host.TargetProvider;
 import io.execgate.host.UvmLifecycle;
+import io.execgate.host.local.LocalProcesses;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,15 +84,7 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
     }
 
     private static @Nullable String findBinary(String name) {
-        if (name.contains("/")) {
-            return Files.isExecutable(Path.of(name)) ? name : null;
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (dir.startsWith("/") && Files.isExecutable(Path.of(dir, name))) {
-                return Path.of(dir, name).toString();
-            }
-        }
-        return null;
+        return LocalProcesses.locate(name).map(Path::toString).orElse(null);
     }
 
     @Override
