@@ -57,11 +57,6 @@ final class AgentPayloads {
         return bytes.toByteArray();
     }
 
-    /** The bytes an EXEC would take; more than a frame holds is refused before anything is sent. */
-    static int execSize(Exec exec) {
-        return exec(exec).length;
-    }
-
     static byte[] resize(int rows, int cols) {
         return ByteBuffer.allocate(4).putShort((short) rows).putShort((short) cols).array();
     }

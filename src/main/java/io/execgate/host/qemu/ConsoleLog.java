@@ -13,10 +13,10 @@ final class ConsoleLog {
         this.ring = new byte[Math.max(1, capacity)];
     }
 
-    /** Copies the stream into the ring until it ends (QEMU exits); on the calling thread. */
+    /** Copies the stream into the ring until it ends (QEMU exits), then closes it; on the calling thread. */
     void copy(InputStream in) {
         byte[] chunk = new byte[4096];
-        try {
+        try (in) {
             for (int n; (n = in.read(chunk)) >= 0; ) {
                 append(chunk, n);
             }

@@ -43,7 +43,7 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
 
     private final QemuProperties properties;
     private final BackendStatus status;
-    private final @Nullable String binary;
+    private final @Nullable Path binary;
     private final QemuCommandLine.Choice choice;
     private final Clock clock = Clock.systemUTC();
     private final SecureRandom random = new SecureRandom();
@@ -55,13 +55,13 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
         boolean kvm = QemuCommandLine.kvmUsable(Path.of("/dev/kvm"));
         OptionalLong tsc = QemuCommandLine.hostTscKhz(Path.of("/proc/cpuinfo"));
         this.choice = QemuCommandLine.choose(properties.machine(), kvm, tsc);
-        String found = null;
+        Path found = null;
         String detail;
         if (!properties.enabled()) {
             detail = "disabled by execgate.backends.qemu.enabled";
         } else if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             detail = "QEMU UVMs run on Linux hosts only";
-        } else if ((found = findBinary(properties.binary())) == null) {
+        } else if ((found = LocalProcesses.locate(properties.binary()).orElse(null)) == null) {
             detail = properties.binary() + " not found (apt-get install qemu-system-x86)";
         } else {
             List<String> missing = new ArrayList<>();
@@ -81,10 +81,6 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
         }
         this.binary = found;
         this.status = new BackendStatus("qemu", TargetKind.UVM, found != null, detail);
-    }
-
-    private static @Nullable String findBinary(String name) {
-        return LocalProcesses.locate(name).map(Path::toString).orElse(null);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.execgate.host.qemu;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -18,9 +19,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessSpec;
 import io.execgate.host.TargetInfo;
 import io.execgate.host.TargetKind;
 import io.execgate.host.TargetRef;
+import io.execgate.host.local.LocalProcesses;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +38,9 @@ import org.slf4j.LoggerFactory;
 final class Uvm {
 
     private static final Logger log = LoggerFactory.getLogger(Uvm.class);
+
+    /** QEMU needs nothing from its environment; the service's own (its secrets) is not passed on. */
+    private static final List<String> QEMU_ENV = List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 
     enum State {
         BOOTING, RUNNING, STOPPED, FAILED;
@@ -57,7 +64,7 @@ final class Uvm {
     private @Nullable Long bootMillis; // guarded by lock
     private @Nullable String error; // guarded by lock
     private boolean stopping; // guarded by lock
-    private @Nullable Process qemu; // guarded by lock
+    private @Nullable HostProcess qemu; // guarded by lock
 
     Uvm(String id, long memoryMiB, int cpus, QemuCommandLine.Choice choice, int consoleLogSize, Clock clock)
             throws IOException {
@@ -78,20 +85,25 @@ final class Uvm {
     }
 
     /** Starts QEMU and waits for the agent, on the calling thread; the outcome is in the state. */
-    void boot(String binary, Path kernel, Path initrd, Duration bootTimeout, Duration keepalive) {
+    void boot(Path binary, Path kernel, Path initrd, Duration bootTimeout, Duration keepalive) {
         long began = System.nanoTime();
         Path socket = dir.resolve("agent.sock");
         try {
-            List<String> command = QemuCommandLine.build(binary, choice, kernel, initrd, memoryMiB, cpus, socket);
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+            List<String> command = QemuCommandLine.build(binary.toString(), choice, kernel, initrd, memoryMiB, cpus,
+                    socket);
+            // The project's own spawner: QEMU leads a session of its own, its stdin reads end-of-file, and its
+            // serial console (stdout) and its complaints (stderr) both go to the console log.
+            HostProcess process = LocalProcesses.start(binary.toString(), new ProcessSpec(command, QEMU_ENV, null, null,
+                    false, null, false, true, true), clock);
             synchronized (lock) {
                 qemu = process;
                 if (stopping) {
-                    process.destroyForcibly();
+                    kill(process);
                 }
             }
-            Thread.ofPlatform().daemon().name("uvm-" + id + "-console").start(() -> console.copy(process.getInputStream()));
+            for (InputStream output : List.of(process.stdout().orElseThrow(), process.stderr().orElseThrow())) {
+                Thread.ofPlatform().daemon().name("uvm-" + id + "-console").start(() -> console.copy(output));
+            }
             process.onExit().thenRun(() -> qemuExited(process));
             SocketChannel channel = connect(socket, process, began + bootTimeout.toNanos());
             Duration left = Duration.ofNanos(Math.max(1, began + bootTimeout.toNanos() - System.nanoTime()));
@@ -114,11 +126,11 @@ final class Uvm {
         }
     }
 
-    private SocketChannel connect(Path socket, Process process, long deadline) throws IOException {
+    private SocketChannel connect(Path socket, HostProcess process, long deadline) throws IOException {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
         while (true) {
-            if (!process.isAlive()) {
-                throw new IOException("QEMU exited with code " + process.exitValue() + consoleTail());
+            if (process.onExit().isDone()) {
+                throw new IOException("QEMU exited with code " + exitCode(process) + consoleTail());
             }
             if (Files.exists(socket)) {
                 SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -155,8 +167,8 @@ final class Uvm {
         }
     }
 
-    private void qemuExited(Process process) {
-        String why = "QEMU exited with code " + process.exitValue();
+    private void qemuExited(HostProcess process) {
+        String why = "QEMU exited with code " + exitCode(process);
         boolean expected;
         synchronized (lock) {
             expected = stopping;
@@ -178,19 +190,15 @@ final class Uvm {
         if (expected) {
             return;
         }
-        Process process = process();
-        try {
-            // The channel usually ends because QEMU did: then that is the reason to report.
-            if (process != null && process.waitFor(2, TimeUnit.SECONDS)) {
-                fail("QEMU exited with code " + process.exitValue() + consoleTail());
-                return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        HostProcess process = process();
+        // The channel usually ends because QEMU did: then that is the reason to report.
+        if (process != null && exitsWithin(process, Duration.ofSeconds(2))) {
+            fail("QEMU exited with code " + exitCode(process) + consoleTail());
+            return;
         }
         fail(why);
         if (process != null) {
-            process.destroyForcibly(); // a VM whose agent is gone can run nothing: it goes
+            kill(process); // a VM whose agent is gone can run nothing: it goes
         }
     }
 
@@ -205,9 +213,9 @@ final class Uvm {
         log.warn("uvm {} failed: {}", id, why);
         ready.completeExceptionally(new IOException("the UVM failed: " + why));
         ready.thenAccept(AgentConnection::close);
-        Process process = process();
-        if (process != null && process.isAlive()) {
-            process.destroyForcibly();
+        HostProcess process = process();
+        if (process != null && !process.onExit().isDone()) {
+            kill(process);
         }
     }
 
@@ -225,7 +233,7 @@ final class Uvm {
      * soon after. Returns once QEMU is gone and the VM's directory removed.
      */
     void stop(Duration grace) {
-        Process process;
+        HostProcess process;
         synchronized (lock) {
             stopping = true;
             process = qemu;
@@ -235,18 +243,15 @@ final class Uvm {
             // Asked on a thread of its own: a wedged guest must not keep QEMU from being killed after the grace.
             Thread.ofVirtual().name("uvm-" + id + "-poweroff").start(agent::powerOff);
         }
-        if (process != null) {
+        if (process != null && !exitsWithin(process, agent != null ? grace : Duration.ZERO)) {
             try {
-                if (!process.waitFor(agent != null ? grace.toMillis() : 0, TimeUnit.MILLISECONDS)) {
-                    process.destroy();
-                    if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                        process.destroyForcibly();
-                        process.waitFor(10, TimeUnit.SECONDS);
-                    }
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
+                process.terminate();
+            } catch (IOException e) {
+                log.debug("uvm {}: SIGTERM to QEMU failed: {}", id, e.getMessage());
+            }
+            if (!exitsWithin(process, Duration.ofSeconds(2))) {
+                kill(process);
+                exitsWithin(process, Duration.ofSeconds(10));
             }
         }
         if (agent != null) {
@@ -264,7 +269,34 @@ final class Uvm {
         }
     }
 
-    private @Nullable Process process() {
+    /** True once the process has exited, waiting at most {@code within}. */
+    private static boolean exitsWithin(HostProcess process, Duration within) {
+        try {
+            process.onExit().get(within.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return process.onExit().isDone();
+        }
+    }
+
+    private static @Nullable Integer exitCode(HostProcess process) {
+        return process.onExit().join().exitCode();
+    }
+
+    private void kill(HostProcess process) {
+        try {
+            process.kill();
+        } catch (IOException e) {
+            log.debug("uvm {}: SIGKILL to QEMU failed: {}", id, e.getMessage());
+        }
+    }
+
+    private @Nullable HostProcess process() {
         synchronized (lock) {
             return qemu;
         }
@@ -272,7 +304,7 @@ final class Uvm {
 
     /** The QEMU process's pid on the host, once it started. */
     @Nullable Long pid() {
-        Process process = process();
+        HostProcess process = process();
         return process == null ? null : process.pid();
     }
 
