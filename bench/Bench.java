@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
 /**
  * execgate's benchmarks, side by side with peers in the same run (bench/run starts this with JDK 25):
  * websocketd for streaming and spawn latency, a bare Node ws server as the client's ceiling, runc exec alone as
- * the floor. One client for every system: the JDK's java.net.http WebSocket and HttpClient.
+ * the floor. One client for every system in each row: Node's ws (bench/ws-client.mjs) for the WebSocket rows, since
+ * it reads about twice as fast as the JDK's client here; the JDK's HttpClient for the REST rows; and the JDK's
+ * WebSocket client for a second set of streaming rows and the UVM stream.
  *
  * <p>Usage: {@code java bench/Bench.java [--rounds N] [--only throughput,latency,scale,soak,uvm] [--quick]}
  */
@@ -83,47 +85,64 @@ public class Bench {
         long bytes = quick ? 256L << 20 : 1L << 30;
         String head = "command=head&command=-c&command=" + bytes + "&command=/dev/zero";
         String execgate = "ws://127.0.0.1:" + port + "/api/v1/host/exec?" + head + "&stdout=true&stderr=false";
-        double[] eg = rounds(() -> streamMBps(execgate, V5, bytes));
-        double[] egTty = rounds(() -> streamMBps(execgate + "&tty=true&stdin=false", V5, bytes));
         int wsdPort = freePort();
         startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "--binary=true", "head", "-c",
                 Long.toString(bytes), "/dev/zero"), wsdPort);
-        double[] wsd = rounds(() -> streamMBps("ws://127.0.0.1:" + wsdPort + "/", null, bytes));
+        String websocketd = "ws://127.0.0.1:" + wsdPort + "/";
         int nodePort = freePort();
         startPeer(List.of("node", "bench/ws-server.mjs", Integer.toString(nodePort), Long.toString(bytes)), nodePort);
-        double[] node = rounds(() -> streamMBps("ws://127.0.0.1:" + nodePort + "/", null, bytes));
+        String node = "ws://127.0.0.1:" + nodePort + "/";
+        // Node's ws client reads faster than the JDK's (its ceiling here is the last row's peer): it is the client
+        // of the main rows, and the JDK client's rows show what a slower client does to the same servers.
+        double[][] byNode = interleaved(() -> nodeStreamMBps(execgate, V5, bytes),
+                () -> nodeStreamMBps(websocketd, null, bytes), () -> nodeStreamMBps(node, null, bytes),
+                () -> nodeStreamMBps(execgate + "&tty=true&stdin=false", V5, bytes));
+        double[][] byJdk = interleaved(() -> streamMBps(execgate, V5, bytes), () -> streamMBps(websocketd, null, bytes),
+                () -> streamMBps(node, null, bytes));
         String size = bytes == 1L << 30 ? "1 GiB" : (bytes >> 20) + " MiB";
-        row("throughput", "stdout " + size + " to a WebSocket client (MB/s)", eg, "websocketd --binary", wsd, true);
-        row("throughput", "same, execgate vs the client's ceiling (bare Node ws)", eg, "node ws", node, true);
-        row("throughput", "through a tty (MB/s)", egTty, "websocketd --binary", wsd, true);
+        row("throughput", "stdout " + size + " to a Node ws client (MB/s)", byNode[0], "websocketd --binary", byNode[1], true);
+        row("throughput", "same, execgate vs the client's ceiling", byNode[0], "bare Node ws server", byNode[2], true);
+        row("throughput", "through a tty, Node ws client (MB/s)", byNode[3], "websocketd --binary", byNode[1], true);
+        row("throughput", "stdout " + size + " to the JDK's WebSocket client (MB/s)", byJdk[0], "websocketd --binary",
+                byJdk[1], true);
+        row("throughput", "same, execgate vs the JDK client's ceiling", byJdk[0], "bare Node ws server", byJdk[2], true);
     }
 
     static void latency() throws Exception {
         int n = quick ? 200 : 500;
-        // warm up the JIT and the connection pool on both sides
-        for (int i = 0; i < 200; i++) {
+        // Warm up the JIT and the connection pool on both sides. A service is measured as it runs, warm: a few
+        // hundred requests leave Tomcat, Spring and the exec path in the interpreter or C1 (the p50 of REST create +
+        // wait fell from 10 to 3.5 ms on this machine between the first 500 execs and those after 2,000).
+        int warm = quick ? 1000 : 3000;
+        for (int i = 0; i < warm; i++) {
             post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}");
+            String id = field(post("/api/v1/host/execs", "{\"command\": [\"true\"]}"), "id");
+            get("/api/v1/execs/" + id + "/exit?wait=PT30S");
         }
         double[] create = samples(n, () -> {
             String id = field(post("/api/v1/host/execs", "{\"command\": [\"true\"]}"), "id");
             get("/api/v1/execs/" + id + "/exit?wait=PT30S");
         });
+        Path life = WORK.resolve("exec-life.jfr");
+        jdkTool("jcmd", Long.toString(service.pid()), "JFR.start", "name=life", "settings=none",
+                "+io.execgate.ExecLife#enabled=true", "filename=" + life);
         double[] run = samples(n, () -> post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}"));
+        jdkTool("jcmd", Long.toString(service.pid()), "JFR.stop", "name=life");
         double[] floor = samples(n, () -> runProcess(List.of("true")));
         rowPercentiles("latency", "REST create + exit wait of `true` on the host (ms)", create, "fork+exec `true` from Java", floor);
         rowPercentiles("latency", "POST .../execs/run of `true` (ms)", run, "fork+exec `true` from Java", floor);
+        lifeRow(life);
 
         int wsdPort = freePort();
         startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "echo", "hi"), wsdPort);
         String oneStep = "ws://127.0.0.1:" + port + "/api/v1/host/exec?command=echo&command=hi&stdout=true&stderr=false";
-        for (int i = 0; i < 100; i++) {
-            oneShot(oneStep, V5);
-            retrying(() -> oneShot("ws://127.0.0.1:" + wsdPort + "/", null));
-        }
-        double[] egWs = samples(n, () -> oneShot(oneStep, V5));
-        double[] wsdWs = samplesRetrying(n, () -> oneShot("ws://127.0.0.1:" + wsdPort + "/", null));
-        rowPercentiles("latency", "one-step WebSocket `echo hi`, connect to close (ms)", egWs,
-                "websocketd `echo hi` (" + retried + " tries lost by the client)", wsdWs);
+        String websocketd = "ws://127.0.0.1:" + wsdPort + "/";
+        nodeOneShots(oneStep, V5, warm); // warm-up, both sides alike
+        nodeOneShots(websocketd, null, warm);
+        double[] egWs = nodeOneShots(oneStep, V5, n);
+        double[] wsdWs = nodeOneShots(websocketd, null, n);
+        rowPercentiles("latency", "one-step WebSocket `echo hi`, connect to close, Node ws client (ms)", egWs,
+                "websocketd `echo hi`", wsdWs);
 
         String container = OciFixture.start(WORK);
         if (container != null) {
@@ -171,33 +190,24 @@ public class Bench {
         int sessions = quick ? 200 : 1000;
         long[] base = memory();
         String url = "ws://127.0.0.1:" + port + "/api/v1/host/exec?command=cat&stdin=true&stdout=true&stderr=false";
-        List<EchoSession> open = new ArrayList<>();
-        long[] at100 = null;
-        for (int i = 0; i < sessions; i++) {
-            open.add(EchoSession.connect(url));
-            if (open.size() == 100) {
-                at100 = memory();
-            }
-        }
-        Thread.sleep(2000);
-        long[] atAll = memory();
-        // one message echoed through every session, all at once
-        List<CompletableFuture<Double>> trips = new ArrayList<>();
-        for (EchoSession session : open) {
-            trips.add(session.roundTrip());
-        }
-        double[] ms = trips.stream().mapToDouble(f -> f.join()).sorted().toArray();
-        for (EchoSession session : open) {
-            session.close();
-        }
-        TABLE.add(new String[] {"scale", sessions + " attached `cat` sessions: echo round trip p50 / p99 (ms)",
-                fmt(pct(ms, 50)) + " / " + fmt(pct(ms, 99)), "", "", "", ""});
+        long[][] at = new long[2][];
+        ScaleResult eg = nodeScale(url, V5, sessions, stage -> at[stage] = memory());
+        int wsdPort = freePort();
+        startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "--maxforks=" + (sessions + 10), "cat"),
+                wsdPort);
+        ScaleResult wsd = nodeScale("ws://127.0.0.1:" + wsdPort + "/", null, sessions, stage -> { });
+        String who = sessions + " attached `cat` sessions, ";
+        rowPercentiles("scale", who + "\"ping\" through every one at once, the first time (ms)", eg.first, "websocketd `cat`",
+                wsd.first);
+        rowPercentiles("scale", who + "three more such bursts (ms)", eg.later, "websocketd `cat`", wsd.later);
+        rowPercentiles("scale", who + "\"ping\" through one at a time, round robin (ms)", eg.single, "websocketd `cat`",
+                wsd.single);
         TABLE.add(new String[] {"scale", "service RSS at 0 / 100 / " + sessions + " sessions (MiB)",
-                mib(base[0]) + " / " + mib(at100[0]) + " / " + mib(atAll[0]), "", "", "", ""});
+                mib(base[0]) + " / " + mib(at[0][0]) + " / " + mib(at[1][0]), "", "", "", ""});
         TABLE.add(new String[] {"scale", "heap after GC at 0 / 100 / " + sessions + " sessions (MiB)",
-                mib(base[1]) + " / " + mib(at100[1]) + " / " + mib(atAll[1]), "", "", "", ""});
-        TABLE.add(new String[] {"scale", "per idle session: RSS / heap (KiB)", (atAll[0] - base[0]) / 1024 / sessions
-                + " / " + (atAll[1] - base[1]) / 1024 / sessions, "", "", "", ""});
+                mib(base[1]) + " / " + mib(at[0][1]) + " / " + mib(at[1][1]), "", "", "", ""});
+        TABLE.add(new String[] {"scale", "per idle session: RSS / heap (KiB)", (at[1][0] - base[0]) / 1024 / sessions
+                + " / " + (at[1][1] - base[1]) / 1024 / sessions, "", "", "", ""});
     }
 
     static void soak() throws Exception {
@@ -283,101 +293,80 @@ public class Bench {
         return bytes / 1e6 / seconds;
     }
 
-    /** Connects, waits for "hi" and the close (execgate) or for "hi" (websocketd, which then drops the connection). */
-    static void oneShot(String url, String protocol) throws Exception {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        StringBuilder out = new StringBuilder();
-        WebSocket.Listener listener = new WebSocket.Listener() {
-            @Override
-            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-                byte[] bytes = new byte[data.remaining()];
-                data.get(bytes);
-                int from = protocol != null && bytes.length > 0 ? 1 : 0;
-                if (protocol == null || bytes.length > 0 && bytes[0] == 1) {
-                    out.append(new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8));
-                }
-                ws.request(1);
-                return null;
-            }
-
-            @Override
-            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                out.append(data);
-                // websocketd's end is a dropped connection, which the JDK client does not always report: its
-                // output is the end here (execgate's is the status and the close, a little later)
-                if (out.toString().strip().equals("hi")) {
-                    done.complete(null);
-                }
-                ws.request(1);
-                return null;
-            }
-
-            @Override
-            public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-                done.complete(null);
-                return null;
-            }
-
-            @Override
-            public void onError(WebSocket ws, Throwable error) {
-                done.completeExceptionally(error);
-            }
-        };
-        WebSocket ws = builder(protocol).buildAsync(URI.create(url), listener).join();
-        try {
-            done.get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            // websocketd drops the connection without a close frame when its process exits: the JDK reports an error
-            if (protocol != null) {
-                throw e;
-            }
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException(url + ": no end within 30 s; received " + out, e);
-        }
-        ws.abort();
-        if (!out.toString().strip().equals("hi")) {
-            throw new IllegalStateException(url + " said " + out);
-        }
+    /** The same measure with Node's ws client (bench/ws-client.mjs stream), which prints MB/s. */
+    static double nodeStreamMBps(String url, String protocol, long expected) throws Exception {
+        Process client = nodeClient("stream", url, expected, protocol);
+        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        awaitNode(client, url, out);
+        return Double.parseDouble(out);
     }
 
-    /** A `cat` session: one message out, the same back. */
-    static final class EchoSession implements WebSocket.Listener {
-        private WebSocket ws;
-        private final StringBuilder echoed = new StringBuilder();
-        private CompletableFuture<Double> trip;
-        private long sent;
-
-        static EchoSession connect(String url) {
-            EchoSession session = new EchoSession();
-            session.ws = builder(V5).buildAsync(URI.create(url), session).join();
-            return session;
+    /** {@code count} one-step execs of {@code echo hi} in a row through the Node client; sorted times in ms. */
+    static double[] nodeOneShots(String url, String protocol, int count) throws Exception {
+        Process client = nodeClient("oneshot", url, count, protocol);
+        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        awaitNode(client, url, out);
+        double[] ms = out.lines().mapToDouble(Double::parseDouble).sorted().toArray();
+        if (ms.length != count) {
+            throw new IllegalStateException(url + ": " + ms.length + " one-step execs timed, not " + count);
         }
+        return ms;
+    }
 
-        synchronized CompletableFuture<Double> roundTrip() {
-            trip = new CompletableFuture<>();
-            echoed.setLength(0);
-            sent = System.nanoTime();
-            ws.sendBinary(ByteBuffer.wrap(new byte[] {0, 'p', 'i', 'n', 'g', '\n'}), true);
-            return trip;
-        }
+    /** Round trips through many sessions (sorted, ms): the first burst, three later bursts, one at a time. */
+    record ScaleResult(double[] first, double[] later, double[] single) {
+    }
 
-        @Override
-        public synchronized CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            if (data.remaining() > 1 && data.get(0) == 1) {
-                data.get();
-                byte[] bytes = new byte[data.remaining()];
-                data.get(bytes);
-                echoed.append(new String(bytes, StandardCharsets.UTF_8));
-                if (trip != null && echoed.toString().contains("ping\n")) {
-                    trip.complete((System.nanoTime() - sent) / 1e6);
+    interface Stage {
+        void reached(int stage) throws Exception;
+    }
+
+    /** Runs the Node client's scale mode; {@code stage} is called at 100 sessions (0) and at all of them (1). */
+    static ScaleResult nodeScale(String url, String protocol, int sessions, Stage stage) throws Exception {
+        Process client = nodeClient("scale", url, sessions, protocol);
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+        var go = client.outputWriter(StandardCharsets.UTF_8);
+        String line;
+        int stages = 0;
+        String result = null;
+        while ((line = lines.readLine()) != null) {
+            if (line.startsWith("connected ")) {
+                if (stages == 1) {
+                    Thread.sleep(2000); // let the last sessions settle before measuring
                 }
+                stage.reached(stages++);
+                go.write("go\n");
+                go.flush();
+            } else if (line.startsWith("{")) {
+                result = line;
             }
-            ws.request(1);
-            return null;
         }
+        awaitNode(client, url, result);
+        if (result == null) {
+            throw new IllegalStateException(url + ": the scale client gave no result");
+        }
+        return new ScaleResult(numbers(result, "first"), numbers(result, "later"), numbers(result, "single"));
+    }
 
-        void close() {
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
+    /** A JSON array of numbers by name, from the scale client's one-line result; sorted. */
+    static double[] numbers(String json, String name) {
+        int from = json.indexOf('[', json.indexOf("\"" + name + "\""));
+        String list = json.substring(from + 1, json.indexOf(']', from));
+        return Arrays.stream(list.split(",")).mapToDouble(Double::parseDouble).sorted().toArray();
+    }
+
+    static Process nodeClient(String mode, String url, long count, String protocol) throws IOException {
+        List<String> command = new ArrayList<>(List.of("node", "bench/ws-client.mjs", mode, url, Long.toString(count)));
+        if (protocol != null) {
+            command.addAll(List.of(protocol, TOKEN));
+        }
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    static void awaitNode(Process client, String url, String out) throws InterruptedException {
+        if (!client.waitFor(10, TimeUnit.MINUTES) || client.exitValue() != 0) {
+            client.destroyForcibly();
+            throw new IllegalStateException("the Node client failed on " + url + (out == null ? "" : ": " + out));
         }
     }
 
@@ -490,6 +479,44 @@ public class Bench {
         }
     }
 
+    /**
+     * The phases of the {@code execs/run} execs inside the service, from its {@code io.execgate.ExecLife} JFR
+     * events (see ExecLifeEvent): p50 of each, in ms. What is left of the client's figure is the HTTP path.
+     */
+    static void lifeRow(Path recording) throws Exception {
+        String json = jdkTool("jfr", "print", "--json", "--events", "io.execgate.ExecLife", recording.toString());
+        List<String> phases = List.of("admit", "spawn", "follow", "run", "drain", "record", "duration");
+        StringBuilder figures = new StringBuilder();
+        for (String phase : phases) {
+            Matcher m = Pattern.compile("\"" + phase + "\": \"PT([0-9.]+)S\"").matcher(json);
+            List<Double> values = new ArrayList<>();
+            while (m.find()) {
+                values.add(Double.parseDouble(m.group(1)) * 1000);
+            }
+            if (values.isEmpty()) {
+                System.out.println("no io.execgate.ExecLife events were recorded");
+                return;
+            }
+            double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            figures.append(figures.isEmpty() ? "" : " / ").append(fmt(pct(sorted, 50)));
+        }
+        TABLE.add(new String[] {"latency", "the same inside the service, p50 per phase (JFR io.execgate.ExecLife, ms): "
+                + "admit / spawn / follow / run / drain / record; whole life", figures.toString(), "", "", "", ""});
+    }
+
+    /** Runs a tool of the JDK that runs this (jcmd, jfr) and returns what it printed. */
+    static String jdkTool(String tool, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling(tool).toString());
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException(command + " failed: " + out);
+        }
+        return out;
+    }
+
     /** RSS and heap after a full GC, in bytes. */
     static long[] memory() throws Exception {
         String jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd").toString();
@@ -533,45 +560,21 @@ public class Bench {
         return values;
     }
 
-    static int retried;
-
     /**
-     * The JDK client sometimes reports websocketd's dropped connection before the output that came first: such a
-     * try is not timed, and the next one is (the count goes in the report).
+     * Rounds of several measures taken in turn (A B C, A B C, ...), so that a noisy spell hits all of them, after
+     * one untimed round each that warms the JIT (and the page cache) for every system alike.
      */
-    static void retrying(Action action) throws Exception {
-        for (int tries = 1; ; tries++) {
-            try {
-                action.run();
-                return;
-            } catch (IllegalStateException e) {
-                if (tries == 5) {
-                    throw e;
-                }
-                retried++;
+    static double[][] interleaved(Measure... measures) throws Exception {
+        for (Measure measure : measures) {
+            measure.run();
+        }
+        double[][] values = new double[measures.length][rounds];
+        for (int i = 0; i < rounds; i++) {
+            for (int m = 0; m < measures.length; m++) {
+                values[m][i] = measures[m].run();
             }
         }
-    }
-
-    static double[] samplesRetrying(int n, Action action) throws Exception {
-        double[] ms = new double[n];
-        for (int i = 0; i < n; i++) {
-            for (int tries = 1; ; tries++) {
-                long began = System.nanoTime();
-                try {
-                    action.run();
-                    ms[i] = (System.nanoTime() - began) / 1e6;
-                    break;
-                } catch (IllegalStateException e) {
-                    if (tries == 5) {
-                        throw e;
-                    }
-                    retried++;
-                }
-            }
-        }
-        Arrays.sort(ms);
-        return ms;
+        return values;
     }
 
     static double[] samples(int n, Action action) throws Exception {

@@ -72,6 +72,7 @@ public final class Exec {
     /** The upstream paths of an exec restored from its record (its connection went with the old service). */
     private UpstreamConnection.@Nullable Paths recordedPaths;
     private final CompletableFuture<Exec> ended = new CompletableFuture<>();
+    private final ExecLifeEvent life;
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     /**
      * Opens the relays. An exec started for its attachments holds its output back until the first one is in
@@ -122,6 +123,7 @@ public final class Exec {
         this.caller = caller;
         this.upstream = upstream;
         this.createdAt = createdAt;
+        this.life = new ExecLifeEvent(id, target.toString());
         if (!endsWithLastAttachment) {
             relaysOpen.complete(null);
         }
@@ -193,8 +195,10 @@ public final class Exec {
         HostProcess started;
         // Taken before the start: a quick process can exit (and its exit be timed) before start() returns.
         Instant starting = runtime.clock().instant();
+        life.spawning();
         try {
             started = host.start(spec);
+            life.spawned();
         } catch (StartFailure failure) {
             closeUpstream();
             end(new ExitStatus(failure.kind().shellExitCode(), null, ExitReason.START_FAILED,
@@ -251,6 +255,7 @@ public final class Exec {
             }
         }
         List<OutputRelay> relays = List.of(out, err);
+        life.followed(); // before the exit callback, which runs here at once for a process that is gone already
         started.onExit().whenComplete((status, error) -> processExited(started, relays, status != null ? status
                 : ExitStatus.lost("waiting for the process failed: " + error, runtime.clock().instant())));
         if (terminateNow) {
@@ -268,6 +273,7 @@ public final class Exec {
 
     /** The process has exited: record how, then give the relays their drain time. */
     private void processExited(HostProcess exited, List<OutputRelay> relays, ExitStatus status) {
+        life.exited();
         relaysOpen.complete(null); // no attachment came: what the process wrote goes to the buffer
         ExitStatus recorded;
         synchronized (lock) {
@@ -287,6 +293,7 @@ public final class Exec {
             scheduleDrainGuard(exited, relays, atExit, drained, drain.toNanos());
         }
         drained.whenComplete((ignored, error) -> {
+            life.drained();
             exited.close();
             closeUpstream();
             end(recorded);
@@ -347,6 +354,7 @@ public final class Exec {
         }
         try {
             listener.ended(this);
+            life.ended(status.exitCode(), status.reason().value());
         } finally {
             ended.complete(this);
         }
@@ -502,7 +510,7 @@ public final class Exec {
             if (stdinWriter == null && make && state == ExecState.RUNNING && !processExited && process != null
                     && process.stdin().isPresent()) {
                 HostProcess running = process;
-                stdinWriter = StdinWriter.start(id, running.stdin().get(), () -> {
+                stdinWriter = StdinWriter.of(id, running.stdin().get(), () -> {
                     try {
                         running.closeStdin();
                     } catch (IOException e) {

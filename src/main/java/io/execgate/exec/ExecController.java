@@ -3,7 +3,6 @@ package io.execgate.exec;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
@@ -91,12 +90,12 @@ class ExecController {
                     + "({\"exited\": false}).")
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND})
     @GetMapping("/{id}/exit")
-    CompletableFuture<ExitView> exit(@PathVariable String id,
+    ExitView exit(@PathVariable String id,
             @Parameter(description = "How long to wait for the end, as an ISO-8601 duration of at most PT5M",
                     example = "PT30S")
             @RequestParam(required = false) @Nullable String wait) {
-        return execs.awaitEnd(id, parseWait(wait))
-                .thenApply(exec -> exec == null ? ExitView.PENDING : ExitView.of(exec.snapshot().exit()));
+        Exec exec = execs.awaitEnd(id, parseWait(wait)).join(); // a virtual thread parks here (spring.threads.virtual)
+        return exec == null ? ExitView.PENDING : ExitView.of(exec.snapshot().exit());
     }
 
     @Operation(summary = "Send a signal to the exec's process")

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.execgate.host.BlockingThreads;
+import io.execgate.host.ImmediateInput;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +19,9 @@ import org.slf4j.LoggerFactory;
  * waits at most its timeout and is then told no, so the caller can drop the client instead of blocking for
  * ever. The end of stdin is queued too, so it comes after the data sent before it. A failed write (the process
  * closed its stdin or exited) ends the writer; later input is discarded, as a closed pipe would.
+ *
+ * <p>When nothing is queued and the process's stdin can take the bytes at once ({@link ImmediateInput}), they go
+ * in from the caller's thread: the writer thread wakes only for input that has to wait.
  */
 final class StdinWriter {
 
@@ -31,6 +37,7 @@ final class StdinWriter {
     private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
     private long queuedBytes;
     private boolean finished;
+    private boolean threadStarted;
 
     private StdinWriter(String execId, OutputStream stdin, Runnable closeStdin, long maxQueuedBytes) {
         this.execId = execId;
@@ -39,11 +46,17 @@ final class StdinWriter {
         this.maxQueuedBytes = maxQueuedBytes;
     }
 
-    static StdinWriter start(String execId, OutputStream stdin, Runnable closeStdin, long maxQueuedBytes) {
-        StdinWriter writer = new StdinWriter(execId, stdin, closeStdin, maxQueuedBytes);
-        Thread.ofPlatform().daemon().name("exec-" + execId + "-stdin").stackSize(OutputRelay.STACK_SIZE)
-                .start(writer::run);
-        return writer;
+    /** A writer whose thread starts with the first input that has to wait (or the end of stdin). */
+    static StdinWriter of(String execId, OutputStream stdin, Runnable closeStdin, long maxQueuedBytes) {
+        return new StdinWriter(execId, stdin, closeStdin, maxQueuedBytes);
+    }
+
+    /** Called under the lock with something queued. */
+    private void runThread() {
+        if (!threadStarted) {
+            threadStarted = true;
+            BlockingThreads.start("exec-" + execId + "-stdin", this::run);
+        }
     }
 
     /**
@@ -55,6 +68,10 @@ final class StdinWriter {
         long deadline = System.nanoTime() + patience.toNanos();
         lock.lock();
         try {
+            data = writeWithoutWaiting(data);
+            if (data.length == 0) {
+                return true;
+            }
             while (!finished && queuedBytes > 0 && queuedBytes + data.length > maxQueuedBytes) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -79,11 +96,34 @@ final class StdinWriter {
         }
     }
 
+    /**
+     * Writes what goes in at once while nothing is queued (the writer thread is idle then: it takes a chunk off
+     * the queue only after writing it); returns the rest, which must wait its turn. Called under the lock.
+     */
+    private byte[] writeWithoutWaiting(byte[] data) {
+        if (finished || !queue.isEmpty() || !(stdin instanceof ImmediateInput immediate)) {
+            return data;
+        }
+        int done = 0;
+        try {
+            int n;
+            while (done < data.length && (n = immediate.writeWithoutWaiting(data, done, data.length - done)) > 0) {
+                done += n;
+            }
+        } catch (IOException e) {
+            log.debug("exec {}: stdin is closed ({}); further input is discarded", execId, e.toString());
+            stopLocked();
+            return new byte[0];
+        }
+        return done == 0 ? data : Arrays.copyOfRange(data, done, data.length);
+    }
+
     private void enqueue(byte[] data) {
         if (!finished) {
             queue.add(data);
             queuedBytes += data.length;
             changed.signalAll();
+            runThread();
         }
     }
 
@@ -94,6 +134,7 @@ final class StdinWriter {
             if (!finished) {
                 queue.add(CLOSE);
                 changed.signalAll();
+                runThread();
             }
         } finally {
             lock.unlock();
@@ -104,13 +145,17 @@ final class StdinWriter {
     void stop() {
         lock.lock();
         try {
-            finished = true;
-            queue.clear();
-            queuedBytes = 0;
-            changed.signalAll();
+            stopLocked();
         } finally {
             lock.unlock();
         }
+    }
+
+    private void stopLocked() {
+        finished = true;
+        queue.clear();
+        queuedBytes = 0;
+        changed.signalAll();
     }
 
     private void run() {

@@ -1,7 +1,6 @@
 package io.execgate.exec;
 
 import java.net.URI;
-import java.util.concurrent.CompletableFuture;
 
 import io.execgate.api.ErrorCode;
 import io.execgate.api.ErrorResponses;
@@ -54,8 +53,8 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_START_FAILED, ErrorCode.TOO_MANY_EXECS,
             ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping("/host/execs/run")
-    CompletableFuture<RunResponse> runOnHost(@Valid @RequestBody RunRequest request) {
-        return execs.run(execs.hostTarget(), request);
+    RunResponse runOnHost(@Valid @RequestBody RunRequest request) {
+        return execs.run(execs.hostTarget(), request).join();
     }
 
     @Operation(summary = "Start a command in a container", description = CREATE)
@@ -72,8 +71,8 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/containers/{id}/execs/run")
-    CompletableFuture<RunResponse> runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request) {
-        return execs.run(new TargetRef(TargetKind.CONTAINER, id), request);
+    RunResponse runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request) {
+        return execs.run(new TargetRef(TargetKind.CONTAINER, id), request).join();
     }
 
     @Operation(summary = "Start a command in a utility VM", description = CREATE)
@@ -90,8 +89,8 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/uvms/{id}/execs/run")
-    CompletableFuture<RunResponse> runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request) {
-        return execs.run(new TargetRef(TargetKind.UVM, id), request);
+    RunResponse runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request) {
+        return execs.run(new TargetRef(TargetKind.UVM, id), request).join();
     }
 
     private static ResponseEntity<ExecView> created(Exec exec) {

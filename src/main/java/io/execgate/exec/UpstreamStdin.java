@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.HostProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,7 @@ final class UpstreamStdin {
 
     static void start(String execId, InputStream upstream, HostProcess process) {
         OutputStream stdin = process.stdin().orElseThrow();
-        Thread.ofPlatform().daemon().name("exec-" + execId + "-stdin").stackSize(OutputRelay.STACK_SIZE).start(() -> {
+        BlockingThreads.start("exec-" + execId + "-stdin", () -> {
             byte[] chunk = new byte[OutputRelay.CHUNK];
             try (upstream) {
                 int n;

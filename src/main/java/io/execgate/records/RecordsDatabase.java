@@ -172,6 +172,11 @@ final class RecordsDatabase implements AutoCloseable {
         return jdbc;
     }
 
+    /** The one connection, for statements a caller prepares once and keeps (it must not close the connection). */
+    Connection connection() {
+        return connection;
+    }
+
     Path file() {
         return file;
     }

@@ -1,7 +1,9 @@
 package io.execgate.records;
 
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -12,12 +14,14 @@ import io.execgate.exec.ExecStore;
 import io.execgate.host.ExitReason;
 import io.execgate.host.TargetKind;
 import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.UncategorizedSQLException;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Exec records in the {@code exec_record} table. Each call is one statement in its own transaction, committed
- * before it returns; calls take turns on the database's one connection.
+ * before it returns; calls take turns on the database's one connection. The upsert, three per exec, is prepared
+ * once and kept: preparing it and binding its 25 parameters by name cost about as much as SQLite's write.
  */
 final class SqliteExecStore implements ExecStore {
 
@@ -27,9 +31,7 @@ final class SqliteExecStore implements ExecStore {
             INSERT INTO exec_record (id, target_kind, target_id, command, tty, stdin, state, pid, exit_code, signal,
                 reason, error, created_at, started_at, exited_at, ended_at, stdout_bytes, stderr_bytes,
                 stdout_dropped_bytes, stderr_dropped_bytes, stdin_path, stdout_path, stderr_path, principal, remote_address)
-            VALUES (:id, :targetKind, :targetId, :command, :tty, :stdin, :state, :pid, :exitCode, :signal,
-                :reason, :error, :createdAt, :startedAt, :exitedAt, :endedAt, :stdoutBytes, :stderrBytes,
-                :stdoutDroppedBytes, :stderrDroppedBytes, :stdinPath, :stdoutPath, :stderrPath, :principal, :remoteAddress)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, pid = excluded.pid, exit_code = excluded.exit_code,
                 signal = excluded.signal, reason = excluded.reason, error = excluded.error,
                 started_at = excluded.started_at, exited_at = excluded.exited_at, ended_at = excluded.ended_at,
@@ -39,6 +41,7 @@ final class SqliteExecStore implements ExecStore {
             """;
 
     private final RecordsDatabase database;
+    private @Nullable PreparedStatement upsert; // guarded by this
 
     SqliteExecStore(RecordsDatabase database) {
         this.database = database;
@@ -52,33 +55,57 @@ final class SqliteExecStore implements ExecStore {
     @Override
     public synchronized void save(ExecRecord r) {
         database.checkStillThere();
-        database.jdbc().sql(UPSERT)
-                .param("id", r.id())
-                .param("targetKind", r.targetKind().value())
-                .param("targetId", r.targetId())
-                .param("command", JSON.writeValueAsString(r.command()))
-                .param("tty", r.tty())
-                .param("stdin", r.stdin())
-                .param("state", r.state().value())
-                .param("pid", r.pid())
-                .param("exitCode", r.exitCode())
-                .param("signal", r.signal())
-                .param("reason", r.reason() == null ? null : r.reason().value())
-                .param("error", r.error())
-                .param("createdAt", text(r.createdAt()))
-                .param("startedAt", text(r.startedAt()))
-                .param("exitedAt", text(r.exitedAt()))
-                .param("endedAt", text(r.endedAt()))
-                .param("stdoutBytes", r.stdoutBytes())
-                .param("stderrBytes", r.stderrBytes())
-                .param("stdoutDroppedBytes", r.stdoutDroppedBytes())
-                .param("stderrDroppedBytes", r.stderrDroppedBytes())
-                .param("stdinPath", r.stdinPath())
-                .param("stdoutPath", r.stdoutPath())
-                .param("stderrPath", r.stderrPath())
-                .param("principal", r.principal())
-                .param("remoteAddress", r.remoteAddress())
-                .update();
+        try {
+            if (upsert == null) {
+                upsert = database.connection().prepareStatement(UPSERT);
+            }
+            bind(upsert, r);
+            upsert.executeUpdate();
+        } catch (SQLException e) {
+            closeUpsert(); // prepared again by the next call, in case the statement itself is what broke
+            throw new UncategorizedSQLException("saving exec record " + r.id(), UPSERT, e);
+        }
+    }
+
+    private static void bind(PreparedStatement statement, ExecRecord r) throws SQLException {
+        int i = 0;
+        statement.setString(++i, r.id());
+        statement.setString(++i, r.targetKind().value());
+        statement.setString(++i, r.targetId());
+        statement.setString(++i, JSON.writeValueAsString(r.command()));
+        statement.setBoolean(++i, r.tty());
+        statement.setBoolean(++i, r.stdin());
+        statement.setString(++i, r.state().value());
+        statement.setObject(++i, r.pid(), Types.BIGINT);
+        statement.setObject(++i, r.exitCode(), Types.INTEGER);
+        statement.setString(++i, r.signal());
+        statement.setString(++i, r.reason() == null ? null : r.reason().value());
+        statement.setString(++i, r.error());
+        statement.setString(++i, text(r.createdAt()));
+        statement.setString(++i, text(r.startedAt()));
+        statement.setString(++i, text(r.exitedAt()));
+        statement.setString(++i, text(r.endedAt()));
+        statement.setLong(++i, r.stdoutBytes());
+        statement.setLong(++i, r.stderrBytes());
+        statement.setLong(++i, r.stdoutDroppedBytes());
+        statement.setLong(++i, r.stderrDroppedBytes());
+        statement.setString(++i, r.stdinPath());
+        statement.setString(++i, r.stdoutPath());
+        statement.setString(++i, r.stderrPath());
+        statement.setString(++i, r.principal());
+        statement.setString(++i, r.remoteAddress());
+    }
+
+    /** Lets go of the kept statement; the connection itself belongs to {@link RecordsDatabase}. */
+    synchronized void closeUpsert() {
+        if (upsert != null) {
+            try {
+                upsert.close();
+            } catch (SQLException ignored) {
+                // the connection is going or broken: nothing more to free
+            }
+            upsert = null;
+        }
     }
 
     @Override

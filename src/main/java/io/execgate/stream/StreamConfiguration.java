@@ -6,7 +6,9 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.web.socket.config.annotation.EnableWebSocket;
+import org.springframework.web.socket.config.annotation.ServletWebSocketHandlerRegistry;
 import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
 import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
 import org.springframework.web.socket.server.support.DefaultHandshakeHandler;
@@ -49,6 +51,11 @@ class StreamConfiguration implements WebSocketConfigurer {
         String[] origins = security.allowedOrigins().toArray(String[]::new);
         OriginHandshakeInterceptor originCheck = new OriginHandshakeInterceptor();
         originCheck.setAllowedOriginPatterns(security.allowedOrigins());
+        if (registry instanceof ServletWebSocketHandlerRegistry servlet) {
+            // Before the controllers' mapping, which would otherwise match every handshake against all of its
+            // patterns first: none of these paths is a controller's.
+            servlet.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        }
         registry.addHandler(new ExecStreamHandler(execs, sessions, json, properties.sendTimeout(),
                 properties.maxMessageSize().toBytes()),
                         "/api/v1/execs/*/attach", "/api/v1/host/exec", "/api/v1/containers/*/exec", "/api/v1/uvms/*/exec")
@@ -76,6 +83,11 @@ class StreamConfiguration implements WebSocketConfigurer {
         container.setMaxTextMessageBufferSize(1024); // text is refused anyway (1003)
         container.setMaxSessionIdleTimeout(0L); // idle sessions are StreamSessions' business: pings must not count
         return container;
+    }
+
+    @Bean
+    static KeptBackgroundThread keptBackgroundThread() {
+        return new KeptBackgroundThread();
     }
 
     @Bean

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessSpec;
@@ -153,7 +154,7 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             ready.close();
         }, CompletableFuture.delayedExecutor(properties.driverReadyTimeout().toMillis(), TimeUnit.MILLISECONDS));
         try {
-            int n = ready.read(new byte[1], 0, 1);
+            int n = BlockingThreads.call("upstream-" + execId + "-ready", () -> ready.read(new byte[1], 0, 1));
             String why = failure.get();
             if (ready.isClosed() && why != null) {
                 throw new IOException("the logging driver " + plan.executable() + " failed to start: " + why);

@@ -24,6 +24,8 @@ class ExecApiIT {
 
     @Autowired
     RestTestClient http;
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int port;
     Api api;
 
     @BeforeEach
@@ -332,6 +334,103 @@ class ExecApiIT {
         assertThat(lines.get(2)).isEqualTo("/nonexistent");
         assertThat(api.run("""
                 {"command": ["id", "-u"], "user": "4242:4242"}""").path("stdout").asString()).isEqualTo("4242\n");
+    }
+
+    @Test
+    void eachExecLeavesAJfrEventWithItsPhases() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("exec-life", ".jfr");
+        String id;
+        String failedId;
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("io.execgate.ExecLife");
+            recording.start();
+            id = api.run("""
+                    {"command": ["sh", "-c", "sleep 0.3; exit 3"]}""").path("exec").path("id").asString();
+            failedId = api.post("/api/v1/host/execs", """
+                    {"command": ["no-such-command"]}""").isProblem(422, "EXEC_START_FAILED").json().path("execId")
+                    .asString();
+            recording.stop();
+            recording.dump(file);
+        }
+        try {
+            List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file);
+            jdk.jfr.consumer.RecordedEvent ran = events.stream().filter(e -> id.equals(e.getString("execId")))
+                    .findFirst().orElseThrow();
+            assertThat(ran.getString("target")).isEqualTo("host/" + api.get("/api/v1/host").expect(200).path("id")
+                    .asString());
+            assertThat(ran.getInt("exitCode")).isEqualTo(3);
+            assertThat(ran.getString("reason")).isEqualTo("exited");
+            // run starts when the spawn returns, by when the child may have begun its sleep: the two hold it
+            assertThat(ran.getDuration("spawn").plus(ran.getDuration("run"))).as("the process slept 0.3 s")
+                    .isGreaterThanOrEqualTo(java.time.Duration.ofMillis(300));
+            assertThat(ran.getDuration("spawn")).isPositive();
+            assertThat(ran.getDuration("admit")).isPositive();
+            assertThat(ran.getDuration("record")).isPositive();
+            assertThat(ran.getDuration()).as("the whole life holds its phases").isGreaterThanOrEqualTo(
+                    ran.getDuration("admit").plus(ran.getDuration("spawn")).plus(ran.getDuration("run"))
+                            .plus(ran.getDuration("drain")));
+            jdk.jfr.consumer.RecordedEvent failed = events.stream().filter(e -> failedId.equals(e.getString("execId")))
+                    .findFirst().orElseThrow();
+            assertThat(failed.getString("reason")).isEqualTo("start-failed");
+            assertThat(failed.getInt("exitCode")).isEqualTo(127);
+            assertThat(failed.getDuration("run")).as("a start that failed has no run").isZero();
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    /**
+     * Exit waits and runs to completion block their request's thread until the exec ends: they must park virtual
+     * threads, or 300 of them would take every one of Tomcat's 200 platform threads and stall the service.
+     */
+    @Test
+    void manyWaitersParkWithoutStallingOtherRequests() throws Exception {
+        String id = api.create("""
+                {"command": ["cat"], "stdin": true}""").path("id").asString();
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        try {
+            List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> waits = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                waits.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + port + "/api/v1/execs/" + id + "/exit?wait=PT60S"))
+                        .header("Authorization", "Bearer " + Api.ADMIN_TOKEN).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()));
+            }
+            // all 300 are inside the service at once (on platform threads only 200 would be, the rest queued)
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (activeExitWaits() < 301) {
+                assertThat(System.nanoTime()).as("300 exit waits in the service at once").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            java.net.http.HttpResponse<String> host = client.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/host"))
+                    .header("Authorization", "Bearer " + Api.ADMIN_TOKEN).timeout(java.time.Duration.ofSeconds(10))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(host.statusCode()).as("a request while 300 waits are parked").isEqualTo(200);
+            assertThat(waits).noneMatch(java.util.concurrent.CompletableFuture::isDone);
+
+            api.post("/api/v1/execs/" + id + "/close-stdin", "").expect(204);
+            for (var wait : waits) {
+                java.net.http.HttpResponse<String> response = wait.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(response.body()).contains("\"exited\":true").contains("\"exitCode\":0");
+            }
+        } finally {
+            client.shutdownNow(); // close() would wait for whatever is still pending
+            api.delete("/api/v1/execs/" + id);
+        }
+    }
+
+    /**
+     * Requests being served now (this scrape among them), from the {@code http.server.requests.active} meter: its
+     * uri tag is not known yet while a request runs, so every active request counts.
+     */
+    private long activeExitWaits() {
+        String metrics = http.get().uri("/actuator/prometheus").header("Authorization", "Bearer " + Api.ADMIN_TOKEN)
+                .exchange().expectStatus().isOk().returnResult(String.class).getResponseBody();
+        return metrics.lines().filter(line -> line.startsWith("http_server_requests_active_seconds_count{"))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     private static List<String> ids(JsonNode list) {

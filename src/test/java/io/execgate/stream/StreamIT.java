@@ -86,6 +86,21 @@ class StreamIT {
         }
     }
 
+    /** Tomcat would stop its WebSocket background thread with the last session, and start one with the next. */
+    @Test
+    void oneStepExecsOneAfterAnotherShareTomcatsBackgroundThread() throws Exception {
+        java.util.Set<Thread> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            ChannelClient client = ChannelClient.connect(oneStep("", "echo", "hi"), ChannelClient.V5);
+            assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
+            Thread.sleep(1500); // longer than the thread's period: a thread told to stop has stopped by now
+            Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("WebSocket background processing"))
+                    .forEach(seen::add);
+        }
+        assertThat(seen).as("one background thread, alive throughout").hasSize(1).allMatch(Thread::isAlive);
+    }
+
     @Test
     void stderrComesOnChannel2() throws Exception {
         ChannelClient client = ChannelClient.connect(oneStep("", "sh", "-c", "echo out; echo err >&2"), ChannelClient.V5);

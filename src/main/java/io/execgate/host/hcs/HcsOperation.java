@@ -4,11 +4,13 @@ import java.time.Duration;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+import io.execgate.host.BlockingThreads;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One HCS operation, as hcsshim's operation helper runs it: created for one call, waited with a timeout, its result
  * document read and freed, and always closed. A call is never abandoned while HCS may still use its arguments.
+ * The waits block in computecore for up to the timeout, so they run on platform threads ({@link BlockingThreads}).
  */
 final class HcsOperation implements AutoCloseable {
 
@@ -47,7 +49,7 @@ final class HcsOperation implements AutoCloseable {
     /** Waits for the result; returns the result document (may be null); throws for a failed result. */
     @Nullable String await(Duration timeout) throws HcsException {
         PointerByReference document = new PointerByReference();
-        int hr = api.HcsWaitForOperationResult(handle, millis(timeout), document);
+        int hr = BlockingThreads.call("hcs-wait", () -> api.HcsWaitForOperationResult(handle, millis(timeout), document));
         String text = take(document);
         if (HResult.failed(hr)) {
             throw new HcsException(what, hr, HcsDocuments.describeError(text));
@@ -58,7 +60,8 @@ final class HcsOperation implements AutoCloseable {
     /** Waits for a create or get-info operation's process information. Returns the HRESULT; fills {@code info}. */
     int awaitProcessInfo(Duration timeout, ComputeCore.HCS_PROCESS_INFORMATION info, StringBuilder detail) {
         PointerByReference document = new PointerByReference();
-        int hr = api.HcsWaitForOperationResultAndProcessInfo(handle, millis(timeout), info, document);
+        int hr = BlockingThreads.call("hcs-wait", () -> api.HcsWaitForOperationResultAndProcessInfo(handle,
+                millis(timeout), info, document));
         String text = take(document);
         if (HResult.failed(hr)) {
             detail.append(HcsDocuments.describeError(text) == null ? "" : HcsDocuments.describeError(text));

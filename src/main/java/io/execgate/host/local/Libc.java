@@ -129,6 +129,9 @@ public interface Libc extends Library {
 
     NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
 
+    /** The same, from a Java array (JNA copies it to native memory for the call). */
+    NativeLong write(int fd, byte[] buffer, NativeLong count) throws LastErrorException;
+
     /**
      * A raw system call, for {@code pidfd_open} and {@code pidfd_send_signal}, whose glibc wrappers only came
      * in 2.36. Returns -1 and sets {@code errno} on failure.

@@ -11,20 +11,21 @@ import java.util.concurrent.CompletableFuture;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.ptr.IntByReference;
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
 import io.execgate.host.Signal;
 
 /**
- * A process on the local host, spawned by {@link PosixSpawner}. One platform thread waits for it: first with
+ * A process on the local host, spawned by {@link PosixSpawner}. One pooled platform thread
+ * ({@link BlockingThreads}) waits for it: first with
  * {@code WNOWAIT}, so the exited process stays a zombie and its pid cannot be reused while a signal is being
  * sent, then reaping it under the same lock the signal senders take.
  */
 final class LocalProcess implements HostProcess {
 
     private static final Libc LIBC = Libc.INSTANCE;
-    private static final long WAITER_STACK_SIZE = 128 * 1024;
 
     private final int pid;
     private final ProcessIo io;
@@ -44,8 +45,7 @@ final class LocalProcess implements HostProcess {
     static LocalProcess watch(int pid, ProcessIo io, Clock clock) {
         LocalProcess process = new LocalProcess(pid, io, clock);
         try {
-            Thread.ofPlatform().daemon().name("execgate-wait-" + pid).stackSize(WAITER_STACK_SIZE)
-                    .start(process::awaitExit);
+            BlockingThreads.start("execgate-wait-" + pid, process::awaitExit);
         } catch (RuntimeException | Error e) {
             // No thread to wait for it: end the process here rather than leave it unwatched.
             process.killAndReapNow();

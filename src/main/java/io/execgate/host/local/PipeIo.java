@@ -11,23 +11,23 @@ import io.execgate.host.ConsoleSize;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Pipes to a process, as {@link FileChannel}s: unlike {@code FileInputStream}, a read blocked on one ends when
+ * Pipes to a process, as {@link FileChannel}s (stdin as a {@link PipeStdin}): unlike {@code FileInputStream}, a read blocked on one ends when
  * another thread closes it, which is how a relay held open by a grandchild is let go.
  */
 final class PipeIo implements ProcessIo {
 
-    private final @Nullable FileChannel stdin;
+    private final @Nullable PipeStdin stdin;
     private final @Nullable FileChannel stdout;
     private final @Nullable FileChannel stderr;
     private final Optional<OutputStream> stdinStream;
     private final Optional<InputStream> stdoutStream;
     private final Optional<InputStream> stderrStream;
 
-    PipeIo(@Nullable FileChannel stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
+    PipeIo(@Nullable PipeStdin stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
-        this.stdinStream = Optional.ofNullable(stdin).map(Channels::newOutputStream);
+        this.stdinStream = Optional.<OutputStream>ofNullable(stdin);
         this.stdoutStream = Optional.ofNullable(stdout).map(Channels::newInputStream);
         this.stderrStream = Optional.ofNullable(stderr).map(Channels::newInputStream);
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
+import io.execgate.host.ImmediateInput;
 
 /**
  * A non-blocking descriptor (a terminal master, a FIFO end) whose reads and writes wait in {@code poll} beside a
@@ -104,7 +105,9 @@ public final class PolledDescriptor implements AutoCloseable {
     }
 
     /**
-     * Reads what is there, waiting for something; -1 at end-of-file or once closed.
+     * Reads what is there, waiting for something; -1 at end-of-file or once closed. Once something has come, it
+     * goes on reading without waiting while more is there and the buffer has room: a terminal hands out at most
+     * about 4 KiB per read, and every read returned is a frame to a client, whose fixed cost dominates a flood.
      *
      * @throws DescriptorException when {@code read} fails (a terminal reports its hang-up as {@code EIO})
      */
@@ -117,10 +120,12 @@ public final class PolledDescriptor implements AutoCloseable {
                     return -1;
                 }
                 try {
-                    int n = LIBC.read(fd, readBuffer, new NativeLong(Math.min(length, CHUNK))).intValue();
+                    int room = Math.min(length, CHUNK);
+                    int n = LIBC.read(fd, readBuffer, new NativeLong(room)).intValue();
                     if (n <= 0) {
                         return -1;
                     }
+                    n += readMore(n, room);
                     readBuffer.read(0, buffer, offset, n);
                     return n;
                 } catch (LastErrorException e) {
@@ -133,6 +138,28 @@ public final class PolledDescriptor implements AutoCloseable {
             descriptors.readLock().unlock();
             reading.unlock();
         }
+    }
+
+    /**
+     * Reads on into {@code readBuffer} after {@code filled} bytes, without waiting, up to {@code room}; stops at
+     * the first read that brings nothing. An error stops it too: the next {@link #read} meets it again (a hung-up
+     * terminal keeps failing with {@code EIO}) after the bytes read before it have been handed on.
+     */
+    private int readMore(int filled, int room) {
+        int more = 0;
+        while (filled + more < room) {
+            int n;
+            try {
+                n = LIBC.read(fd, readBuffer.share(filled + more), new NativeLong(room - filled - more)).intValue();
+            } catch (LastErrorException e) {
+                return more;
+            }
+            if (n <= 0) {
+                return more;
+            }
+            more += n;
+        }
+        return more;
     }
 
     /**
@@ -161,6 +188,38 @@ public final class PolledDescriptor implements AutoCloseable {
                         throw new DescriptorException("write", e.getErrorCode());
                     }
                 }
+            }
+        } finally {
+            descriptors.readLock().unlock();
+            writing.unlock();
+        }
+    }
+
+    /**
+     * Writes what goes in of the range without waiting; 0 when the other side is full, or while another thread
+     * writes (it waits in {@code poll} and is ahead in line).
+     *
+     * @throws DescriptorException when {@code write} fails
+     * @throws InterruptedIOException once closed
+     */
+    public int writeWithoutWaiting(byte[] buffer, int offset, int length) throws IOException {
+        if (!writing.tryLock()) {
+            return 0;
+        }
+        descriptors.readLock().lock();
+        try {
+            if (closed) {
+                throw new InterruptedIOException("closed");
+            }
+            int chunk = Math.min(length, CHUNK);
+            writeBuffer.write(0, buffer, offset, chunk);
+            try {
+                return Math.max(0, LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue());
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == Libc.EAGAIN || e.getErrorCode() == Libc.EINTR) {
+                    return 0;
+                }
+                throw new DescriptorException("write", e.getErrorCode());
             }
         } finally {
             descriptors.readLock().unlock();
@@ -240,9 +299,17 @@ public final class PolledDescriptor implements AutoCloseable {
         };
     }
 
-    /** The descriptor as a stream whose writes wait while the other side is full. Closing it closes the descriptor. */
+    /**
+     * The descriptor as a stream whose writes wait while the other side is full, and which also writes without
+     * waiting ({@link ImmediateInput}). Closing it closes the descriptor.
+     */
     public OutputStream outputStream() {
-        return new OutputStream() {
+        return new ImmediateOutputStream() {
+            @Override
+            public int writeWithoutWaiting(byte[] buffer, int offset, int length) throws IOException {
+                return PolledDescriptor.this.writeWithoutWaiting(buffer, offset, length);
+            }
+
             @Override
             public void write(int b) throws IOException {
                 PolledDescriptor.this.write(new byte[] {(byte) b}, 0, 1);
@@ -319,5 +386,9 @@ public final class PolledDescriptor implements AutoCloseable {
                 // nothing to do about a failed close of our own descriptor
             }
         }
+    }
+
+    /** An output stream that is also an {@link ImmediateInput}. */
+    private abstract static class ImmediateOutputStream extends OutputStream implements ImmediateInput {
     }
 }

@@ -26,7 +26,7 @@ final class PosixSpawner {
     }
 
     /** A spawned process and the parent's ends of its pipes (null where the spec did not ask for one). */
-    record Spawned(int pid, @Nullable FileChannel stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
+    record Spawned(int pid, @Nullable PipeStdin stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
     }
 
     /** {@code posix_spawn} failed; {@link #errno()} is what the child's {@code chdir} or {@code execve} said. */
@@ -62,7 +62,7 @@ final class PosixSpawner {
     private static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
             boolean stdout, boolean stderr, @Nullable String terminal) throws IOException {
         List<Integer> rawFds = new ArrayList<>();
-        List<FileChannel> channels = new ArrayList<>();
+        List<AutoCloseable> channels = new ArrayList<>();
         Memory actions = new Memory(Libc.FILE_ACTIONS_SIZE);
         Memory attributes = new Memory(Libc.SPAWNATTR_SIZE);
         actions.clear();
@@ -71,7 +71,7 @@ final class PosixSpawner {
         try {
             check(LIBC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
             try {
-                FileChannel in = null;
+                PipeStdin in = null;
                 FileChannel out = null;
                 FileChannel err = null;
                 if (terminal != null) {
@@ -79,7 +79,12 @@ final class PosixSpawner {
                     check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");
                     check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 2), "adddup2");
                 } else {
-                    in = stream(actions, 0, stdin, false, rawFds, channels);
+                    FileChannel input = stream(actions, 0, stdin, false, rawFds, channels);
+                    if (input != null) {
+                        // stream() noted the pipe's read end, then its write end: the parent's end here
+                        in = new PipeStdin(input, noWaitDescriptor(rawFds.getLast()));
+                        channels.add(in);
+                    }
                     out = stream(actions, 1, stdout, true, rawFds, channels);
                     err = stream(actions, 2, stderr, true, rawFds, channels);
                 }
@@ -101,7 +106,7 @@ final class PosixSpawner {
                 }
                 return new Spawned(pid.getValue(), in, out, err);
             } catch (IOException | RuntimeException e) {
-                for (FileChannel channel : channels) {
+                for (AutoCloseable channel : channels) {
                     closeQuietly(channel);
                 }
                 throw e;
@@ -126,7 +131,7 @@ final class PosixSpawner {
      * {@code /dev/null} in the child otherwise.
      */
     private static @Nullable FileChannel stream(Memory actions, int target, boolean wanted, boolean childWrites,
-            List<Integer> rawFds, List<FileChannel> channels) throws IOException {
+            List<Integer> rawFds, List<AutoCloseable> channels) throws IOException {
         if (!wanted) {
             int flags = childWrites ? Libc.O_WRONLY : Libc.O_RDONLY;
             check(LIBC.posix_spawn_file_actions_addopen(actions, target, "/dev/null", flags, 0), "addopen");
@@ -148,6 +153,19 @@ final class PosixSpawner {
         channels.add(channel);
         check(LIBC.posix_spawn_file_actions_adddup2(actions, childEnd, target), "adddup2");
         return channel;
+    }
+
+    /**
+     * A second, non-blocking descriptor of a pipe's write end, for {@link PipeStdin#writeWithoutWaiting}. Opened
+     * through {@code /proc} it is an open file description of its own, so {@code O_NONBLOCK} leaves the channel's
+     * writes blocking; close-on-exec keeps it out of every child.
+     */
+    private static int noWaitDescriptor(int writeEnd) throws IOException {
+        try {
+            return LIBC.open("/proc/self/fd/" + writeEnd, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("open stdin without waiting: " + LIBC.strerror(e.getErrorCode()), e);
+        }
     }
 
     private static void check(int rc, String what) throws IOException {

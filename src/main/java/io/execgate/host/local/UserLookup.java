@@ -4,22 +4,39 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Objects;
 import java.util.Set;
 
 import io.execgate.host.StartFailure;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Resolves a {@code user} value ({@code uid}, {@code uid:gid}, {@code name}, {@code name:group}) against the
  * host's {@code /etc/passwd} and {@code /etc/group}, the way Docker and runc do: a name must exist, a number
  * need not; without a group the user's primary group is used, or 0 when the user has no passwd entry.
+ *
+ * <p>Every exec on the host asks (for its {@code HOME} at least), so each file is parsed once and parsed again only
+ * when its identity, size or modification time changes: an edit in place and a replacement by rename both show.
  */
 final class UserLookup {
 
     private final Path passwd;
     private final Path group;
+    private volatile @Nullable Parsed passwdEntries;
+    private volatile @Nullable Parsed groupEntries;
+
+    /** A file's entries as parsed, and what the file looked like then. */
+    private record Parsed(@Nullable Object key, long size, FileTime modified, List<Entry> entries) {
+
+        boolean describes(BasicFileAttributes now) {
+            return Objects.equals(key, now.fileKey()) && size == now.size() && modified.equals(now.lastModifiedTime());
+        }
+    }
 
     UserLookup(Path passwd, Path group) {
         this.passwd = passwd;
@@ -40,7 +57,7 @@ final class UserLookup {
         if (userPart.isEmpty() || (groupPart != null && groupPart.isEmpty())) {
             throw new StartFailure(StartFailure.Kind.BAD_USER, "invalid user '" + user + "': expected uid[:gid] or name[:group]");
         }
-        List<Entry> users = read(passwd, false);
+        List<Entry> users = passwdEntries();
         Optional<Entry> entry;
         int uid;
         if (isNumber(userPart)) {
@@ -52,7 +69,7 @@ final class UserLookup {
             uid = entry.map(Entry::id).orElseThrow(() -> new StartFailure(StartFailure.Kind.BAD_USER,
                     "unable to find user " + userPart + ": no matching entries in passwd file"));
         }
-        List<Entry> groups = read(group, true);
+        List<Entry> groups = groupEntries();
         int gid;
         if (groupPart == null) {
             gid = entry.map(Entry::gid).orElse(0);
@@ -73,7 +90,7 @@ final class UserLookup {
     /** The passwd entry's home for a uid, if there is one. */
     Optional<String> home(int uid) {
         try {
-            return read(passwd, false).stream().filter(e -> e.id() == uid).findFirst().map(Entry::home);
+            return passwdEntries().stream().filter(e -> e.id() == uid).findFirst().map(Entry::home);
         } catch (StartFailure e) {
             return Optional.empty();
         }
@@ -95,15 +112,38 @@ final class UserLookup {
         return !value.isEmpty() && value.length() < 10 && isNumber(value);
     }
 
-    private static List<Entry> read(Path file, boolean groupFile) throws StartFailure {
-        List<String> lines;
+    private List<Entry> passwdEntries() throws StartFailure {
+        Parsed parsed = current(passwd, false, passwdEntries);
+        passwdEntries = parsed;
+        return parsed.entries();
+    }
+
+    private List<Entry> groupEntries() throws StartFailure {
+        Parsed parsed = current(group, true, groupEntries);
+        groupEntries = parsed;
+        return parsed.entries();
+    }
+
+    /** The cached entries while the file is unchanged, else the file parsed again. */
+    private static Parsed current(Path file, boolean groupFile, @Nullable Parsed cached) throws StartFailure {
         try {
-            lines = Files.readAllLines(file);
+            BasicFileAttributes before = Files.readAttributes(file, BasicFileAttributes.class);
+            if (cached != null && cached.describes(before)) {
+                return cached;
+            }
+            List<Entry> entries = parse(Files.readAllLines(file), groupFile);
+            BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
+            // Changed while it was read: use what was read this time, but do not keep it.
+            return new Parsed(after.fileKey(), after.size(), after.lastModifiedTime().equals(before.lastModifiedTime())
+                    ? after.lastModifiedTime() : FileTime.fromMillis(Long.MIN_VALUE), entries);
         } catch (NoSuchFileException e) {
-            return List.of();
+            return new Parsed(null, -1, FileTime.fromMillis(Long.MIN_VALUE), List.of());
         } catch (IOException e) {
             throw new StartFailure(StartFailure.Kind.BAD_USER, "cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static List<Entry> parse(List<String> lines, boolean groupFile) {
         return lines.stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
                 .map(l -> l.split(":", -1))
                 .filter(f -> f.length >= (groupFile ? 4 : 7) && isId(f[2]) && (groupFile || isId(f[3])))

@@ -15,6 +15,7 @@ import java.util.function.BooleanSupplier;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.NativeLong;
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitReason;
 import io.execgate.host.ExitStatus;
@@ -73,7 +74,7 @@ final class OciProcess implements HostProcess {
             }
         });
         // Waits on a platform thread of its own: for the pidfd, then out the graces (it scans /proc and kills).
-        Thread.ofPlatform().daemon().name("oci-exec-" + pid).stackSize(128 * 1024).start(this::followLeader);
+        BlockingThreads.start("oci-exec-" + pid, this::followLeader);
     }
 
     /** The runtime's exit, read as a shell reads a code: 128 + n is signal n when execgate delivered it. */

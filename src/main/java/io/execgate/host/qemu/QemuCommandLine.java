@@ -76,8 +76,21 @@ final class QemuCommandLine {
         return OptionalLong.empty();
     }
 
-    /** Whether KVM can be used: {@code /dev/kvm} exists and the service may open it. */
-    static boolean kvmUsable(Path devKvm) {
-        return Files.isReadable(devKvm) && Files.isWritable(devKvm);
+    /**
+     * Whether KVM can be used: {@code /dev/kvm} exists, the service may open it, and the CPU has hardware
+     * virtualisation ({@code vmx} or {@code svm}). A {@code /dev/kvm} without those flags is a paravirtual KVM
+     * (kvm-pvm, as on this project's build machines), which boots only kernels built for it: a stock guest kernel
+     * hangs there silently, where software emulation would have booted it.
+     */
+    static boolean kvmUsable(Path devKvm, Path cpuinfo) {
+        if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm)) {
+            return false;
+        }
+        try {
+            return Files.readAllLines(cpuinfo).stream().filter(line -> line.startsWith("flags"))
+                    .anyMatch(line -> (" " + line.substring(line.indexOf(':') + 1) + " ").matches(".* (vmx|svm) .*"));
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

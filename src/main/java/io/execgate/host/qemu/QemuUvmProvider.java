@@ -52,7 +52,7 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
 
     QemuUvmProvider(QemuProperties properties) {
         this.properties = properties;
-        boolean kvm = QemuCommandLine.kvmUsable(Path.of("/dev/kvm"));
+        boolean kvm = QemuCommandLine.kvmUsable(Path.of("/dev/kvm"), Path.of("/proc/cpuinfo"));
         OptionalLong tsc = QemuCommandLine.hostTscKhz(Path.of("/proc/cpuinfo"));
         this.choice = QemuCommandLine.choose(properties.machine(), kvm, tsc);
         Path found = null;

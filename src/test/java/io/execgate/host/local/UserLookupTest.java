@@ -77,4 +77,23 @@ class UserLookupTest {
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(StartFailure.Kind.BAD_USER))
                 .withMessageContaining(message);
     }
+
+    @Test
+    void anEditedOrReplacedFileIsReadAgain() throws Exception {
+        assertThat(users.home(1000)).contains("/home/alice");
+        // an edit in place that keeps the size: only the modification time tells
+        Path passwd = dir.resolve("passwd");
+        Files.writeString(passwd, Files.readString(passwd).replace("/home/alice", "/home/alica"));
+        Files.setLastModifiedTime(passwd, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(passwd).toMillis() + 5_000));
+        assertThat(users.home(1000)).contains("/home/alica");
+        // a replacement by rename, as useradd and vipw make it
+        Path replacement = dir.resolve("passwd.new");
+        Files.writeString(replacement, "carol:x:1000:1000::/home/carol:/bin/sh\n");
+        Files.move(replacement, passwd, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertThat(users.resolve("1000").name()).isEqualTo("carol");
+        Files.delete(passwd);
+        assertThat(users.home(1000)).isEmpty();
+    }
 }

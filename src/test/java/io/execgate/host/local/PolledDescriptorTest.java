@@ -1,0 +1,54 @@
+package io.execgate.host.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLong;
+import org.junit.jupiter.api.Test;
+
+/** Reads from a real pipe: what one {@code read} hands on decides how many frames a client gets. */
+class PolledDescriptorTest {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+
+    @Test
+    void oneReadTakesEverySeparateWriteAlreadyThereUpToTheBufferWithoutWaitingForMore() throws Exception {
+        int[] pipe = new int[2];
+        LIBC.pipe2(pipe, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        try (PolledDescriptor reader = PolledDescriptor.of(pipe[0])) {
+            for (int i = 0; i < 3; i++) {
+                write(pipe[1], 1000, (byte) ('a' + i));
+            }
+            byte[] buffer = new byte[65536];
+            assertThat(reader.read(buffer, 0, buffer.length)).as("three writes, one read").isEqualTo(3000);
+            assertThat(buffer[0]).isEqualTo((byte) 'a');
+            assertThat(buffer[2999]).isEqualTo((byte) 'c');
+
+            write(pipe[1], 5000, (byte) 'x');
+            assertThat(reader.read(buffer, 10, 2048)).as("never more than asked").isEqualTo(2048);
+            assertThat(reader.read(buffer, 10, 2048)).isEqualTo(2048);
+            assertThat(reader.read(buffer, 10, 2048)).isEqualTo(904);
+            assertThat(buffer[9]).as("nothing before the offset is touched").isEqualTo((byte) 'a');
+
+            write(pipe[1], 10, (byte) 'y');
+            LIBC.close(pipe[1]);
+            pipe[1] = -1;
+            assertThat(reader.read(buffer, 0, buffer.length)).as("what came before end-of-file").isEqualTo(10);
+            assertThat(reader.read(buffer, 0, buffer.length)).as("then end-of-file").isEqualTo(-1);
+        } finally {
+            if (pipe[1] >= 0) {
+                LIBC.close(pipe[1]);
+            }
+        }
+    }
+
+    private static void write(int fd, int count, byte value) {
+        byte[] bytes = new byte[count];
+        Arrays.fill(bytes, value);
+        Memory memory = new Memory(count);
+        memory.write(0, bytes, 0, count);
+        assertThat(LIBC.write(fd, memory, new NativeLong(count)).intValue()).isEqualTo(count);
+    }
+}
