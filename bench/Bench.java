@@ -86,22 +86,31 @@ public class Bench {
         String head = "command=head&command=-c&command=" + bytes + "&command=/dev/zero";
         String execgate = "ws://127.0.0.1:" + port + "/api/v1/host/exec?" + head + "&stdout=true&stderr=false";
         int wsdPort = freePort();
-        startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "--binary=true", "head", "-c",
-                Long.toString(bytes), "/dev/zero"), wsdPort);
+        Process wsd = startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "--binary=true",
+                "head", "-c", Long.toString(bytes), "/dev/zero"), wsdPort);
         String websocketd = "ws://127.0.0.1:" + wsdPort + "/";
         int nodePort = freePort();
         startPeer(List.of("node", "bench/ws-server.mjs", Integer.toString(nodePort), Long.toString(bytes)), nodePort);
         String node = "ws://127.0.0.1:" + nodePort + "/";
         // Node's ws client reads faster than the JDK's (its ceiling here is the last row's peer): it is the client
         // of the main rows, and the JDK client's rows show what a slower client does to the same servers.
-        double[][] byNode = interleaved(() -> nodeStreamMBps(execgate, V5, bytes),
-                () -> nodeStreamMBps(websocketd, null, bytes), () -> nodeStreamMBps(node, null, bytes),
+        // The server's own CPU per GiB (not its children's: head is the same for both) says what the client's
+        // ceiling hides: how much of the 2 cores each server leaves to the command and the client.
+        List<Double> egCpu = new ArrayList<>();
+        List<Double> wsdCpu = new ArrayList<>();
+        double[][] byNode = interleaved(() -> withCpu(service, bytes, egCpu, () -> nodeStreamMBps(execgate, V5, bytes)),
+                () -> withCpu(wsd, bytes, wsdCpu, () -> nodeStreamMBps(websocketd, null, bytes)),
+                () -> nodeStreamMBps(node, null, bytes),
                 () -> nodeStreamMBps(execgate + "&tty=true&stdin=false", V5, bytes));
         double[][] byJdk = interleaved(() -> streamMBps(execgate, V5, bytes), () -> streamMBps(websocketd, null, bytes),
                 () -> streamMBps(node, null, bytes));
         String size = bytes == 1L << 30 ? "1 GiB" : (bytes >> 20) + " MiB";
         row("throughput", "stdout " + size + " to a Node ws client (MB/s)", byNode[0], "websocketd --binary", byNode[1], true);
         row("throughput", "same, execgate vs the client's ceiling", byNode[0], "bare Node ws server", byNode[2], true);
+        // the first value of each is the untimed warm-up round's
+        row("throughput", "the server's own CPU per GiB streamed (CPU-s; lower is better)",
+                egCpu.subList(1, egCpu.size()).stream().mapToDouble(Double::doubleValue).toArray(), "websocketd --binary",
+                wsdCpu.subList(1, wsdCpu.size()).stream().mapToDouble(Double::doubleValue).toArray(), true);
         row("throughput", "through a tty, Node ws client (MB/s)", byNode[3], "websocketd --binary", byNode[1], true);
         row("throughput", "stdout " + size + " to the JDK's WebSocket client (MB/s)", byJdk[0], "websocketd --binary",
                 byJdk[1], true);
@@ -215,16 +224,26 @@ public class Bench {
         for (int i = 0; i < 200; i++) { // warm: the pools and caches a first burst fills are not growth
             post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}");
         }
-        Thread.sleep(3000);
+        // Idle pooled threads (BlockingThreads) end 10 s after their last task: what the scenarios before this one
+        // needed must be gone before counting, and what the soak needed after it.
+        Thread.sleep(15_000);
         long[] before = resources();
+        java.util.Set<String> fdsBefore = descriptors();
         AtomicInteger left = new AtomicInteger(n);
         List<Thread> workers = new ArrayList<>();
         long began = System.nanoTime();
+        // A client of its own, closed at the end: its four keep-alive connections are the client's, not the
+        // service's, and must not count as descriptors the soak left open.
+        HttpClient soakClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         for (int w = 0; w < 4; w++) {
             workers.add(Thread.ofPlatform().start(() -> {
                 while (left.getAndDecrement() > 0) {
                     try {
-                        post("/api/v1/host/execs/run", "{\"command\": [\"true\"]}");
+                        HttpResponse<String> response = soakClient.send(request("POST", "/api/v1/host/execs/run",
+                                "{\"command\": [\"true\"]}"), HttpResponse.BodyHandlers.ofString());
+                        if (response.statusCode() != 200) {
+                            throw new IllegalStateException("execs/run: " + response.statusCode() + " " + response.body());
+                        }
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -235,8 +254,14 @@ public class Bench {
             worker.join();
         }
         double seconds = (System.nanoTime() - began) / 1e9;
-        Thread.sleep(2000);
+        soakClient.close();
+        Thread.sleep(15_000);
         long[] after = resources();
+        java.util.Set<String> opened = descriptors();
+        opened.removeAll(fdsBefore);
+        if (!opened.isEmpty()) {
+            System.out.println("descriptors the soak left open: " + opened);
+        }
         TABLE.add(new String[] {"soak", n + " execs/run of `true`, 4 clients (execs/s)", fmt(n / seconds), "", "", "", ""});
         TABLE.add(new String[] {"soak", "descriptors / threads before → after", before[0] + " / " + before[1] + " → "
                 + after[0] + " / " + after[1], "", "", "", ""});
@@ -402,11 +427,15 @@ public class Bench {
     }
 
     static HttpResponse<String> send(String method, String path, String json) throws Exception {
+        return HTTP.send(request(method, path, json), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpRequest request(String method, String path, String json) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Authorization", "Bearer " + TOKEN);
         request = json == null ? request.method(method, HttpRequest.BodyPublishers.noBody())
                 : request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return request.build();
     }
 
     static String field(String json, String name) {
@@ -454,14 +483,29 @@ public class Bench {
                 + WORK.resolve("service.log"));
     }
 
-    static void startPeer(List<String> command, int peerPort) throws Exception {
+    /** Runs a measure and notes the CPU seconds per GiB that {@code server} itself (not its children) spent on it. */
+    static double withCpu(Process server, long bytes, List<Double> cpu, Measure measure) throws Exception {
+        long before = cpuTicks(server.pid());
+        double value = measure.run();
+        cpu.add((cpuTicks(server.pid()) - before) / 100.0 / (bytes / (double) (1L << 30)));
+        return value;
+    }
+
+    /** utime + stime of a process, in clock ticks (100 a second on Linux). */
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    static Process startPeer(List<String> command, int peerPort) throws Exception {
         Process peer = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(WORK.resolve(command.getFirst().replace('/', '_') + "-" + peerPort + ".log").toFile()).start();
         CHILDREN.add(peer);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
             try (var socket = new java.net.Socket("127.0.0.1", peerPort)) {
-                return;
+                return peer;
             } catch (IOException notYet) {
                 if (System.nanoTime() > deadline || !peer.isAlive()) {
                     throw new IllegalStateException(String.join(" ", command) + " did not start");
@@ -533,6 +577,21 @@ public class Bench {
     }
 
     /** Open descriptors, threads and heap after GC. */
+    /** The service's open descriptors, as "fd -> what it is". */
+    static java.util.Set<String> descriptors() throws IOException {
+        java.util.Set<String> open = new java.util.TreeSet<>();
+        try (var list = Files.list(Path.of("/proc/" + service.pid() + "/fd"))) {
+            for (Path fd : (Iterable<Path>) list::iterator) {
+                try {
+                    open.add(fd.getFileName() + " -> " + Files.readSymbolicLink(fd));
+                } catch (IOException gone) {
+                    // closed while listed
+                }
+            }
+        }
+        return open;
+    }
+
     static long[] resources() throws Exception {
         long heap = memory()[1];
         long fds;

@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
  * Platform threads for work that blocks in native code for as long as a process lives: output relays, stdin
  * writers, exit waiters. They are pooled, as the JDK pools its own process reaper threads, because starting a
  * thread is a round trip through the scheduler (the starter waits until the new thread runs): on two busy cores
- * that cost about a millisecond per thread, three times per exec. A pooled thread idle for a minute ends.
+ * that cost about a millisecond per thread, three times per exec. A pooled thread idle for
+ * {@link #KEEP_ALIVE_SECONDS} ends: long enough for execs that follow one another, short enough that the threads
+ * a thousand sessions needed do not outlive them by much.
  *
  * <p>The pool is bounded by {@link #MAX_THREADS} as a backstop: the exec layer's own limits
  * ({@code execgate.exec.max-running}, {@code execgate.stream.max-sessions}) keep it far below that.
@@ -23,8 +25,9 @@ public final class BlockingThreads {
     private static final long STACK_SIZE = 256 * 1024;
     private static final String IDLE_NAME = "execgate-blocking-idle";
 
-    private static final ThreadPoolExecutor POOL = new ThreadPoolExecutor(0, MAX_THREADS, 60, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), Thread.ofPlatform().daemon().name(IDLE_NAME).stackSize(STACK_SIZE).factory());
+    public static final int KEEP_ALIVE_SECONDS = 10;
+    private static final ThreadPoolExecutor POOL = new ThreadPoolExecutor(0, MAX_THREADS, KEEP_ALIVE_SECONDS,
+            TimeUnit.SECONDS, new SynchronousQueue<>(), Thread.ofPlatform().daemon().name(IDLE_NAME).stackSize(STACK_SIZE).factory());
 
     private BlockingThreads() {
     }
