@@ -9,8 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,6 +17,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.WString;
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
@@ -43,9 +43,11 @@ final class HcsProcess implements HostProcess {
 
     private static final Logger log = LoggerFactory.getLogger(HcsProcess.class);
     private static final Duration FORCE_UNBLOCK = Duration.ofSeconds(1);
-    /** Completes exits off HCS's callback thread, on platform threads: what follows closes handles (native calls). */
-    private static final ExecutorService EXITS = Executors.newCachedThreadPool(
-            Thread.ofPlatform().daemon().name("hcs-exit-", 0).factory());
+    /**
+     * Completes exits off HCS's callback thread, on the pooled platform threads ({@link BlockingThreads}): what
+     * follows closes handles (native calls).
+     */
+    private static final Executor EXITS = task -> BlockingThreads.start("hcs-process", task);
 
     private final HcsApi api;
     private final String systemId;

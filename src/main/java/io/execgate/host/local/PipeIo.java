@@ -11,8 +11,8 @@ import io.execgate.host.ConsoleSize;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Pipes to a process, as {@link FileChannel}s (stdin as a {@link PipeStdin}): unlike {@code FileInputStream}, a read blocked on one ends when
- * another thread closes it, which is how a relay held open by a grandchild is let go.
+ * Pipes to a process, as {@link FileChannel}s (stdin as a {@link PipeStdin}): unlike {@code FileInputStream}, a
+ * read blocked on one ends when another thread closes it, which is how a relay held open by a grandchild is let go.
  */
 final class PipeIo implements ProcessIo {
 

@@ -176,17 +176,9 @@ public final class PolledDescriptor implements AutoCloseable {
                 if (!await(writePoll)) {
                     throw new InterruptedIOException("closed");
                 }
-                int chunk = Math.min(length, CHUNK);
-                writeBuffer.write(0, buffer, offset, chunk);
-                try {
-                    int n = LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue();
-                    if (n > 0) {
-                        return n;
-                    }
-                } catch (LastErrorException e) {
-                    if (e.getErrorCode() != Libc.EAGAIN && e.getErrorCode() != Libc.EINTR) {
-                        throw new DescriptorException("write", e.getErrorCode());
-                    }
+                int n = writeOnce(buffer, offset, length);
+                if (n > 0) {
+                    return n;
                 }
             }
         } finally {
@@ -211,19 +203,24 @@ public final class PolledDescriptor implements AutoCloseable {
             if (closed) {
                 throw new InterruptedIOException("closed");
             }
-            int chunk = Math.min(length, CHUNK);
-            writeBuffer.write(0, buffer, offset, chunk);
-            try {
-                return Math.max(0, LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue());
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == Libc.EAGAIN || e.getErrorCode() == Libc.EINTR) {
-                    return 0;
-                }
-                throw new DescriptorException("write", e.getErrorCode());
-            }
+            return writeOnce(buffer, offset, length);
         } finally {
             descriptors.readLock().unlock();
             writing.unlock();
+        }
+    }
+
+    /** One {@code write} of at most a chunk, under the writing lock; 0 when the other side is full. */
+    private int writeOnce(byte[] buffer, int offset, int length) throws DescriptorException {
+        int chunk = Math.min(length, CHUNK);
+        writeBuffer.write(0, buffer, offset, chunk);
+        try {
+            return Math.max(0, LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue());
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == Libc.EAGAIN || e.getErrorCode() == Libc.EINTR) {
+                return 0;
+            }
+            throw new DescriptorException("write", e.getErrorCode());
         }
     }
 

@@ -27,6 +27,8 @@ final class UserLookup {
 
     private final Path passwd;
     private final Path group;
+    /** No file's modification time: a {@link Parsed} made with it describes no file, so it is parsed again. */
+    private static final FileTime NEVER = FileTime.fromMillis(Long.MIN_VALUE);
     private volatile @Nullable Parsed passwdEntries;
     private volatile @Nullable Parsed groupEntries;
 
@@ -131,13 +133,13 @@ final class UserLookup {
             if (cached != null && cached.describes(before)) {
                 return cached;
             }
-            List<Entry> entries = parse(Files.readAllLines(file), groupFile);
-            BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
+            Parsed parsed = new Parsed(before.fileKey(), before.size(), before.lastModifiedTime(),
+                    parse(Files.readAllLines(file), groupFile));
             // Changed while it was read: use what was read this time, but do not keep it.
-            return new Parsed(after.fileKey(), after.size(), after.lastModifiedTime().equals(before.lastModifiedTime())
-                    ? after.lastModifiedTime() : FileTime.fromMillis(Long.MIN_VALUE), entries);
+            return parsed.describes(Files.readAttributes(file, BasicFileAttributes.class)) ? parsed
+                    : new Parsed(null, -1, NEVER, parsed.entries());
         } catch (NoSuchFileException e) {
-            return new Parsed(null, -1, FileTime.fromMillis(Long.MIN_VALUE), List.of());
+            return new Parsed(null, -1, NEVER, List.of());
         } catch (IOException e) {
             throw new StartFailure(StartFailure.Kind.BAD_USER, "cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.execgate.host.BlockingThreads;
+
 /**
  * Runs one short runtime command ({@code list}, {@code state}, {@code --version}) to completion: a bounded
  * amount of output, a deadline after which the command is killed, and a clean environment (the service's own
@@ -77,9 +79,9 @@ final class RuntimeCommand {
         }, CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS));
         try {
             CompletableFuture<byte[]> stderr = new CompletableFuture<>();
-            // Both pipes are read at once so that neither can fill and stall the runtime; on platform threads,
-            // as every blocking native read here is.
-            Thread.ofPlatform().daemon().name("execgate-oci-stderr").start(() -> {
+            // Both pipes are read at once so that neither can fill and stall the runtime; stderr on a pooled
+            // platform thread, as every blocking native read here is.
+            BlockingThreads.start("execgate-oci-stderr", () -> {
                 try (InputStream in = process.getErrorStream()) {
                     stderr.complete(readBounded(in, MAX_STDERR, false));
                 } catch (IOException e) {
