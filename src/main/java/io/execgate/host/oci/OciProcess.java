@@ -184,8 +184,19 @@ final class OciProcess implements HostProcess {
 
     @Override
     public void signal(Signal signal) throws IOException {
-        if (pidfd != null && pidfd.send(signal)) {
-            delivered = signal;
+        if (pidfd == null) {
+            return;
+        }
+        // Noted before it is sent: the process may die of it, and the runtime report the exit, before send returns.
+        Signal previous = delivered;
+        delivered = signal;
+        try {
+            if (!pidfd.send(signal)) {
+                delivered = previous; // it had exited: not this signal's doing
+            }
+        } catch (IOException | RuntimeException e) {
+            delivered = previous;
+            throw e;
         }
     }
 

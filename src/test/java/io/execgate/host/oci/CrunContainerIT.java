@@ -120,27 +120,34 @@ class CrunContainerIT {
 
     @Test
     void aTerminalStartsAtItsSizeAndFollowsResizes() throws Exception {
-        // crun 1.8.1 now and then loses a short tty exec's output (it flushes it through its error log; see the
-        // reference notes): the size must be right whenever the output arrives, and it must arrive most times.
+        // crun before 1.8.7 has two races of its own on a short terminal exec (reproduced with crun alone under
+        // script(1), see the reference notes): its parent sizes the container's terminal only after the child's
+        // execve, so a command that asks at once may find 0x0 (busybox stty then says just "standard input"); and
+        // its relay may exit before it drained the container's terminal, so the output is lost. Every other answer
+        // must be the size asked for, and it must come more than once.
         int sized = 0;
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 12; i++) {
             ChannelClient client = ChannelClient.connect(oneStep("tty=true&width=100&height=40", "stty", "size"),
                     ChannelClient.V5);
             assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
-            if (!client.stdout().isEmpty()) {
-                assertThat(client.stdout()).as("run %d", i).contains("40 100\r\n");
-                sized++;
+            String out = client.stdout();
+            if (out.isEmpty() || out.equals("stty: standard input\r\n")) {
+                continue; // crun's races, not execgate's
             }
+            assertThat(out).as("run %d", i).isEqualTo("40 100\r\n");
+            sized++;
         }
-        assertThat(sized).as("runs whose output arrived").isGreaterThanOrEqualTo(3);
+        assertThat(sized).as("runs that printed the size asked for").isGreaterThanOrEqualTo(2);
+        // Resizes, read while the command still runs (its last output is not at crun's mercy that way).
         ChannelClient client = ChannelClient.connect(oneStep("tty=true&stdin=true&width=80&height=24", "sh", "-c",
-                "stty size; read a; stty size"), ChannelClient.V5);
+                "stty size; read a; stty size; read b"), ChannelClient.V5);
         client.awaitStdout("24 80", WAIT);
         client.resize(120, 50);
         Thread.sleep(200);
         client.stdin("\n");
+        client.awaitStdout("50 120", WAIT);
+        client.stdin("\n");
         assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
-        assertThat(client.stdout()).contains("50 120\r\n");
     }
 
     private URI oneStep(String flags, String... command) {
