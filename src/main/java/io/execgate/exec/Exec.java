@@ -2,6 +2,7 @@ package io.execgate.exec;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
@@ -45,6 +46,8 @@ public final class Exec {
     private static final Duration DRAIN_RECHECK = Duration.ofMillis(100);
     /** Input queued for a process that has not read it yet, at most. */
     private static final long STDIN_QUEUE_BYTES = 1024 * 1024;
+    /** Retained output goes to a late attachment in messages of this size: a terminal page takes them in stride. */
+    private static final int REPLAY_CHUNK = 64 * 1024;
 
     /** Told once when an exec has ended, whichever way. */
     interface Listener {
@@ -371,24 +374,9 @@ public final class Exec {
         Optional<OutputStream> tied = upstream == null ? Optional.empty()
                 : stream == StdStream.STDOUT ? upstream.stdout() : upstream.stderr();
         if (tied.isEmpty()) {
-            return (chunk, offset, n) -> publish(stream, chunk, offset, n);
+            return chunk -> publish(stream, chunk);
         }
-        OutputBuffer counter = stream == StdStream.STDOUT ? stdout : stderr;
-        OutputStream out = tied.get();
-        AtomicBoolean broken = new AtomicBoolean();
-        return (chunk, offset, n) -> {
-            counter.skip(n);
-            if (broken.get()) {
-                return; // the upstream is gone for good: the process must not block on a pipe nobody reads
-            }
-            try {
-                out.write(chunk, offset, n);
-            } catch (IOException e) {
-                broken.set(true);
-                log.warn("exec {}: {} upstream failed ({}); its further output is discarded", id,
-                        stream.name().toLowerCase(java.util.Locale.ROOT), e.getMessage());
-            }
-        };
+        return new UpstreamSink(id, stream, tied.get(), stream == StdStream.STDOUT ? stdout : stderr);
     }
 
     private void closeUpstream() {
@@ -403,16 +391,16 @@ public final class Exec {
     }
 
     /** One chunk of output from a relay: retained, then handed to every attachment (which may block). */
-    private void publish(StdStream stream, byte[] chunk, int offset, int length) {
+    private void publish(StdStream stream, ByteBuffer chunk) {
         OutputBuffer buffer = stream == StdStream.STDOUT ? stdout : stderr;
         Iterator<Subscriber> targets;
         synchronized (buffer) {
-            buffer.append(chunk, offset, length);
+            buffer.append(chunk);
             // Taken with the append, so an attachment sees each chunk once: in its replay or from here.
             targets = subscribers.iterator();
         }
         while (targets.hasNext()) {
-            targets.next().deliver(stream, chunk, offset, length);
+            targets.next().deliver(stream, chunk);
         }
     }
 
@@ -533,11 +521,11 @@ public final class Exec {
             this.attachment = attachment;
         }
 
-        void deliver(StdStream stream, byte[] chunk, int offset, int length) {
+        void deliver(StdStream stream, ByteBuffer chunk) {
             lock.lock();
             try {
                 if (!gone) {
-                    attachment.output(stream, chunk, offset, length);
+                    attachment.output(stream, chunk);
                 }
             } catch (IOException | RuntimeException e) {
                 log.debug("exec {}: an attachment failed and is detached: {}", id, e.toString());
@@ -547,13 +535,13 @@ public final class Exec {
             }
         }
 
-        /** Sends retained output in chunks the size of a relay's, each with a spare byte in front. */
+        /** Sends retained output in chunks of {@link #REPLAY_CHUNK}, each with a spare byte in front. */
         void replay(StdStream stream, byte[] retained) {
-            for (int from = 0; from < retained.length && !gone; from += OutputRelay.CHUNK) {
-                int length = Math.min(OutputRelay.CHUNK, retained.length - from);
+            for (int from = 0; from < retained.length && !gone; from += REPLAY_CHUNK) {
+                int length = Math.min(REPLAY_CHUNK, retained.length - from);
                 byte[] chunk = new byte[1 + length];
                 System.arraycopy(retained, from, chunk, 1, length);
-                deliver(stream, chunk, 1, length);
+                deliver(stream, ByteBuffer.wrap(chunk, 1, length));
             }
         }
 

@@ -1,5 +1,7 @@
 package io.execgate.exec;
 
+import java.nio.ByteBuffer;
+
 /**
  * The retained output of one stream, bounded by a capacity. It grows as output arrives (doubling up to the
  * capacity), so small outputs cost little. When full it either keeps the newest bytes (a ring: what
@@ -32,7 +34,10 @@ final class OutputBuffer {
         this.policy = policy;
     }
 
-    synchronized void append(byte[] bytes, int offset, int count) {
+    /** Appends the bytes from the buffer's position to its limit; the buffer itself is left as it was. */
+    synchronized void append(ByteBuffer bytes) {
+        int offset = bytes.position();
+        int count = bytes.remaining();
         if (count == 0) {
             return;
         }
@@ -40,7 +45,7 @@ final class OutputBuffer {
         if (policy == Policy.KEEP_OLDEST) {
             int take = Math.min(capacity - length, count);
             ensureRoom(length + take);
-            System.arraycopy(bytes, offset, data, length, take);
+            bytes.get(offset, data, length, take);
             length += take;
             dropped += count - take;
             return;
@@ -48,7 +53,7 @@ final class OutputBuffer {
         if (count >= capacity) {
             dropped += length + count - capacity;
             ensureRoom(capacity);
-            System.arraycopy(bytes, offset + count - capacity, data, 0, capacity);
+            bytes.get(offset + count - capacity, data, 0, capacity);
             start = 0;
             length = capacity;
             return;
@@ -63,8 +68,8 @@ final class OutputBuffer {
         ensureRoom(length + count);
         int end = (start + length) % data.length;
         int first = Math.min(count, data.length - end);
-        System.arraycopy(bytes, offset, data, end, first);
-        System.arraycopy(bytes, offset + first, data, 0, count - first);
+        bytes.get(offset, data, end, first);
+        bytes.get(offset + first, data, 0, count - first);
         length += count;
     }
 

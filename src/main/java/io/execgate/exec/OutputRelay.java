@@ -2,6 +2,8 @@ package io.execgate.exec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.util.concurrent.CompletableFuture;
 
 import io.execgate.host.BlockingThreads;
@@ -13,19 +15,26 @@ import org.slf4j.LoggerFactory;
  * ({@link BlockingThreads}: reads from pipes and terminals block in native code and would pin a virtual thread's
  * carrier). The relay ends at end-of-file, or when the exec closes the stream after the copy-after-exit timeout.
  *
- * <p>Its chunk starts small and doubles whenever a read fills it, up to {@link #CHUNK}: an idle or chatty
- * session holds 4 KiB per stream, and a stream that floods reaches one pipe's worth (64 KiB) per read within
- * four reads, which is what keeps the per-frame costs low.
+ * <p>Its chunk starts small and doubles whenever a read fills it, up to {@link #MOST}: an idle or chatty session
+ * holds 4 KiB per stream, and a stream that floods reaches what its source hands out per read (a terminal about
+ * 4 KiB to 64 KiB, a pipe that grows while it floods up to 1 MiB), which is what keeps the per-frame costs of the
+ * relay, the socket and the client low. A stream that is also a {@link ReadableByteChannel} (a local pipe) is read
+ * into a direct buffer: the JDK then copies nothing between the kernel's pipe and its socket.
  */
 final class OutputRelay {
 
     private static final Logger log = LoggerFactory.getLogger(OutputRelay.class);
-    static final int CHUNK = 64 * 1024;
+    /** The largest chunk, and so the largest output message: what a grown pipe holds. */
+    static final int MOST = 1024 * 1024;
     static final int FIRST_CHUNK = 4 * 1024;
 
-    /** Where a relay puts what it read: {@code chunk[offset - 1]} is free for a frame header (see {@link Attachment}). */
+    /**
+     * Where a relay puts what it read: the bytes from the buffer's position to its limit. The byte before the
+     * position is free for a frame header (see {@link Attachment}). The buffer is the relay's again once the call
+     * returns.
+     */
     interface Sink {
-        void accept(byte[] chunk, int offset, int length);
+        void accept(ByteBuffer chunk);
     }
 
     private final CompletableFuture<Long> done = new CompletableFuture<>();
@@ -53,30 +62,43 @@ final class OutputRelay {
     }
 
     private void run(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate) {
-        // One spare byte in front, so that a frame header can go there without a copy.
-        byte[] chunk = new byte[1 + FIRST_CHUNK];
+        long reads = 0;
+        ReadableByteChannel channel = in instanceof ReadableByteChannel c ? c : null;
+        ByteBuffer chunk = allocate(FIRST_CHUNK, channel != null);
         gate.join();
         try (in) {
-            int n;
-            while ((n = in.read(chunk, 1, chunk.length - 1)) >= 0) {
+            while (true) {
+                chunk.clear().position(1); // one spare byte in front, so that a frame header goes there without a copy
+                int n = channel != null ? channel.read(chunk)
+                        : in.read(chunk.array(), chunk.arrayOffset() + 1, chunk.remaining());
+                if (n < 0) {
+                    break;
+                }
+                chunk.position(1).limit(1 + n);
                 bytes += n;
+                reads++;
                 delivering = true;
                 try {
-                    sink.accept(chunk, 1, n);
+                    sink.accept(chunk);
                 } finally {
                     delivering = false;
                 }
-                if (n == chunk.length - 1 && n < CHUNK) {
-                    chunk = new byte[1 + Math.min(CHUNK, 2 * n)]; // a full read: more is coming
+                if (n == chunk.capacity() - 1 && n < MOST) {
+                    chunk = allocate(Math.min(MOST, 2 * n), channel != null); // a full read: more is coming
                 }
             }
-            log.debug("exec {}: {} relay complete, {} bytes", execId, stream, bytes);
+            log.debug("exec {}: {} relay complete, {} bytes in {} reads", execId, stream, bytes, reads);
         } catch (IOException e) {
             // Closed by the exec after the copy-after-exit timeout, or the stream broke: either way it is over.
             log.debug("exec {}: {} relay ended after {} bytes: {}", execId, stream, bytes, e.toString());
         } finally {
             done.complete(bytes);
         }
+    }
+
+    /** A chunk of {@code size} bytes plus the spare one; direct for a channel, which reads into it without a copy. */
+    private static ByteBuffer allocate(int size, boolean direct) {
+        return direct ? ByteBuffer.allocateDirect(1 + size) : ByteBuffer.allocate(1 + size);
     }
 
     /** Completes with the number of bytes copied once the stream has ended. */

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 final class UpstreamStdin {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamStdin.class);
+    private static final int CHUNK = 64 * 1024;
 
     private UpstreamStdin() {
     }
@@ -23,7 +24,7 @@ final class UpstreamStdin {
     static void start(String execId, InputStream upstream, HostProcess process) {
         OutputStream stdin = process.stdin().orElseThrow();
         BlockingThreads.start("exec-" + execId + "-stdin", () -> {
-            byte[] chunk = new byte[OutputRelay.CHUNK];
+            byte[] chunk = new byte[CHUNK];
             try (upstream) {
                 int n;
                 while ((n = upstream.read(chunk, 0, chunk.length)) >= 0) {

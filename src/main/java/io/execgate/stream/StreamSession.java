@@ -1,6 +1,7 @@
 package io.execgate.stream;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -81,14 +82,15 @@ final class StreamSession implements Attachment {
     }
 
     @Override
-    public void output(StdStream stream, byte[] data, int offset, int length) throws IOException {
+    public void output(StdStream stream, ByteBuffer data) throws IOException {
         if (stream == StdStream.STDOUT ? !stdout : !stderr) {
             return;
         }
         sending.lock();
         try {
-            data[offset - 1] = (byte) stream.channel(); // the channel byte, in the room the relay left for it
-            session.sendMessage(new BinaryMessage(data, offset - 1, length + 1, true));
+            int header = data.position() - 1;
+            data.put(header, (byte) stream.channel()); // the channel byte, in the room the relay left for it
+            session.sendMessage(new BinaryMessage(data.slice(header, data.limit() - header), true));
             touched();
         } catch (IOException | RuntimeException e) {
             // Gone, or took nothing for the send timeout: let the exec go on without this client.

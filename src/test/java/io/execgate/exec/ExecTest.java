@@ -340,12 +340,12 @@ class ExecTest {
         volatile boolean failing;
 
         @Override
-        public void output(StdStream stream, byte[] data, int offset, int length) throws java.io.IOException {
+        public void output(StdStream stream, java.nio.ByteBuffer data) throws java.io.IOException {
             if (failing) {
                 throw new java.io.IOException("client gone");
             }
-            assertThat(offset).as("room for a header").isGreaterThanOrEqualTo(1);
-            String text = new String(data, offset, length, StandardCharsets.UTF_8);
+            assertThat(data.position()).as("room for a header").isGreaterThanOrEqualTo(1);
+            String text = StandardCharsets.UTF_8.decode(data.duplicate()).toString();
             synchronized (this) {
                 (stream == StdStream.STDOUT ? out : err).append(text);
             }

@@ -2,6 +2,7 @@ package io.execgate.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 
@@ -85,9 +86,25 @@ class OutputBufferTest {
         assertThat(((byte[]) data.get(buffer)).length).isLessThanOrEqualTo(4096);
     }
 
+    @Test
+    void takesADirectChunkFromItsPositionToItsLimitAndLeavesTheChunkAsItWas() {
+        OutputBuffer newest = new OutputBuffer(8, OutputBuffer.Policy.KEEP_NEWEST);
+        OutputBuffer oldest = new OutputBuffer(8, OutputBuffer.Policy.KEEP_OLDEST);
+        ByteBuffer chunk = ByteBuffer.allocateDirect(16).put("xabcdefghijyy".getBytes(StandardCharsets.US_ASCII));
+        chunk.position(1).limit(11); // "abcdefghij", with a spare byte in front as a relay leaves it
+        newest.append(chunk);
+        oldest.append(chunk);
+        assertThat(chunk.position()).isEqualTo(1);
+        assertThat(chunk.limit()).isEqualTo(11);
+        assertThat(text(newest)).isEqualTo("cdefghij");
+        assertThat(text(oldest)).isEqualTo("abcdefgh");
+        assertThat(newest.dropped()).isEqualTo(2);
+        assertThat(oldest.total()).isEqualTo(10);
+    }
+
     private static void append(OutputBuffer buffer, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        buffer.append(bytes, 0, bytes.length);
+        buffer.append(ByteBuffer.wrap(bytes, 0, bytes.length));
     }
 
     private static String text(OutputBuffer buffer) {

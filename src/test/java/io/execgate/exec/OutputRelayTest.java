@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -15,23 +17,24 @@ import org.junit.jupiter.api.Test;
 class OutputRelayTest {
 
     @Test
-    void startsWithASmallChunkAndDoublesItWhileReadsFillItUpToAPipesWorth() throws Exception {
-        byte[] data = new byte[300 * 1024];
+    void startsWithASmallChunkAndDoublesItWhileReadsFillItUpToTheMost() throws Exception {
+        byte[] data = new byte[5 * 1024 * 1024];
         new Random(11).nextBytes(data);
         List<Integer> reads = new ArrayList<>();
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         List<Boolean> headerRoom = new ArrayList<>();
-        OutputRelay relay = OutputRelay.start("e_test", "stdout", new ByteArrayInputStream(data), (chunk, offset, n) -> {
-            reads.add(n);
-            headerRoom.add(offset >= 1);
-            received.write(chunk, offset, n);
+        OutputRelay relay = OutputRelay.start("e_test", "stdout", new ByteArrayInputStream(data), chunk -> {
+            reads.add(chunk.remaining());
+            headerRoom.add(chunk.position() >= 1 && !chunk.isDirect());
+            received.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining());
         }, CompletableFuture.completedFuture(null));
 
         assertThat(relay.done().get(5, TimeUnit.SECONDS)).isEqualTo(data.length);
         assertThat(received.toByteArray()).isEqualTo(data);
-        // a stream that always has more fills every read: 4, 8, 16, 32 KiB, then 64 KiB per read
-        assertThat(reads.subList(0, 6)).containsExactly(4096, 8192, 16384, 32768, 65536, 65536);
-        assertThat(reads).allMatch(n -> n <= OutputRelay.CHUNK);
+        // a stream that always has more fills every read: 4, 8, ... 512 KiB, then 1 MiB per read
+        assertThat(reads.subList(0, 10)).containsExactly(4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288,
+                1048576, 1048576);
+        assertThat(reads).allMatch(n -> n <= OutputRelay.MOST);
         assertThat(headerRoom).containsOnly(true);
     }
 
@@ -45,8 +48,54 @@ class OutputRelayTest {
             public synchronized int read(byte[] b, int off, int len) {
                 return super.read(b, off, Math.min(len, 100));
             }
-        }, (chunk, offset, n) -> reads.add(chunk.length), CompletableFuture.completedFuture(null));
+        }, chunk -> reads.add(chunk.capacity()), CompletableFuture.completedFuture(null));
         assertThat(relay.done().get(5, TimeUnit.SECONDS)).isEqualTo(data.length);
         assertThat(reads).as("chunk sizes").containsOnly(1 + OutputRelay.FIRST_CHUNK);
+    }
+
+    @Test
+    void aStreamThatIsAChannelIsReadIntoADirectBufferWithRoomInFront() throws Exception {
+        byte[] data = new byte[300 * 1024];
+        new Random(12).nextBytes(data);
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        List<Boolean> directWithRoom = new ArrayList<>();
+        OutputRelay relay = OutputRelay.start("e_test", "stdout", new ChannelStream(data), chunk -> {
+            directWithRoom.add(chunk.isDirect() && chunk.position() == 1);
+            byte[] copy = new byte[chunk.remaining()];
+            chunk.get(chunk.position(), copy);
+            received.writeBytes(copy);
+        }, CompletableFuture.completedFuture(null));
+
+        assertThat(relay.done().get(5, TimeUnit.SECONDS)).isEqualTo(data.length);
+        assertThat(received.toByteArray()).isEqualTo(data);
+        assertThat(directWithRoom).isNotEmpty().containsOnly(true);
+    }
+
+    /** A stream that can also be read as a channel, as a local pipe can: the relay must take the channel. */
+    private static final class ChannelStream extends ByteArrayInputStream implements ReadableByteChannel {
+        ChannelStream(byte[] data) {
+            super(data);
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+            throw new AssertionError("read as a stream");
+        }
+
+        @Override
+        public synchronized int read(ByteBuffer into) {
+            if (pos >= count) {
+                return -1;
+            }
+            int n = Math.min(into.remaining(), count - pos);
+            into.put(buf, pos, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
     }
 }

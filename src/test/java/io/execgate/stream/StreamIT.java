@@ -191,6 +191,23 @@ class StreamIT {
     }
 
     @Test
+    void aFloodGoesOutInMessagesLargerThanAPipeAndEveryByteArrivesInOrder() throws Exception {
+        // seq's output is known, and no two stretches of it are alike: a lost, doubled or reordered chunk shows
+        ChannelClient client = ChannelClient.connect(oneStep("stderr=false", "seq", "1", "3000000"), false, false,
+                ChannelClient.V5);
+        while (!client.isClosed()) {
+            client.read(1);
+            Thread.sleep(2); // slower than seq: its pipe fills, and the relay and the pipe grow
+        }
+        assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
+        Process seq = new ProcessBuilder("seq", "1", "3000000").start();
+        byte[] expected = seq.getInputStream().readAllBytes();
+        assertThat(client.stdout()).hasSize(expected.length).isEqualTo(new String(expected, StandardCharsets.US_ASCII));
+        assertThat(client.largestMessage()).as("the largest message, channel byte included")
+                .isGreaterThan(64 * 1024 + 1).isLessThanOrEqualTo(1024 * 1024 + 1);
+    }
+
+    @Test
     void aClientThatReadsNothingIsDisconnectedAfterTheSendTimeout() throws Exception {
         String id = api.create("{\"command\": [\"sh\", \"-c\", \"while :; do head -c 1048576 /dev/zero; done\"]}")
                 .path("id").asString();

@@ -39,6 +39,7 @@ public final class ChannelClient implements WebSocket.Listener {
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final AtomicInteger pings = new AtomicInteger();
     private final AtomicLong received = new AtomicLong();
+    private final AtomicInteger largest = new AtomicInteger();
     private final boolean countOnly;
     private final boolean autoRead;
     private ByteArrayOutputStream partial = new ByteArrayOutputStream();
@@ -135,6 +136,7 @@ public final class ChannelClient implements WebSocket.Listener {
         }
         channels.add(channel);
         received.addAndGet(message.length - 1);
+        largest.accumulateAndGet(message.length, Math::max);
         switch (channel) {
             case 1 -> {
                 if (!countOnly) {
@@ -299,5 +301,10 @@ public final class ChannelClient implements WebSocket.Listener {
     /** Output bytes received on channels 1 and 2 (and 3), headers not counted. */
     public long received() {
         return received.get();
+    }
+
+    /** The largest message received, channel byte included. */
+    public int largestMessage() {
+        return largest.get();
     }
 }

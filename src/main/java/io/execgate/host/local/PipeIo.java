@@ -3,33 +3,30 @@ package io.execgate.host.local;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.util.Optional;
 
 import io.execgate.host.ConsoleSize;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Pipes to a process, as {@link FileChannel}s (stdin as a {@link PipeStdin}): unlike {@code FileInputStream}, a
- * read blocked on one ends when another thread closes it, which is how a relay held open by a grandchild is let go.
+ * Pipes to a process: {@link PipeStdin} for its input, {@link OutputPipe}s for its output.
  */
 final class PipeIo implements ProcessIo {
 
     private final @Nullable PipeStdin stdin;
-    private final @Nullable FileChannel stdout;
-    private final @Nullable FileChannel stderr;
+    private final @Nullable OutputPipe stdout;
+    private final @Nullable OutputPipe stderr;
     private final Optional<OutputStream> stdinStream;
     private final Optional<InputStream> stdoutStream;
     private final Optional<InputStream> stderrStream;
 
-    PipeIo(@Nullable PipeStdin stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
+    PipeIo(@Nullable PipeStdin stdin, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr) {
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
         this.stdinStream = Optional.<OutputStream>ofNullable(stdin);
-        this.stdoutStream = Optional.ofNullable(stdout).map(Channels::newInputStream);
-        this.stderrStream = Optional.ofNullable(stderr).map(Channels::newInputStream);
+        this.stdoutStream = Optional.ofNullable(stdout);
+        this.stderrStream = Optional.ofNullable(stderr);
     }
 
     @Override

@@ -15,8 +15,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Spawns a process with {@code posix_spawn}: its own session (so its process group can be signalled as one),
  * default signal dispositions and an empty signal mask, every descriptor above 2 closed, and the requested
- * standard streams as pipes. The parent's pipe ends come back as {@link FileChannel}s, which (unlike
- * {@code FileInputStream}) wake a thread blocked in {@code read} when another thread closes them.
+ * standard streams as pipes. The parent's pipe ends come back as {@link PipeStdin} and {@link OutputPipe}s, both on
+ * {@link FileChannel}s, which (unlike {@code FileInputStream}) wake a thread blocked in {@code read} or {@code write}
+ * when another thread closes them.
  */
 final class PosixSpawner {
 
@@ -26,7 +27,7 @@ final class PosixSpawner {
     }
 
     /** A spawned process and the parent's ends of its pipes (null where the spec did not ask for one). */
-    record Spawned(int pid, @Nullable PipeStdin stdin, @Nullable FileChannel stdout, @Nullable FileChannel stderr) {
+    record Spawned(int pid, @Nullable PipeStdin stdin, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr) {
     }
 
     /** {@code posix_spawn} failed; {@link #errno()} is what the child's {@code chdir} or {@code execve} said. */
@@ -72,8 +73,8 @@ final class PosixSpawner {
             check(LIBC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
             try {
                 PipeStdin in = null;
-                FileChannel out = null;
-                FileChannel err = null;
+                OutputPipe out = null;
+                OutputPipe err = null;
                 if (terminal != null) {
                     check(LIBC.posix_spawn_file_actions_addopen(actions, 0, terminal, Libc.O_RDWR, 0), "addopen");
                     check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");
@@ -85,8 +86,8 @@ final class PosixSpawner {
                         in = new PipeStdin(input, noWaitDescriptor(rawFds.getLast()));
                         channels.add(in);
                     }
-                    out = stream(actions, 1, stdout, true, rawFds, channels);
-                    err = stream(actions, 2, stderr, true, rawFds, channels);
+                    out = output(stream(actions, 1, stdout, true, rawFds, channels), rawFds, channels);
+                    err = output(stream(actions, 2, stderr, true, rawFds, channels), rawFds, channels);
                 }
                 check(LIBC.posix_spawn_file_actions_addchdir_np(actions, workingDir), "addchdir");
                 check(LIBC.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
@@ -153,6 +154,25 @@ final class PosixSpawner {
         channels.add(channel);
         check(LIBC.posix_spawn_file_actions_adddup2(actions, childEnd, target), "adddup2");
         return channel;
+    }
+
+    /** The parent's end of an output pipe (noted last by {@link #stream}) as an {@link OutputPipe}, or null. */
+    private static @Nullable OutputPipe output(@Nullable FileChannel readEnd, List<Integer> rawFds,
+            List<AutoCloseable> channels) throws IOException {
+        if (readEnd == null) {
+            return null;
+        }
+        int sizing;
+        try {
+            // a description of its own, as for stdin below; it only ever sizes the pipe
+            sizing = LIBC.open("/proc/self/fd/" + rawFds.get(rawFds.size() - 2), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("open output pipe: " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        OutputPipe pipe = new OutputPipe(readEnd, sizing);
+        channels.remove(readEnd);
+        channels.add(pipe);
+        return pipe;
     }
 
     /**

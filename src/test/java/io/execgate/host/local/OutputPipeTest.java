@@ -1,0 +1,135 @@
+package io.execgate.host.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.execgate.host.HostProcess;
+import io.execgate.host.ProcessSpec;
+import org.junit.jupiter.api.Test;
+
+/** Real processes writing into real pipes: the pipe grows only while its reader lags behind and has room. */
+class OutputPipeTest {
+
+    private static final int LINUX_DEFAULT = 64 * 1024;
+
+    @Test
+    void aPipeReadBehindItsProcessDoublesUpToAMebibyteAndLosesNothing() throws Exception {
+        long size = 16L * 1024 * 1024;
+        HostProcess head = start("head", "-c", Long.toString(size), "/dev/zero");
+        try {
+            OutputPipe pipe = pipe(head);
+            assertThat(pipe.capacity()).isEqualTo(LINUX_DEFAULT);
+            ByteBuffer buffer = ByteBuffer.allocateDirect(2 * OutputPipe.MOST);
+            List<Integer> capacities = new ArrayList<>();
+            long total = 0;
+            int largestRead = 0;
+            int n;
+            while (true) {
+                Thread.sleep(3); // a reader slower than head: the pipe is full at every read
+                buffer.clear();
+                n = pipe.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+                largestRead = Math.max(largestRead, n);
+                capacities.add(pipe.capacity());
+            }
+            assertThat(total).isEqualTo(size);
+            assertThat(capacities).as("the pipe's size after each read").isSorted()
+                    .contains(2 * LINUX_DEFAULT, 4 * LINUX_DEFAULT, OutputPipe.MOST);
+            assertThat(capacities.getLast()).isEqualTo(OutputPipe.MOST);
+            assertThat(largestRead).as("a grown pipe hands out more per read").isGreaterThan(LINUX_DEFAULT);
+            assertThat(head.onExit().get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        } finally {
+            head.close();
+        }
+    }
+
+    @Test
+    void aReaderWithNoRoomForMoreLeavesThePipeAsItIs() throws Exception {
+        HostProcess head = start("head", "-c", "4194304", "/dev/zero");
+        try {
+            OutputPipe pipe = pipe(head);
+            byte[] buffer = new byte[LINUX_DEFAULT]; // what a full pipe holds: it could take no more
+            while (true) {
+                Thread.sleep(1);
+                if (((InputStream) pipe).read(buffer, 0, buffer.length) < 0) {
+                    break;
+                }
+                assertThat(pipe.capacity()).isEqualTo(LINUX_DEFAULT);
+            }
+        } finally {
+            head.close();
+        }
+    }
+
+    @Test
+    void aPipeThatIsNeverFullStaysAtItsSize() throws Exception {
+        HostProcess chatty = start("sh", "-c", "for i in $(seq 200); do echo line $i; done");
+        try {
+            OutputPipe pipe = pipe(chatty);
+            ByteBuffer buffer = ByteBuffer.allocateDirect(OutputPipe.MOST);
+            StringBuilder text = new StringBuilder();
+            while (true) {
+                buffer.clear();
+                int n = pipe.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                buffer.flip();
+                text.append(java.nio.charset.StandardCharsets.US_ASCII.decode(buffer));
+                assertThat(pipe.capacity()).isEqualTo(LINUX_DEFAULT);
+            }
+            assertThat(text.toString()).startsWith("line 1\n").endsWith("line 200\n");
+        } finally {
+            chatty.close();
+        }
+    }
+
+    @Test
+    void closingItEndsAReadBlockedOnAPipeAGrandchildHolds() throws Exception {
+        HostProcess sh = start("sh", "-c", "sleep 30 & echo started");
+        try {
+            OutputPipe pipe = pipe(sh);
+            ByteBuffer buffer = ByteBuffer.allocateDirect(4096);
+            assertThat(pipe.read(buffer)).isPositive();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    buffer.clear();
+                    pipe.read(buffer); // blocks: the sleep holds the pipe open
+                } catch (java.io.IOException expected) {
+                    // closed under it
+                }
+            });
+            Thread.sleep(200);
+            assertThat(reader.isAlive()).isTrue();
+            pipe.close();
+            reader.join(Duration.ofSeconds(5));
+            assertThat(reader.isAlive()).as("the read ended with the close").isFalse();
+            assertThat(pipe.isOpen()).isFalse();
+        } finally {
+            sh.kill();
+            sh.close();
+        }
+    }
+
+    private static HostProcess start(String... command) throws Exception {
+        String path = LocalProcesses.locate(command[0]).orElseThrow().toString();
+        return LocalProcesses.start(path, new ProcessSpec(List.of(command), List.of("PATH=/usr/bin:/bin"), "/", null,
+                false, null, false, true, false), Clock.systemUTC());
+    }
+
+    private static OutputPipe pipe(HostProcess process) {
+        InputStream stdout = process.stdout().orElseThrow();
+        assertThat(stdout).isInstanceOf(OutputPipe.class);
+        return (OutputPipe) stdout;
+    }
+}
