@@ -9,8 +9,8 @@
 //   node bench/ws-client.mjs scale URL SESSIONS [PROTOCOL TOKEN]
 //       opens SESSIONS sessions to an echoing command (cat), printing "connected N" after 100 and after all and
 //       waiting for a line on stdin each time (bench/run measures the service then); then sends "ping" through
-//       every session at once (the first burst, then three more), then through one session at a time; prints
-//       the round trips as JSON
+//       every session at once (the first burst; then five untimed and ten timed ones), then through one session at
+//       a time; prints the round trips as JSON
 import WebSocket from 'ws';
 import { createInterface } from 'node:readline';
 
@@ -92,23 +92,28 @@ async function scale() {
     session.sent = now();
     session.ws.send(protocol ? Buffer.from('\x00ping\n') : 'ping');
   });
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 1000));
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
   const first = await Promise.all(sessions.map(ping));
+  // A service is measured as it runs, warm: five bursts untimed (the JIT is still at work on the first ones),
+  // then ten timed
   const later = [];
-  for (let burst = 0; burst < 3; burst++) {
+  for (let burst = 0; burst < 15; burst++) {
     await pause();
-    later.push(...await Promise.all(sessions.map(ping)));
+    const times = await Promise.all(sessions.map(ping));
+    if (burst >= 5) later.push(...times);
   }
   await pause();
   const single = [];
   for (const session of sessions) {
     single.push(await ping(session));
   }
-  console.log(JSON.stringify({ first, later, single }));
+  const round = (times) => times.map((t) => Number(t.toFixed(3)));
+  console.log(JSON.stringify({ first: round(first), later: round(later), single: round(single) }));
   sessions.forEach((session) => session.ws.close());
 }
 
 const modes = { stream, oneshot, scale };
 if (!modes[mode]) fail('mode must be stream, oneshot or scale');
 await modes[mode]();
-process.exit(0);
+// stdout to a pipe is written asynchronously: exit only once all of it is out (the scale result is ~100 KB)
+process.stdout.write('', () => process.exit(0));

@@ -19,7 +19,7 @@ class RecordsConfiguration {
         return RecordsDatabase.open(service.dataDir());
     }
 
-    @Bean(destroyMethod = "closeUpsert") // before the database it depends on closes
+    @Bean(destroyMethod = "closeStatements") // before the database it depends on closes
     SqliteExecStore execStore(RecordsDatabase recordsDatabase) {
         return new SqliteExecStore(recordsDatabase);
     }

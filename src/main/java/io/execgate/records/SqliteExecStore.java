@@ -20,8 +20,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Exec records in the {@code exec_record} table. Each call is one statement in its own transaction, committed
- * before it returns; calls take turns on the database's one connection. The upsert, three per exec, is prepared
- * once and kept: preparing it and binding its 25 parameters by name cost about as much as SQLite's write.
+ * before it returns; calls take turns on the database's one connection. The upsert (three per exec) and the
+ * delete (one per exec the registry lets go) are prepared once and kept: preparing the upsert and binding its 25
+ * parameters by name cost about as much as SQLite's write.
  */
 final class SqliteExecStore implements ExecStore {
 
@@ -39,9 +40,11 @@ final class SqliteExecStore implements ExecStore {
                 stdout_dropped_bytes = excluded.stdout_dropped_bytes, stderr_dropped_bytes = excluded.stderr_dropped_bytes,
                 stdin_path = excluded.stdin_path, stdout_path = excluded.stdout_path, stderr_path = excluded.stderr_path
             """;
+    private static final String DELETE = "DELETE FROM exec_record WHERE id = ?";
 
     private final RecordsDatabase database;
     private @Nullable PreparedStatement upsert; // guarded by this
+    private @Nullable PreparedStatement delete; // guarded by this
 
     SqliteExecStore(RecordsDatabase database) {
         this.database = database;
@@ -62,7 +65,7 @@ final class SqliteExecStore implements ExecStore {
             bind(upsert, r);
             upsert.executeUpdate();
         } catch (SQLException e) {
-            closeUpsert(); // prepared again by the next call, in case the statement itself is what broke
+            closeStatements(); // prepared again by the next call, in case a statement itself is what broke
             throw new UncategorizedSQLException("saving exec record " + r.id(), UPSERT, e);
         }
     }
@@ -96,22 +99,37 @@ final class SqliteExecStore implements ExecStore {
         statement.setString(++i, r.remoteAddress());
     }
 
-    /** Lets go of the kept statement; the connection itself belongs to {@link RecordsDatabase}. */
-    synchronized void closeUpsert() {
-        if (upsert != null) {
+    /** Lets go of the kept statements; the connection itself belongs to {@link RecordsDatabase}. */
+    synchronized void closeStatements() {
+        closeQuietly(upsert);
+        closeQuietly(delete);
+        upsert = null;
+        delete = null;
+    }
+
+    private static void closeQuietly(@Nullable PreparedStatement statement) {
+        if (statement != null) {
             try {
-                upsert.close();
+                statement.close();
             } catch (SQLException ignored) {
                 // the connection is going or broken: nothing more to free
             }
-            upsert = null;
         }
     }
 
     @Override
     public synchronized void delete(String id) {
         database.checkStillThere();
-        database.jdbc().sql("DELETE FROM exec_record WHERE id = ?").param(id).update();
+        try {
+            if (delete == null) {
+                delete = database.connection().prepareStatement(DELETE);
+            }
+            delete.setString(1, id);
+            delete.executeUpdate();
+        } catch (SQLException e) {
+            closeStatements();
+            throw new UncategorizedSQLException("deleting exec record " + id, DELETE, e);
+        }
     }
 
     /** Records in the table now. */
