@@ -350,8 +350,8 @@ public final class Exec {
                 case LOST -> ExecState.UNKNOWN;
                 default -> ExecState.EXITED;
             };
-            // The record outlives its process by the retention: it must not hold the process's streams (a pipe's
-            // stream keeps the last array it read into, the relay's 64 KiB chunk) or its stdin writer.
+            // The record outlives its process by the retention: it must not hold the process's streams (a stream
+            // may keep the last buffer it read into, up to a relay's 1 MiB chunk) or its stdin writer.
             process = null;
             stdinWriter = null;
         }
