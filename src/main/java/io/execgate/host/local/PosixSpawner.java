@@ -162,13 +162,8 @@ final class PosixSpawner {
         if (readEnd == null) {
             return null;
         }
-        int sizing;
-        try {
-            // a description of its own, as for stdin below; it only ever sizes the pipe
-            sizing = LIBC.open("/proc/self/fd/" + rawFds.get(rawFds.size() - 2), Libc.O_RDONLY | Libc.O_CLOEXEC);
-        } catch (LastErrorException e) {
-            throw new IOException("open output pipe: " + LIBC.strerror(e.getErrorCode()), e);
-        }
+        // it only ever sizes the pipe; the write end is still open here, so opening the read end does not wait
+        int sizing = reopen(rawFds.get(rawFds.size() - 2), Libc.O_RDONLY, "open the output pipe for sizing");
         OutputPipe pipe = new OutputPipe(readEnd, sizing);
         channels.remove(readEnd);
         channels.add(pipe);
@@ -181,10 +176,15 @@ final class PosixSpawner {
      * writes blocking; close-on-exec keeps it out of every child.
      */
     private static int noWaitDescriptor(int writeEnd) throws IOException {
+        return reopen(writeEnd, Libc.O_WRONLY | Libc.O_NONBLOCK, "open stdin without waiting");
+    }
+
+    /** Opens a descriptor through {@code /proc}: an open file description of its own, close-on-exec. */
+    private static int reopen(int fd, int flags, String what) throws IOException {
         try {
-            return LIBC.open("/proc/self/fd/" + writeEnd, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+            return LIBC.open("/proc/self/fd/" + fd, flags | Libc.O_CLOEXEC);
         } catch (LastErrorException e) {
-            throw new IOException("open stdin without waiting: " + LIBC.strerror(e.getErrorCode()), e);
+            throw new IOException(what + ": " + LIBC.strerror(e.getErrorCode()), e);
         }
     }
 
