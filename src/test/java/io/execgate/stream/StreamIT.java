@@ -219,7 +219,9 @@ class StreamIT {
                 Thread.sleep(200);
                 produced = api.get("/api/v1/execs/" + id).expect(200).path("stdoutBytes").asLong();
             }
-            assertThat(produced).as("the relay runs on once the stuck client is dropped").isGreaterThan(256L * 1024 * 1024);
+            // the relay reads in chunks of up to 1 MiB, so the count can land on 256 MiB exactly
+            assertThat(produced).as("the relay runs on once the stuck client is dropped")
+                    .isGreaterThanOrEqualTo(256L * 1024 * 1024);
             assertThat(stuck.received()).isLessThan(64L * 1024 * 1024);
             stuck.read(Long.MAX_VALUE); // let the client see what the server did: it gave up on it
             assertThat(stuck.awaitGone(WAIT)).as("the server dropped the stuck session").isTrue();
