@@ -131,10 +131,11 @@ class CrunContainerIT {
                     ChannelClient.V5);
             assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
             String out = client.stdout();
-            if (out.isEmpty() || out.equals("stty: standard input\r\n")) {
+            if (out.isEmpty() || out.matches("stty: standard input\r{0,2}\n")) {
                 continue; // crun's races, not execgate's
             }
-            assertThat(out).as("run %d", i).isEqualTo("40 100\r\n");
+            // the line's end is the runtime's terminal modes at that moment (see OciContainerIT), the size ours
+            assertThat(out).as("run %d", i).matches("40 100\r{0,2}\n");
             sized++;
         }
         assertThat(sized).as("runs that printed the size asked for").isGreaterThanOrEqualTo(2);
