@@ -1,5 +1,5 @@
 // The console: sign in with a token, then the host, its containers and UVMs, and the recent execs (refreshed).
-import { api, el, signIn, signOut, token } from './session.js';
+import { api, el, launch, signIn, signOut, token } from './session.js';
 
 const REFRESH_MILLIS = 2000;
 let timer = null;
@@ -9,7 +9,9 @@ const $ = (id) => document.getElementById(id);
 function terminalLink(target) {
   const shell = target === 'host' ? 'bash' : 'sh';
   const query = new URLSearchParams({ target, command: shell });
-  return el('a', { class: 'button small', href: `/terminal.html?${query}` }, 'Open terminal');
+  const link = el('a', { class: 'button small', href: `/terminal.html?${query}` }, 'Open terminal');
+  link.addEventListener('click', () => launch(target, [shell]));
+  return link;
 }
 
 function state(value) {
@@ -33,6 +35,7 @@ async function showHost() {
   const link = $('host-terminal');
   const query = new URLSearchParams({ target: 'host', command: 'bash' });
   link.href = `/terminal.html?${query}`;
+  link.onclick = () => launch('host', ['bash']);
   link.hidden = !host.backends.some((b) => b.kind === 'host' && b.available);
 }
 

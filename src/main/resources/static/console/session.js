@@ -13,6 +13,28 @@ export function signOut() {
   sessionStorage.removeItem(KEY);
 }
 
+// The terminal the user just asked for in the console. The terminal page starts a command without asking only
+// when it finds it here: its address alone is not enough, since any site can send this tab to an address.
+const LAUNCH = 'execgate.launch';
+const LAUNCH_MILLIS = 30_000;
+
+/** Called when the user clicks a console link to a terminal, before the browser follows it. */
+export function launch(target, command) {
+  sessionStorage.setItem(LAUNCH, JSON.stringify({ target, command, at: Date.now() }));
+}
+
+/** True, once, when the console asked for exactly this terminal in the last half minute. */
+export function launched(target, command) {
+  const asked = sessionStorage.getItem(LAUNCH);
+  sessionStorage.removeItem(LAUNCH);
+  try {
+    const { target: t, command: c, at } = JSON.parse(asked ?? 'null') ?? {};
+    return t === target && JSON.stringify(c) === JSON.stringify(command) && Date.now() - at < LAUNCH_MILLIS;
+  } catch {
+    return false;
+  }
+}
+
 /** An API error: the problem document's title, detail and code when the service sent one. */
 export class ApiError extends Error {
   constructor(status, problem) {

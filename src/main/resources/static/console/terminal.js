@@ -2,7 +2,7 @@
 // the bearer subprotocol, a tty sized to the window, and flow control from the service to xterm.js.
 import { Terminal } from './vendor/xterm/xterm.mjs';
 import { FitAddon } from './vendor/addon-fit/addon-fit.mjs';
-import { bearerProtocol, token } from './session.js';
+import { bearerProtocol, launched, token } from './session.js';
 
 const V5 = 'v5.channel.k8s.io';
 const STDIN = 0, STDOUT = 1, STDERR = 2, STATUS = 3, RESIZE = 4, CLOSE = 255;
@@ -20,7 +20,8 @@ document.getElementById('title').textContent = `${target}: ${command.join(' ')}`
 document.title = `${target} · execgate`;
 
 // What a test (or a curious person) can read: the flow control at work.
-const stats = { received: 0, pending: 0, maxPending: 0, paused: 0, transport: '', exitCode: null, closeCode: null };
+const stats = { received: 0, pending: 0, maxPending: 0, paused: 0, transport: '', exitCode: null, closeCode: null,
+  started: 'no' };
 window.execgateTerminal = stats;
 
 const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14,
@@ -31,7 +32,6 @@ term.loadAddon(fit);
 stats.size = () => [term.rows, term.cols];
 term.open(document.getElementById('screen'));
 fit.fit();
-term.focus();
 
 function setStatus(text, kind) {
   status.textContent = text;
@@ -152,10 +152,10 @@ function wire(send) {
   window.execgateTerminal.closeStdin = () => send(new Uint8Array([CLOSE, STDIN]));
 }
 
-const bearer = token();
-if (!bearer) {
-  location.replace('/');
-} else {
+function start(bearer, how) {
+  stats.started = how;
+  setStatus('connecting');
+  term.focus();
   const protocols = [V5, bearerProtocol(bearer)];
   const url = streamUrl();
   (typeof WebSocketStream === 'function' ? connectStream(url, protocols) : Promise.resolve(connectSocket(url, protocols)))
@@ -163,4 +163,29 @@ if (!bearer) {
       setStatus(`could not connect: ${error.message}`, 'failed');
       term.write(`\x1b[31mcould not connect: ${error.message}\x1b[0m\r\n`);
     });
+}
+
+/** An address alone (a link, a bookmark, another site sending this tab here) runs nothing until the user says so. */
+function confirmFirst(bearer) {
+  const panel = document.getElementById('confirm');
+  document.getElementById('confirm-target').textContent = target;
+  document.getElementById('confirm-command').textContent = command.map((arg) => JSON.stringify(arg)).join(' ');
+  panel.hidden = false;
+  setStatus('waiting for you to run it');
+  stats.started = 'asked';
+  const run = document.getElementById('confirm-run');
+  run.addEventListener('click', () => {
+    panel.hidden = true;
+    start(bearer, 'confirmed');
+  }, { once: true });
+  run.focus();
+}
+
+const bearer = token();
+if (!bearer) {
+  location.replace('/');
+} else if (launched(target, command)) {
+  start(bearer, 'from the console');
+} else {
+  confirmFirst(bearer);
 }

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import com.sun.net.httpserver.HttpServer;
 import io.execgate.support.Api;
 import io.execgate.support.Browser;
 import io.execgate.support.TestContainers;
@@ -29,10 +33,12 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The console, the terminal and Swagger UI in a real Chromium: sign in, see the host and a runc container this
- * test starts, open a terminal into it, type, resize, flood it, exit; and run an exec from Swagger UI.
+ * test starts, open a terminal into it, type, resize, flood it, exit; see that a terminal another site opens
+ * asks before it runs anything; and run an exec from Swagger UI.
  */
 @Tag("browser")
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -121,6 +127,8 @@ class ConsoleBrowserIT {
         container.findElement(By.linkText("Open terminal")).click();
         browser.await(WAIT, d -> d.getCurrentUrl().contains("/terminal.html?target=container%2Fweb1") ? true : null);
         awaitStatus("connected");
+        // Asked for in the console: no second question.
+        assertThat(browser.script("return window.execgateTerminal.started")).isEqualTo("from the console");
         assertThat(browser.script("return window.execgateTerminal.transport")).isEqualTo("WebSocketStream");
 
         type("echo $((6*7))\n");
@@ -151,6 +159,7 @@ class ConsoleBrowserIT {
     void aFloodOfOutputIsPacedByTheTerminalAndTheControlsStillRespond() throws Exception {
         signIn();
         browser.driver().get(base() + "/terminal.html?target=host&command=sh");
+        runWhenAsked();
         awaitStatus("connected");
         type("yes | head -c 50000000; echo FLOOD$((40+2))\n");
         // While the flood is on its way the page takes input: this line is read by the shell when yes is done.
@@ -166,6 +175,46 @@ class ConsoleBrowserIT {
         assertThat(maxPending).isLessThanOrEqualTo(512 * 1024 + 64 * 1024 + 1);
         type("exit\n");
         awaitStatus("exit code 0");
+    }
+
+    /**
+     * A page on another site sends the signed-in tab to the terminal with a command of its choosing: the terminal
+     * shows the command and runs nothing until the user clicks Run.
+     */
+    @Test
+    void aPageOnAnotherSiteCannotRunACommandThroughTheTerminal() throws Exception {
+        Path marker = DIR.resolve("ran-" + System.nanoTime());
+        String terminal = base() + "/terminal.html?target=host&command=touch&command="
+                + URLEncoder.encode(marker.toString(), StandardCharsets.UTF_8);
+        HttpServer elsewhere = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        byte[] page = ("<!doctype html><script>location = " + JsonMapper.builder().build()
+                .writeValueAsString(terminal) + ";</script>").getBytes(StandardCharsets.UTF_8);
+        elsewhere.createContext("/", exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/html");
+            exchange.sendResponseHeaders(200, page.length);
+            exchange.getResponseBody().write(page);
+            exchange.close();
+        });
+        elsewhere.start();
+        try {
+            signIn();
+            browser.driver().get("http://localhost:" + elsewhere.getAddress().getPort() + "/");
+            browser.await(WAIT, d -> d.getCurrentUrl().startsWith(base() + "/terminal.html") ? true : null);
+            WebElement asked = browser.await(WAIT, d -> visible(d.findElement(By.id("confirm"))));
+            assertThat(asked.getText()).contains("host", "\"touch\"", marker.toString());
+            assertThat(browser.script("return window.execgateTerminal.started")).isEqualTo("asked");
+            assertThat(text(browser.driver().findElement(By.id("status")))).isEqualTo("waiting for you to run it");
+            assertThat(marker).doesNotExist();
+            assertThat(new Api(http).get("/api/v1/execs?limit=100").json().toString()).doesNotContain(marker.toString());
+            browser.screenshot("terminal-asks");
+
+            browser.driver().findElement(By.id("confirm-run")).click();
+            awaitStatus("exit code 0");
+            assertThat(browser.script("return window.execgateTerminal.started")).isEqualTo("confirmed");
+            assertThat(marker).exists();
+        } finally {
+            elsewhere.stop(0);
+        }
     }
 
     @Test
@@ -199,6 +248,13 @@ class ConsoleBrowserIT {
     private void signIn() {
         browser.driver().get(base() + "/");
         browser.script("sessionStorage.setItem('execgate.token', arguments[0])", Api.ADMIN_TOKEN);
+    }
+
+    /** A terminal opened by its address asks before it runs its command: say yes. */
+    private void runWhenAsked() {
+        browser.await(WAIT, d -> visible(d.findElement(By.id("confirm"))));
+        assertThat(browser.script("return window.execgateTerminal.started")).isEqualTo("asked");
+        browser.driver().findElement(By.id("confirm-run")).click();
     }
 
     private void type(String keys) {
