@@ -9,6 +9,7 @@ import io.execgate.host.TargetRef;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.execgate.upstream.UpstreamPlan;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 
@@ -49,7 +50,8 @@ class ExecMetrics implements ExecObserver {
     }
 
     @Override
-    public void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir) {
+    public void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir,
+            @Nullable UpstreamPlan upstream) {
         // counted once the start is decided
     }
 

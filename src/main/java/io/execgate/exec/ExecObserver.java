@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import io.execgate.host.TargetRef;
+import io.execgate.upstream.UpstreamPlan;
 
 import org.jspecify.annotations.Nullable;
 
@@ -16,8 +17,11 @@ public interface ExecObserver {
      * @param env        the request's environment entries, unmasked: an observer that writes them out masks them
      * @param user       the user it runs as, when the request named one
      * @param workingDir the working directory, when the request named one
+     * @param upstream   where its streams go instead of its buffers (FIFOs, a logging driver the service starts on
+     *                   the host), when the request said so
      */
-    void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir);
+    void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir,
+            @Nullable UpstreamPlan upstream);
 
     /** An exec's process started; {@code took} is how long the backend took to start it. */
     default void processStarted(Exec exec, Duration took) {

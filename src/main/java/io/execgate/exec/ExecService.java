@@ -130,7 +130,47 @@ public class ExecService {
      */
     public Subscription attach(Exec exec, Attachment attachment, Caller caller, boolean stdin) {
         tell(o -> o.controlled(exec, caller, stdin ? "attach +stdin" : "attach"));
-        return exec.attach(attachment);
+        return new AuditedSubscription(exec.attach(attachment), exec, caller);
+    }
+
+    /** Controls sent over an attachment (resize, close stdin) are audited as the REST ones are, by who attached. */
+    private final class AuditedSubscription implements Subscription {
+        private final Subscription subscription;
+        private final Exec exec;
+        private final Caller caller;
+
+        AuditedSubscription(Subscription subscription, Exec exec, Caller caller) {
+            this.subscription = subscription;
+            this.exec = exec;
+            this.caller = caller;
+        }
+
+        @Override
+        public boolean writeStdin(byte[] data, Duration patience) throws InterruptedException {
+            return subscription.writeStdin(data, patience);
+        }
+
+        @Override
+        public void closeStdin() throws IOException {
+            tell(o -> o.controlled(exec, caller, "close-stdin"));
+            subscription.closeStdin();
+        }
+
+        @Override
+        public void resize(ConsoleSize size) throws IOException {
+            tell(o -> o.controlled(exec, caller, "resize " + size.width() + "x" + size.height()));
+            subscription.resize(size);
+        }
+
+        @Override
+        public void detach() {
+            subscription.detach();
+        }
+
+        @Override
+        public String execId() {
+            return subscription.execId();
+        }
     }
 
     private void controlled(Exec exec, String action) {
@@ -211,7 +251,7 @@ public class ExecService {
             throw (RuntimeException) e;
         }
         live.add(exec);
-        tell(o -> o.started(exec, options.env(), options.user(), options.workingDir()));
+        tell(o -> o.started(exec, options.env(), options.user(), options.workingDir(), options.upstream()));
         if (upstream != null && upstream.waitsForClient()) {
             // The client learns where to connect from the exec resource: the start waits for it in the background.
             Thread.ofPlatform().daemon().name("exec-" + id + "-start").start(() -> {
@@ -230,10 +270,11 @@ public class ExecService {
         } catch (StartFailure failure) {
             log.debug("exec {} on {} failed to start: {}", exec.id(), target, failure.getMessage());
             // A target that stopped is a conflict with its state, as Docker answers an exec into a stopped container.
+            // A backend's "access denied" is a start failure (422) like any permission denied: a 403 would tell
+            // the client its token lacks a role.
             ErrorCode code = switch (failure.kind()) {
                 case TARGET_GONE -> ErrorCode.CONFLICT;
                 case TARGET_NOT_FOUND -> ErrorCode.TARGET_NOT_FOUND;
-                case ACCESS_DENIED -> ErrorCode.FORBIDDEN;
                 case BACKEND_UNAVAILABLE -> ErrorCode.BACKEND_UNAVAILABLE;
                 default -> ErrorCode.EXEC_START_FAILED;
             };

@@ -5,13 +5,16 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import io.execgate.exec.Caller;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecObserver;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.TargetRef;
+import io.execgate.upstream.UpstreamPlan;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +44,8 @@ final class ExecAuditLog implements ExecObserver {
     }
 
     @Override
-    public void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir) {
+    public void started(Exec exec, List<String> env, @Nullable String user, @Nullable String workingDir,
+            @Nullable UpstreamPlan upstream) {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("event", "exec.start");
         line.put("execId", exec.id());
@@ -54,6 +58,7 @@ final class ExecAuditLog implements ExecObserver {
         line.put("workingDir", workingDir);
         line.put("tty", exec.tty());
         line.put("stdin", exec.stdin());
+        line.put("io", io(upstream));
         line.put("at", exec.createdAt().toString());
         audit.info(json.writeValueAsString(line));
     }
@@ -111,6 +116,32 @@ final class ExecAuditLog implements ExecObserver {
         line.put("path", path);
         line.put("status", status);
         audit.info(json.writeValueAsString(line));
+    }
+
+    /**
+     * Where the streams go, as the request said: FIFO paths, the streams execgate listens for, or the logging driver
+     * it starts on the host with its (masked) arguments, which is a command of its own to audit.
+     */
+    static @Nullable Map<String, Object> io(@Nullable UpstreamPlan upstream) {
+        Map<String, Object> io = new LinkedHashMap<>();
+        switch (upstream) {
+            case null -> {
+                return null;
+            }
+            case UpstreamPlan.Pipes pipes -> {
+                io.put("stdin", pipes.stdin() == null ? null : pipes.stdin().toString());
+                io.put("stdout", pipes.stdout() == null ? null : pipes.stdout().toString());
+                io.put("stderr", pipes.stderr() == null ? null : pipes.stderr().toString());
+            }
+            case UpstreamPlan.Listen listen -> io.put("listen", Stream.of(
+                    listen.stdin() ? "stdin" : null, listen.stdout() ? "stdout" : null, listen.stderr() ? "stderr" : null)
+                    .filter(Objects::nonNull).toList());
+            case UpstreamPlan.Binary binary -> {
+                io.put("driver", binary.executable().toString());
+                io.put("driverArguments", maskArguments(binary.arguments()));
+            }
+        }
+        return io;
     }
 
     /** {@code NAME=value} with the value masked when the name looks secret. */

@@ -46,6 +46,11 @@ final class ProblemSecurityHandlers implements AuthenticationEntryPoint, AccessD
                 "your roles do not allow " + request.getMethod() + " " + request.getRequestURI()));
     }
 
+    /** Answers with the problem, and audits the refusal. */
+    void refuse(HttpServletRequest request, HttpServletResponse response, ApiException error) throws IOException {
+        write(request, response, error);
+    }
+
     private void write(HttpServletRequest request, HttpServletResponse response, ApiException error) throws IOException {
         Authentication who = SecurityContextHolder.getContext().getAuthentication();
         audit.denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(),

@@ -31,6 +31,7 @@ import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.header.writers.ContentSecurityPolicyHeaderWriter;
 import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
@@ -115,7 +116,8 @@ class SecurityConfiguration {
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, AuthenticationManager bearerAuthentication, ExecService execs,
-            RoleHierarchy hierarchy, JsonMapper json, ExecAuditLog execAuditLog) throws Exception {
+            RoleHierarchy hierarchy, JsonMapper json, ExecAuditLog execAuditLog, SecurityProperties security)
+            throws Exception {
         ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json, execAuditLog);
         ExecAccess execAccess = new ExecAccess(execs, hierarchy);
         String viewer = Role.VIEWER.name();
@@ -131,6 +133,8 @@ class SecurityConfiguration {
                         consolePages(),
                         new ContentSecurityPolicyHeaderWriter(CONSOLE_POLICY))))
                 .exceptionHandling(errors -> errors.authenticationEntryPoint(problems).accessDeniedHandler(problems))
+                // Once the caller is known to be allowed the stream: only then does its page's origin matter.
+                .addFilterAfter(new WebSocketOriginFilter(security.allowedOrigins(), problems), AuthorizationFilter.class)
                 .oauth2ResourceServer(bearer -> bearer.bearerTokenResolver(new BearerTokens())
                         .authenticationManagerResolver(request -> bearerAuthentication)
                         .authenticationEntryPoint(problems).accessDeniedHandler(problems))

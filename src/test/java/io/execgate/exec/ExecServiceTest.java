@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
 import io.execgate.ExecgateProperties;
+import io.execgate.upstream.UpstreamPlan;
 import io.execgate.upstream.UpstreamProperties;
 import io.execgate.upstream.Upstreams;
 import io.execgate.host.BackendStatus;
@@ -47,7 +48,7 @@ class ExecServiceTest {
     private final List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ExecObserver events = new ExecObserver() {
         @Override
-        public void started(Exec exec, List<String> env, String user, String workingDir) {
+        public void started(Exec exec, List<String> env, String user, String workingDir, UpstreamPlan upstream) {
             observed.add("start " + exec.id() + " " + exec.caller().principal() + " " + env);
         }
 
@@ -72,6 +73,15 @@ class ExecServiceTest {
         assertThat(withFailingHost.get(id).snapshot().state()).isEqualTo(ExecState.FAILED);
         assertThat(catchApi(() -> withFailingHost.create(HOST, SLEEP)).code())
                 .as("the slot came back, so this is a start failure again and not 429").isEqualTo(ErrorCode.EXEC_START_FAILED);
+    }
+
+    @Test
+    void aBackendThatDeniesAccessIsAStartFailureNotAForbiddenToken() {
+        ExecService denying = service(1, FakeHostProcess.failing(new StartFailure(StartFailure.Kind.ACCESS_DENIED,
+                "access is denied")));
+        ApiException failure = catchApi(() -> denying.create(HOST, SLEEP));
+        assertThat(failure.code()).isEqualTo(ErrorCode.EXEC_START_FAILED);
+        assertThat(failure.properties()).containsKey("execId");
     }
 
     @Test

@@ -8,15 +8,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 
 import io.execgate.support.Api;
 import io.execgate.support.ChannelClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -208,9 +213,15 @@ class SecurityIT {
     }
 
     @Test
-    void crossSiteHandshakesAre403UnlessTheOriginIsAllowed() throws Exception {
-        assertThat(ChannelClient.refused(ChannelClient.builder(ChannelClient.V5).header("Origin", "https://evil.example"),
-                ws("/api/v1/host/exec?command=true")).status()).isEqualTo(403);
+    void crossSiteHandshakesAre403UnlessTheOriginIsAllowed(CapturedOutput output) throws Exception {
+        Path marker = Files.createTempFile("cross-site", "");
+        Files.delete(marker);
+        var refused = ChannelClient.refused(ChannelClient.builder(ChannelClient.V5).header("Origin", "https://evil.example"),
+                ws("/api/v1/host/exec?command=touch&command=" + marker));
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).contains("\"code\":\"FORBIDDEN\"", "https://evil.example", "allowed-origins");
+        assertThat(output.getAll()).contains("\"event\":\"access.denied\",\"principal\":\"admin\"");
+        assertThat(marker).doesNotExist();
         var allowed = ChannelClient.builder(ChannelClient.V5).header("Origin", "https://console.example")
                 .buildAsync(ws("/api/v1/host/exec?command=true"), new java.net.http.WebSocket.Listener() { }).join();
         assertThat(allowed.getSubprotocol()).isEqualTo(ChannelClient.V5);
@@ -229,6 +240,47 @@ class SecurityIT {
         String end = auditLine(output, "exec.end", id);
         assertThat(end).contains("\"exitCode\":3", "\"reason\":\"exited\"", "\"durationMillis\":");
         assertThat(output.getAll()).doesNotContain("hunter2").doesNotContain(Api.ADMIN_TOKEN).doesNotContain(OPERATOR);
+    }
+
+    /** A resize and a close of stdin sent on a stream are audited like the REST controls, by who attached. */
+    @Test
+    void controlsSentOnAStreamAreAudited(CapturedOutput output) throws Exception {
+        ChannelClient client = ChannelClient.connect(ws("/api/v1/host/exec?command=cat&stdin=true&tty=true"),
+                ChannelClient.V5);
+        client.resize(100, 30);
+        client.stdin("typed\r");
+        client.awaitStdout("typed", Duration.ofSeconds(10));
+        client.closeStdin();
+        assertThat(client.awaitClose(Duration.ofSeconds(10))).isEqualTo(1000);
+        List<String> controls = output.getAll().lines()
+                .filter(l -> l.contains("\"event\":\"exec.control\"") && l.contains("\"principal\":\"admin\""))
+                .toList();
+        assertThat(controls).anyMatch(l -> l.contains("\"action\":\"resize 100x30\""))
+                .anyMatch(l -> l.contains("\"action\":\"close-stdin\""));
+    }
+
+    /** A logging driver is a program the service starts on the host: the audit names it with its arguments. */
+    @Test
+    void aLoggingDriverIsAuditedWithItsArguments(CapturedOutput output, @TempDir Path dir) throws Exception {
+        Path driver = dir.resolve("driver");
+        Files.writeString(driver, """
+                #!/bin/sh
+                cat "$CONTAINER_STDOUT" > /dev/null &
+                cat "$CONTAINER_STDERR" > /dev/null &
+                : > "$CONTAINER_WAIT"
+                wait
+                """);
+        Files.setPosixFilePermissions(driver, PosixFilePermissions.fromString("rwx------"));
+        String id = admin.create("{\"command\": [\"true\"], \"io\": {\"stdout\": \"binary://" + driver
+                + "?--password=hunter2&-v\"}}").path("id").asString();
+        assertThat(admin.awaitExit(id).path("exitCode").asInt()).isZero();
+        String start = auditLine(output, "exec.start", id);
+        assertThat(start).contains("\"command\":[\"true\"]", "\"io\":{\"driver\":\"" + driver + "\"",
+                "\"driverArguments\":[\"--password\",\"***\",\"-v\"]");
+        assertThat(output.getAll()).doesNotContain("hunter2");
+        // Without io, the line says so.
+        String plain = admin.create("{\"command\": [\"true\"]}").path("id").asString();
+        assertThat(auditLine(output, "exec.start", plain)).contains("\"io\":null");
     }
 
     @Test

@@ -58,7 +58,7 @@ final class HcsProcessHost implements ProcessHost {
         }
     }
 
-    /** What a failed create means for the API: gone is 409, denied 403, a timeout 503, the rest 422. */
+    /** What a failed create means for the API: gone is 409, not found 404, a timeout 503, the rest (denied too) 422. */
     static Kind kind(int hr) {
         if (HResult.is(hr, HResult.HCS_E_SYSTEM_NOT_FOUND)) {
             return Kind.TARGET_NOT_FOUND;
