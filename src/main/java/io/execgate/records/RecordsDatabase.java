@@ -5,11 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -97,13 +99,32 @@ final class RecordsDatabase implements AutoCloseable {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 throw new RecordsUnavailableException(file, "is not a regular file");
             }
-            return;
+        } else {
+            // SQLite would start an empty database beside the log of the old one: every record gone in silence.
+            Path wal = file.resolveSibling(FILE_NAME + "-wal");
+            if (Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
+                throw new RecordsUnavailableException(file, "is missing, but its write-ahead log " + wal
+                        + " is there: the database was removed (move the log aside too to start with no records)");
+            }
         }
-        // SQLite would start an empty database beside the log of the old one: every record gone in silence.
-        Path wal = file.resolveSibling(FILE_NAME + "-wal");
-        if (Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
-            throw new RecordsUnavailableException(file, "is missing, but its write-ahead log " + wal
-                    + " is there: the database was removed (move the log aside too to start with no records)");
+        ownerOnly(file);
+    }
+
+    /**
+     * The records hold every command line as it was given, secrets included (the audit masks them, the records
+     * cannot): the file is the service user's alone, whatever the directory's mode. SQLite gives its log and
+     * index files the database's mode.
+     */
+    private static void ownerOnly(Path file) {
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+        try {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly)); // an empty file is a new database
+            } else if (!Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS).equals(ownerOnly)) {
+                Files.setPosixFilePermissions(file, ownerOnly);
+            }
+        } catch (IOException e) {
+            throw new RecordsUnavailableException(file, "cannot be written (its mode cannot be made owner-only)", e);
         }
     }
 

@@ -2,16 +2,22 @@ package io.execgate.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The records connection's settings that are not visible in what it stores. */
 class RecordsDatabaseTest {
+
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     @TempDir
     Path dataDir;
@@ -34,6 +40,21 @@ class RecordsDatabaseTest {
                     assertThat(keys.next()).as("a generated key was fetched").isFalse();
                 }
             }
+        }
+    }
+
+    /** The file holds command lines with their secrets: only the service's user may read it, and its log too. */
+    @Test
+    void theFilesAreTheServiceUsersAloneWhateverTheDirectory() throws Exception {
+        Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (RecordsDatabase database = RecordsDatabase.open(dataDir)) {
+            assertThat(Files.getPosixFilePermissions(database.file())).isEqualTo(OWNER_ONLY);
+            assertThat(Files.getPosixFilePermissions(dataDir.resolve("execgate.db-wal"))).isEqualTo(OWNER_ONLY);
+        }
+        // one an older version left readable to all is made owner-only at the next start
+        Files.setPosixFilePermissions(dataDir.resolve("execgate.db"), PosixFilePermissions.fromString("rw-r--r--"));
+        try (RecordsDatabase database = RecordsDatabase.open(dataDir)) {
+            assertThat(Files.getPosixFilePermissions(database.file())).isEqualTo(OWNER_ONLY);
         }
     }
 }
