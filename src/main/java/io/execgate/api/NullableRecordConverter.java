@@ -4,6 +4,8 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 
 import io.swagger.v3.core.converter.AnnotatedType;
@@ -47,7 +49,13 @@ class NullableRecordConverter implements ModelConverter {
                 continue;
             }
             if (component.getAnnotatedType().isAnnotationPresent(Nullable.class)) {
-                if (property.get$ref() == null && property.getTypes() != null && !property.getTypes().isEmpty()) {
+                if (property.get$ref() != null) {
+                    // A reference takes no type of its own: null is the other branch of an anyOf.
+                    Schema nullable = new Schema().anyOf(List.of(new Schema().$ref(property.get$ref()),
+                            new Schema().types(new LinkedHashSet<>(List.of("null")))));
+                    nullable.setDescription(property.getDescription());
+                    model.getProperties().put(component.getName(), nullable);
+                } else if (property.getTypes() != null && !property.getTypes().isEmpty()) {
                     property.addType("null");
                     if (property.getEnum() != null && !property.getEnum().contains(null)) {
                         property.getEnum().add(null); // an enum lists every allowed value, null included

@@ -49,6 +49,7 @@ final class ChannelProtocol {
             status.put("status", "Failure");
             status.put("message", exit.error() != null ? exit.error() : "the command's exit code is unknown");
             status.put("reason", "InternalError");
+            status.put("code", 500); // as an API server's InternalError status carries it
         }
         return statusMessage(status, json);
     }

@@ -7,12 +7,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
+import io.execgate.support.Api;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code openapi.yaml} is the document the service serves. Regenerate it with
@@ -23,6 +27,7 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 class OpenApiDocumentIT {
 
     private static final Path COMMITTED = Path.of("openapi.yaml");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Autowired
     RestTestClient http;
@@ -61,5 +66,26 @@ class OpenApiDocumentIT {
         assertThat(http.get().uri("/swagger-ui.html").exchange().returnResult(byte[].class).getStatus().is3xxRedirection()
                 || http.get().uri("/swagger-ui/index.html").exchange().returnResult(byte[].class).getStatus().is2xxSuccessful())
                 .isTrue();
+    }
+
+    /**
+     * Every null in a real exec resource is one the document allows, so clients generated from it (or that
+     * validate answers against it) accept what the service sends: a referenced object that may be null ({@code io})
+     * too, not only plain values.
+     */
+    @Test
+    void theNullsTheServiceSendsAreNullsTheDocumentAllows() {
+        JsonNode document = JSON.readTree(http.get().uri("/v3/api-docs").exchange().returnResult(byte[].class)
+                .getResponseBody());
+        JsonNode exec = new Api(http).create("{\"command\": [\"true\"]}");
+        JsonNode properties = document.path("components").path("schemas").path("Exec").path("properties");
+        List<String> nulls = exec.properties().stream().filter(e -> e.getValue().isNull()).map(Map.Entry::getKey).toList();
+        assertThat(nulls).contains("io");
+        for (String name : nulls) {
+            JsonNode property = properties.path(name);
+            boolean typed = property.path("type").valueStream().anyMatch(t -> t.asString().equals("null"));
+            boolean branch = property.path("anyOf").valueStream().anyMatch(b -> b.path("type").asString().equals("null"));
+            assertThat(typed || branch).as("Exec.%s is null in the answer; the document says %s", name, property).isTrue();
+        }
     }
 }

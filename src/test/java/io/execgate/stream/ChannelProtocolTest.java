@@ -50,6 +50,8 @@ class ChannelProtocolTest {
         JsonNode status = decode(ChannelProtocol.status(ExitStatus.lost("backend gone", NOW), JSON));
         assertThat(status.path("status").asString()).isEqualTo("Failure");
         assertThat(status.path("reason").asString()).isEqualTo("InternalError");
+        assertThat(status.path("code").asInt()).isEqualTo(500);
+        assertThat(status.path("message").asString()).isEqualTo("backend gone");
         assertThat(status.has("details")).isFalse();
     }
 
