@@ -16,7 +16,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
-/** Two hundred execs leave nothing behind: no descriptors, no threads, no child processes. */
+/** Two hundred and forty execs leave nothing behind: no descriptors, no threads, no child processes. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureRestTestClient
 class ExecLeakIT {
