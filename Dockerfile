@@ -30,4 +30,6 @@ ENV SERVER_ADDRESS=0.0.0.0 \
 VOLUME /var/lib/execgate
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8080/actuator/health/liveness || exit 1
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]
+# The heap is three quarters of the container's memory limit (the JVM's default is a quarter): output limits
+# are sized against it (running-output-limit defaults to a quarter of the heap).
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxRAMPercentage=75", "org.springframework.boot.loader.launch.JarLauncher"]

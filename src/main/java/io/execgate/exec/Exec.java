@@ -216,9 +216,11 @@ public final class Exec {
         try {
             watch(started, starting, input);
         } catch (RuntimeException | Error e) {
-            // Relays could not start (no threads left): do not leave a process nobody reads or waits for.
+            // Relays could not start (no threads left): do not leave a process nobody reads or waits for, nor a relay
+            // that did start waiting at its gate for an attachment (it reads the closed streams' end and stops).
             killQuietly(started);
             started.close();
+            relaysOpen.complete(null);
             closeUpstream();
             end(ExitStatus.lost("the exec could not follow its process: " + e, runtime.clock().instant()));
             throw e;
@@ -355,6 +357,9 @@ public final class Exec {
             process = null;
             stdinWriter = null;
         }
+        // Its relays are done: what the buffers hold now counts against the retained limit, not the running one.
+        stdout.release();
+        stderr.release();
         try {
             listener.ended(this);
             life.ended(status.exitCode(), status.reason().value());
@@ -434,7 +439,9 @@ public final class Exec {
                     err = stderr.snapshot();
                     synchronized (lock) {
                         endedWith = exit;
-                        if (endedWith == null) {
+                        // Gone since the check above: its detach took it out of the list already, or would find
+                        // it missing; adding it now would keep a dead client for the exec's life.
+                        if (endedWith == null && !subscriber.gone) {
                             subscribers.add(subscriber);
                         }
                     }

@@ -41,10 +41,27 @@ class ExecConfiguration {
                 properties.killGracePeriod());
     }
 
+    /**
+     * The output the service may hold (running and ended execs together) should leave the heap a quarter for
+     * everything else; an operator who sized the heap (or a container's memory) below that hears it at start, not
+     * from an OutOfMemoryError under load.
+     */
+    static boolean warnWhenOutputOutgrowsTheHeap(ExecProperties properties, long maxHeap) {
+        long output = properties.runningOutputBytes(maxHeap) + properties.retainedOutputLimit().toBytes();
+        if (output <= maxHeap / 4 * 3) {
+            return false;
+        }
+        log.warn("execgate.exec.running-output-limit + retained-output-limit ({} MiB) are more than three quarters of "
+                + "the heap ({} MiB): lower them or give the JVM more (-Xmx, -XX:MaxRAMPercentage)",
+                output >> 20, maxHeap >> 20);
+        return true;
+    }
+
     @Bean(destroyMethod = "shutdown")
     ExecService execService(Targets targets, ExecProperties properties, ExecRuntime runtime, Validator validator,
             ObjectProvider<CallerResolver> callers, List<ExecObserver> observers, Upstreams upstreams,
             ObjectProvider<MeterRegistry> meters, ExecStore store) {
+        warnWhenOutputOutgrowsTheHeap(properties, Runtime.getRuntime().maxMemory());
         CallerResolver resolver = callers.getIfAvailable(() -> () -> Caller.SERVICE);
         ExecRegistry registry = new ExecRegistry(properties.maxRecords(), properties.retention(),
                 properties.retainedOutputLimit().toBytes(), store);

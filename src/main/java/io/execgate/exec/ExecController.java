@@ -94,7 +94,7 @@ class ExecController {
             @Parameter(description = "How long to wait for the end, as an ISO-8601 duration of at most PT5M",
                     example = "PT30S")
             @RequestParam(required = false) @Nullable String wait) {
-        Exec exec = execs.awaitEnd(id, parseWait(wait)).join(); // a virtual thread parks here (spring.threads.virtual)
+        Exec exec = execs.awaitEnd(id, parseWait(wait)); // a virtual thread parks here (spring.threads.virtual)
         return exec == null ? ExitView.PENDING : ExitView.of(exec.snapshot().exit());
     }
 

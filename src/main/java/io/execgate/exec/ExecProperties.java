@@ -5,6 +5,7 @@ import java.time.Duration;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -23,6 +24,9 @@ import org.springframework.validation.annotation.Validated;
  * @param outputBufferSize     how much of each stream's output an exec retains (the newest bytes)
  * @param retainedOutputLimit  how much output all ended records retain together; beyond it the oldest ended
  *                             records go first
+ * @param runningOutputLimit   how much output the buffers of all running execs hold together; beyond it their
+ *                             buffers stop growing and drop bytes as a full one does (a run says it was truncated);
+ *                             unset, a quarter of the heap
  */
 @Validated
 @ConfigurationProperties("execgate.exec")
@@ -34,7 +38,13 @@ public record ExecProperties(
         @DefaultValue("64") @Min(1) @Max(100_000) int maxRunning,
         @DefaultValue("32") @Min(1) @Max(100_000) int maxRunningPerPrincipal,
         @DefaultValue("1MB") DataSize outputBufferSize,
-        @DefaultValue("256MB") DataSize retainedOutputLimit) {
+        @DefaultValue("256MB") DataSize retainedOutputLimit,
+        @Nullable DataSize runningOutputLimit) {
+
+    /** The running output limit in bytes: as configured, or a quarter of {@code maxHeap}. */
+    long runningOutputBytes(long maxHeap) {
+        return runningOutputLimit != null ? runningOutputLimit.toBytes() : maxHeap / 4;
+    }
 
     @AssertTrue(message = "max-records must be at least max-running")
     boolean isRecordsCoverRunning() {
@@ -51,8 +61,8 @@ public record ExecProperties(
         return outputBufferSize.toBytes() >= 0 && outputBufferSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();
     }
 
-    @AssertTrue(message = "retained-output-limit must not be negative")
-    boolean isRetainedOutputLimitValid() {
-        return retainedOutputLimit.toBytes() >= 0;
+    @AssertTrue(message = "retained-output-limit and running-output-limit must not be negative")
+    boolean isOutputLimitsValid() {
+        return retainedOutputLimit.toBytes() >= 0 && (runningOutputLimit == null || runningOutputLimit.toBytes() >= 0);
     }
 }

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -69,6 +68,7 @@ public class ExecService {
     private final Upstreams upstreams;
     private volatile boolean accepting = true;
     private final Semaphore runningSlots;
+    private final OutputBudget outputBudget;
     /** Running execs per principal, for {@code max-running-per-principal}; entries go when they reach zero. */
     private final Map<String, Integer> runningByPrincipal = new HashMap<>();
     /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
@@ -86,6 +86,7 @@ public class ExecService {
         this.observers = List.copyOf(observers);
         this.upstreams = upstreams;
         this.runningSlots = new Semaphore(properties.maxRunning());
+        this.outputBudget = new OutputBudget(properties.runningOutputBytes(Runtime.getRuntime().maxMemory()));
     }
 
     /** The service's own host as a target; 503 when the host backend cannot be used. */
@@ -184,7 +185,8 @@ public class ExecService {
     }
 
     private OutputBuffer retaining() {
-        return new OutputBuffer((int) properties.outputBufferSize().toBytes(), OutputBuffer.Policy.KEEP_NEWEST);
+        return new OutputBuffer((int) properties.outputBufferSize().toBytes(), OutputBuffer.Policy.KEEP_NEWEST,
+                outputBudget);
     }
 
     /** Runs an exec to completion: feeds {@code input}, keeps the first {@code maxOutputBytes} of each stream. */
@@ -193,8 +195,9 @@ public class ExecService {
         byte[] input = options.stdin()
                 ? (request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8))
                 : null;
-        Exec exec = start(target, options, new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST),
-                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST), input, false);
+        Exec exec = start(target, options,
+                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST, outputBudget),
+                new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST, outputBudget), input, false);
         return exec.ended().thenApply(RunResponse::of);
     }
 
@@ -336,19 +339,26 @@ public class ExecService {
         return registry.list(filter, limit);
     }
 
-    /** Completes when the exec has ended, or with null when {@code wait} passes first. */
-    public CompletableFuture<@Nullable Exec> awaitEnd(String id, Duration wait) {
+    /**
+     * The exec once it has ended, or null when {@code wait} passes first. Blocks: callers are requests on virtual
+     * threads. A timed wait leaves nothing behind when it times out, where a completion hung on the exec's future
+     * would stay there until the exec ends, one per poll of a long-running exec.
+     */
+    public @Nullable Exec awaitEnd(String id, Duration wait) {
         Exec exec = get(id);
         if (wait.isZero() || exec.ended().isDone()) {
-            return CompletableFuture.completedFuture(exec.ended().isDone() ? exec : null);
+            return exec.ended().isDone() ? exec : null;
         }
-        // On the exec timer rather than completeOnTimeout, which would start the JDK's own delay thread.
-        CompletableFuture<@Nullable Exec> result = new CompletableFuture<>();
-        ScheduledFuture<?> timeout = runtime.scheduler().schedule(() -> result.complete(null), wait.toNanos(),
-                TimeUnit.NANOSECONDS);
-        exec.ended().whenComplete((ended, error) -> result.complete(ended));
-        result.whenComplete((ended, error) -> timeout.cancel(false));
-        return result;
+        try {
+            return exec.ended().get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            return exec; // ended() is only ever completed with the exec
+        }
     }
 
     public void signal(String id, Signal signal) {

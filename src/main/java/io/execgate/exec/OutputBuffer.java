@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * The retained output of one stream, bounded by a capacity. It grows as output arrives (doubling up to the
  * capacity), so small outputs cost little. When full it either keeps the newest bytes (a ring: what
  * {@code GET .../output} and a late attachment want) or the oldest (what a run-to-completion caller wants,
- * as CRI's ExecSync does), and counts what it let go.
+ * as CRI's ExecSync does), and counts what it let go. Its growth is paid from an {@link OutputBudget} shared by
+ * the running execs: when that is spent the buffer holds what its array holds now, as if that were its capacity.
  */
 final class OutputBuffer {
 
@@ -20,6 +21,8 @@ final class OutputBuffer {
 
     private final int capacity;
     private final Policy policy;
+    private final OutputBudget budget;
+    private boolean released;
     private byte[] data = EMPTY;
     private int start;
     private int length;
@@ -27,11 +30,16 @@ final class OutputBuffer {
     private long dropped;
 
     OutputBuffer(int capacity, Policy policy) {
+        this(capacity, policy, OutputBudget.UNLIMITED);
+    }
+
+    OutputBuffer(int capacity, Policy policy, OutputBudget budget) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity must not be negative: " + capacity);
         }
         this.capacity = capacity;
         this.policy = policy;
+        this.budget = budget;
     }
 
     /** Appends the bytes from the buffer's position to its limit; the buffer itself is left as it was. */
@@ -43,29 +51,26 @@ final class OutputBuffer {
         }
         total += count;
         if (policy == Policy.KEEP_OLDEST) {
-            int take = Math.min(capacity - length, count);
-            ensureRoom(length + take);
+            int take = Math.min(grow(length + Math.min(capacity - length, count)) - length, count);
             bytes.get(offset, data, length, take);
             length += take;
             dropped += count - take;
             return;
         }
-        if (count >= capacity) {
-            dropped += length + count - capacity;
-            ensureRoom(capacity);
-            bytes.get(offset + count - capacity, data, 0, capacity);
+        int limit = grow(Math.min(capacity, length + count)); // what it can hold: the capacity, or less on a budget
+        if (count >= limit) {
+            dropped += length + count - limit;
+            bytes.get(offset + count - limit, data, 0, limit);
             start = 0;
-            length = capacity;
+            length = limit;
             return;
         }
-        int overflow = length + count - capacity;
+        int overflow = length + count - limit;
         if (overflow > 0) {
-            ensureRoom(capacity);
             start = (start + overflow) % data.length;
             length -= overflow;
             dropped += overflow;
         }
-        ensureRoom(length + count);
         int end = (start + length) % data.length;
         int first = Math.min(count, data.length - end);
         bytes.get(offset, data, end, first);
@@ -105,12 +110,29 @@ final class OutputBuffer {
         return dropped;
     }
 
-    /** Makes the array hold at least {@code needed} bytes (at most the capacity), straightening the ring. */
-    private void ensureRoom(int needed) {
-        if (needed <= data.length) {
-            return;
+    /** The exec ended: its growth goes back to the budget (the ended record answers to the retained limit). */
+    synchronized void release() {
+        if (!released) {
+            released = true;
+            budget.give(data.length);
+        }
+    }
+
+    /**
+     * Grows the array towards {@code needed} bytes (at most the capacity), doubling when it can, as far as the budget
+     * allows, and straightens the ring; the array's length after, which may be less than asked for.
+     */
+    private int grow(int needed) {
+        if (needed <= data.length || released) {
+            return data.length;
         }
         int size = Math.min(capacity, Math.max(needed, Math.max(MIN_ALLOCATION, data.length * 2)));
+        if (!budget.take(size - data.length)) {
+            size = needed;
+            if (!budget.take(size - data.length)) {
+                return data.length;
+            }
+        }
         byte[] bigger = new byte[size];
         int first = Math.min(length, data.length - start);
         if (length > 0) {
@@ -119,5 +141,6 @@ final class OutputBuffer {
         }
         data = bigger;
         start = 0;
+        return size;
     }
 }

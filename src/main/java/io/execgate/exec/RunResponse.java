@@ -11,8 +11,8 @@ public record RunResponse(
         @Nullable Integer exitCode,
         @Schema(description = "Stdout, as UTF-8 text or base64 (see encoding).", example = "hi\n") String stdout,
         @Schema(description = "Stderr, as UTF-8 text or base64 (see encoding).", example = "") String stderr,
-        @Schema(description = "True when stdout had more than maxOutputBytes.") boolean stdoutTruncated,
-        @Schema(description = "True when stderr had more than maxOutputBytes.") boolean stderrTruncated,
+        @Schema(description = "True when stdout had more than maxOutputBytes (or than execgate.exec.running-output-limit left room for).") boolean stdoutTruncated,
+        @Schema(description = "True when stderr had more than maxOutputBytes (or than execgate.exec.running-output-limit left room for).") boolean stderrTruncated,
         @Schema(description = "utf-8, or base64 when either stream is not valid UTF-8.", allowableValues = {"utf-8", "base64"})
         String encoding) {
 

@@ -10,7 +10,6 @@ import static org.mockito.Mockito.verifyNoInteractions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import io.execgate.api.ApiException;
@@ -114,7 +113,7 @@ class ExecControllerTest {
 
     @Test
     void exitAnswersPendingWhenTheWaitEndsFirst() {
-        given(execs.awaitEnd("e_1", Duration.ofSeconds(2))).willReturn(CompletableFuture.completedFuture(null));
+        given(execs.awaitEnd("e_1", Duration.ofSeconds(2))).willReturn(null);
         MvcTestResult result = mvc.get().uri("/api/v1/execs/e_1/exit?wait=PT2S").exchange();
         assertThat(result).hasStatusOk().bodyJson().extractingPath("$.exited").isEqualTo(false);
     }

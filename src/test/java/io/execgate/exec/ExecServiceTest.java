@@ -118,6 +118,22 @@ class ExecServiceTest {
         assertThat(service.create(HOST, SLEEP).snapshot().state()).isEqualTo(ExecState.RUNNING);
     }
 
+    /** Polls of a long-running exec's exit that time out leave nothing on it, however many there are. */
+    @Test
+    void exitWaitsThatTimeOutLeaveNothingBehind() throws Exception {
+        FakeHostProcess process = new FakeHostProcess();
+        next = () -> process;
+        ExecService service = service(1);
+        Exec running = service.create(HOST, SLEEP);
+        int before = running.ended().getNumberOfDependents();
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(service.awaitEnd(running.id(), Duration.ofNanos(1_000))).isNull();
+        }
+        assertThat(running.ended().getNumberOfDependents()).isLessThanOrEqualTo(before);
+        process.exitWith(ExitStatus.exited(0, Instant.now()));
+        assertThat(service.awaitEnd(running.id(), Duration.ofSeconds(5))).isSameAs(running);
+    }
+
     @Test
     void shutdownStopsDeletedExecsThatStillRun() throws Exception {
         FakeHostProcess stubborn = new FakeHostProcess(); // ignores SIGTERM: only SIGKILL ends it
@@ -200,7 +216,7 @@ class ExecServiceTest {
 
     private ExecService service(int maxRunning, ProcessHost host) {
         ExecProperties properties = new ExecProperties(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofHours(1),
-                100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1));
+                100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1), null);
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
         return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),

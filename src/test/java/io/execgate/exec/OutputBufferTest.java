@@ -57,6 +57,40 @@ class OutputBufferTest {
         }
     }
 
+    /**
+     * Buffers share the running execs' budget: one that cannot grow holds what its array holds (the newest bytes, or
+     * the first ones), counts the rest as dropped, and gives its share back when released.
+     */
+    @Test
+    void buffersStopGrowingWhenTheSharedBudgetIsSpentAndGiveItBack() {
+        OutputBudget budget = new OutputBudget(8000);
+        OutputBuffer first = new OutputBuffer(8192, OutputBuffer.Policy.KEEP_NEWEST, budget);
+        OutputBuffer second = new OutputBuffer(8192, OutputBuffer.Policy.KEEP_OLDEST, budget);
+        append(first, "a".repeat(4000)); // its first allocation: 4096
+        assertThat(budget.available()).isEqualTo(8000 - 4096);
+        append(second, "b".repeat(3000)); // 4096 is not left: it takes exactly what it needs
+        assertThat(second.retained()).isEqualTo(3000);
+        assertThat(budget.available()).isEqualTo(904);
+        append(second, "c".repeat(2000)); // not enough left to grow: the first bytes stay, the rest is dropped
+        assertThat(text(second)).isEqualTo("b".repeat(3000));
+        assertThat(second.dropped()).isEqualTo(2000);
+        String flood = "0123456789".repeat(1000);
+        append(first, flood); // a ring of the 4096 it has: the newest bytes
+        assertThat(text(first)).isEqualTo(flood.substring(flood.length() - 4096));
+        assertThat(first.dropped()).isEqualTo(4000 + 10_000 - 4096);
+        assertThat(budget.available()).isEqualTo(904);
+
+        first.release();
+        first.release(); // given back once
+        assertThat(budget.available()).isEqualTo(904 + 4096);
+        OutputBuffer third = new OutputBuffer(8192, OutputBuffer.Policy.KEEP_NEWEST, budget);
+        append(third, "d".repeat(3000));
+        assertThat(third.dropped()).isZero();
+        second.release();
+        third.release();
+        assertThat(budget.available()).isEqualTo(8000);
+    }
+
     @Test
     void ringMatchesAReferenceModelUnderRandomWrites() {
         Random random = new Random(42);

@@ -14,6 +14,13 @@ class Utf8Test {
         assertThat(Utf8.isValid("héllo €𝄞".getBytes(StandardCharsets.UTF_8))).isTrue();
         assertThat(Utf8.isValid(new byte[] {(byte) 0xff, 0x00})).isFalse();
         assertThat(Utf8.isValid(new byte[0])).isTrue();
+        // Long outputs, decoded a piece at a time: characters across the pieces' edges, a bad byte far in, a cut end.
+        byte[] long_ = "a€𝄞é".repeat(50_000).getBytes(StandardCharsets.UTF_8);
+        assertThat(Utf8.isValid(long_)).isTrue();
+        byte[] badFarIn = long_.clone();
+        badFarIn[300_001] = (byte) 0xff;
+        assertThat(Utf8.isValid(badFarIn)).isFalse();
+        assertThat(Utf8.isValid(java.util.Arrays.copyOf(long_, long_.length - 1))).isFalse();
     }
 
     @Test
