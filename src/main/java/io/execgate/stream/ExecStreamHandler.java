@@ -210,10 +210,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         StreamSession stream = stream(session);
         if (stream != null) {
             sessions.remove(stream);
-            Subscription subscription = stream.subscription();
-            if (subscription != null) {
-                subscription.detach();
-            }
+            stream.closed();
         }
     }
 

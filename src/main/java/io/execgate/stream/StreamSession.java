@@ -39,6 +39,7 @@ final class StreamSession implements Attachment {
     private final ReentrantLock sending = new ReentrantLock();
     private volatile long lastData = System.nanoTime();
     private volatile @Nullable Subscription subscription;
+    private volatile boolean closed;
     private final InboundMessage inbound = new InboundMessage();
 
     StreamSession(WebSocketSession session, String protocol, boolean stdin, boolean stdout, boolean stderr,
@@ -52,8 +53,25 @@ final class StreamSession implements Attachment {
         this.sendTimeout = sendTimeout;
     }
 
+    /**
+     * The attachment is made. A connection that closed meanwhile (a client that reset right after the 101 makes
+     * the ready message fail, and the container closes the session before the attach) lets it go at once, or its
+     * exec would count a client for ever: a one-step exec would never end.
+     */
     void subscribed(Subscription subscription) {
         this.subscription = subscription;
+        if (closed) {
+            subscription.detach();
+        }
+    }
+
+    /** The connection closed: the attachment, made or still to come, is let go (detaching twice is harmless). */
+    void closed() {
+        closed = true;
+        Subscription made = subscription;
+        if (made != null) {
+            made.detach();
+        }
     }
 
     @Nullable Subscription subscription() {

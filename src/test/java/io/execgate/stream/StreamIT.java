@@ -331,6 +331,38 @@ class StreamIT {
         }
     }
 
+    /**
+     * Clients that reset the connection as soon as the 101 arrives: the ready message fails, and the session can
+     * close before its attachment is made. Every one-step exec still ends, as when any last client leaves.
+     */
+    @Test
+    void theExecsOfClientsThatResetRightAfterTheUpgradeEnd() throws Exception {
+        String marker = "reset-" + System.nanoTime();
+        String path = "/api/v1/host/exec?command=sh&command=-c&command=exec+sleep+1000&command=" + marker;
+        for (int i = 0; i < 20; i++) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n"
+                        + "Authorization: Bearer " + Api.ADMIN_TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertThat(readHead(socket.getInputStream())).startsWith("HTTP/1.1 101");
+                socket.setSoLinger(true, 0); // the close resets the connection
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> running;
+        do {
+            Thread.sleep(100);
+            running = new java.util.ArrayList<>();
+            for (JsonNode exec : api.get("/api/v1/execs?state=running&limit=1000").expect(200)) {
+                if (exec.path("command").toString().contains(marker)) {
+                    running.add(exec.path("id").asString());
+                }
+            }
+        } while (!running.isEmpty() && System.nanoTime() < deadline);
+        assertThat(running).as("one-step execs whose client reset after the upgrade, still running").isEmpty();
+    }
+
     @Test
     void aHandshakeRefusedForItsOriginStartsNothing() throws Exception {
         String marker = "/tmp/execgate-origin-" + System.nanoTime();
