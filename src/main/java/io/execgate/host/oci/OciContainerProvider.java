@@ -5,6 +5,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,6 +21,7 @@ import io.execgate.host.AmbiguousTargetException;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.TargetInfo;
+import io.execgate.host.RecentCheck;
 import io.execgate.host.TargetKind;
 import io.execgate.host.TargetProvider;
 import io.execgate.host.TargetRef;
@@ -40,11 +42,15 @@ final class OciContainerProvider implements TargetProvider {
 
     private static final Logger log = LoggerFactory.getLogger(OciContainerProvider.class);
 
+    /** How long a check's answer stands: long enough that probes and anonymous callers start no processes. */
+    private static final Duration CHECK_VALIDITY = Duration.ofSeconds(5);
+
     private final OciProperties properties;
     /** By state format ({@code runc}, {@code crun}); the configured runtime first. */
     private final Map<String, OciRuntime> runtimes;
     private final BackendStatus status;
     private final Path workDir;
+    private final RecentCheck recentCheck = new RecentCheck(CHECK_VALIDITY, this::checkNow);
 
     OciContainerProvider(OciProperties properties, ExecgateProperties service) {
         this.properties = properties;
@@ -118,9 +124,13 @@ final class OciContainerProvider implements TargetProvider {
         return status;
     }
 
-    /** Each runtime still answers {@code --version}: the binary is there and runs. */
+    /** Each runtime still answers {@code --version}, asked at most every few seconds (the health endpoint is public). */
     @Override
     public BackendStatus check() {
+        return recentCheck.get();
+    }
+
+    private BackendStatus checkNow() {
         for (OciRuntime runtime : runtimes.values()) {
             try {
                 RuntimeCommand.Result result = RuntimeCommand.run(List.of(runtime.binary().toString(), "--version"),

@@ -180,7 +180,9 @@ final class OciProcessHost implements ProcessHost {
                     // look again
                 }
             }
-        } catch (StartFailure | RuntimeException e) {
+        } catch (StartFailure | RuntimeException | Error e) {
+            // An Error too (no thread for the relays, a class that will not load): the runtime and the process it
+            // started are running, and nothing else holds them.
             abandon(process, files);
             throw e;
         } catch (InterruptedException e) {

@@ -79,7 +79,7 @@ final class RuntimeCommand {
         }, CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS));
         try {
             CompletableFuture<byte[]> stderr = new CompletableFuture<>();
-            // Both pipes are read at once so that neither can fill and stall the runtime; stderr on a pooled
+            // Both pipes are read at once so that neither can fill and stall the runtime, each on a pooled
             // platform thread, as every blocking native read here is.
             BlockingThreads.start("execgate-oci-stderr", () -> {
                 try (InputStream in = process.getErrorStream()) {
@@ -88,10 +88,12 @@ final class RuntimeCommand {
                     stderr.complete(new byte[0]);
                 }
             });
-            byte[] stdout;
-            try (InputStream in = process.getInputStream()) {
-                stdout = readBounded(in, MAX_STDOUT, true);
-            }
+            // stdout too: this runs on request threads, which are virtual.
+            byte[] stdout = BlockingThreads.call("execgate-oci-stdout", () -> {
+                try (InputStream in = process.getInputStream()) {
+                    return readBounded(in, MAX_STDOUT, true);
+                }
+            });
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || timedOut.get()) {
                 throw new CommandException(String.join(" ", argv) + " did not finish within " + timeout);
             }
