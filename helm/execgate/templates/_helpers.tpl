@@ -13,3 +13,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
+
+{{- /* The SHA-256 of Prometheus's viewer token: computed from metricsToken, or given with existingSecret. */ -}}
+{{- define "execgate.metricsTokenSha256" -}}
+{{- if .Values.existingSecret -}}
+{{- required "with existingSecret, set serviceMonitor.metricsTokenSha256 (the SHA-256 of the Secret's metrics-token)" .Values.serviceMonitor.metricsTokenSha256 -}}
+{{- else -}}
+{{- if lt (len .Values.serviceMonitor.metricsToken) 16 -}}
+{{- fail "set serviceMonitor.metricsToken (at least 16 characters): Prometheus scrapes with a viewer token of its own" -}}
+{{- end -}}
+{{- sha256sum .Values.serviceMonitor.metricsToken -}}
+{{- end -}}
+{{- end -}}

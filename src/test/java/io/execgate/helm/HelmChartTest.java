@@ -61,13 +61,30 @@ class HelmChartTest {
     }
 
     @Test
-    void aServiceMonitorAndAGivenTokenAreRenderedWhenAskedForAndABadNodeFails() {
+    void aServiceMonitorAndAGivenTokenAreRenderedWhenAskedForAndABadNodeFails() throws Exception {
         List<Map<String, Object>> objects = yaml(new Helm(CHART).template().withName("t")
-                .set("serviceMonitor.enabled", true).set("adminToken", "given-token-0123456789").call());
+                .set("serviceMonitor.enabled", true).set("adminToken", "given-token-0123456789")
+                .set("serviceMonitor.metricsToken", "metrics-token-0123456789").call());
         Map<String, Object> monitor = only(objects, "ServiceMonitor");
-        assertThat(list(at(monitor, "spec"), "endpoints").getFirst()).containsEntry("path", "/actuator/prometheus");
-        assertThat(at(only(objects, "Secret"), "data")).containsEntry("admin-token",
+        Map<String, Object> endpoint = list(at(monitor, "spec"), "endpoints").getFirst();
+        assertThat(endpoint).containsEntry("path", "/actuator/prometheus");
+        // Prometheus scrapes with a viewer token of its own, never the admin token.
+        assertThat(endpoint.toString()).contains("key=metrics-token").doesNotContain("admin-token");
+        Map<String, Object> secret = at(only(objects, "Secret"), "data");
+        assertThat(secret).containsEntry("admin-token",
                 java.util.Base64.getEncoder().encodeToString("given-token-0123456789".getBytes()));
+        assertThat(secret).containsEntry("metrics-token",
+                java.util.Base64.getEncoder().encodeToString("metrics-token-0123456789".getBytes()));
+        Map<String, Object> container = list(at(only(objects, "DaemonSet"), "spec", "template", "spec"), "containers")
+                .getFirst();
+        assertThat(env(container)).containsEntry("EXECGATE_SECURITY_TOKENS_0_NAME", "prometheus")
+                .containsEntry("EXECGATE_SECURITY_TOKENS_0_ROLES_0", "viewer")
+                .containsEntry("EXECGATE_SECURITY_TOKENS_0_SHA256", java.util.HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest("metrics-token-0123456789".getBytes())));
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
+                .set("serviceMonitor.enabled", true).call()).hasMessageContaining("set serviceMonitor.metricsToken");
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("existingSecret", "ops-tokens")
+                .set("serviceMonitor.enabled", true).call()).hasMessageContaining("metricsTokenSha256");
         assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
                 .set("node", "plan9").call()).hasMessageContaining("node must be linux or windows");
         assertThatThrownBy(() -> new Helm(CHART).template().withName("t").call())
