@@ -155,6 +155,7 @@ function wire(send) {
 function start(bearer, how) {
   stats.started = how;
   setStatus('connecting');
+  fit.fit(); // the question above the screen is gone: size the terminal before the size goes into the request
   term.focus();
   const protocols = [V5, bearerProtocol(bearer)];
   const url = streamUrl();
