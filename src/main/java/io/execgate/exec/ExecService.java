@@ -346,19 +346,7 @@ public class ExecService {
      */
     public @Nullable Exec awaitEnd(String id, Duration wait) {
         Exec exec = get(id);
-        if (wait.isZero() || exec.ended().isDone()) {
-            return exec.ended().isDone() ? exec : null;
-        }
-        try {
-            return exec.ended().get(wait.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            return exec; // ended() is only ever completed with the exec
-        }
+        return exec.ended().isDone() || (!wait.isZero() && endsWithin(exec.ended(), wait)) ? exec : null;
     }
 
     public void signal(String id, Signal signal) {
@@ -451,9 +439,14 @@ public class ExecService {
     }
 
     private static boolean awaitEnd(List<Exec> execs, Duration atMost) {
+        return endsWithin(CompletableFuture.allOf(execs.stream().map(Exec::ended).toArray(CompletableFuture[]::new)),
+                atMost);
+    }
+
+    /** A timed wait: a waiter that times out is taken off the future (a completion hung on it would stay). */
+    private static boolean endsWithin(CompletableFuture<?> ended, Duration atMost) {
         try {
-            CompletableFuture.allOf(execs.stream().map(Exec::ended).toArray(CompletableFuture[]::new))
-                    .get(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            ended.get(atMost.toNanos(), TimeUnit.NANOSECONDS);
             return true;
         } catch (TimeoutException e) {
             return false;

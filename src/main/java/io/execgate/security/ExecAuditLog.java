@@ -129,9 +129,9 @@ final class ExecAuditLog implements ExecObserver {
                 return null;
             }
             case UpstreamPlan.Pipes pipes -> {
-                io.put("stdin", pipes.stdin() == null ? null : pipes.stdin().toString());
-                io.put("stdout", pipes.stdout() == null ? null : pipes.stdout().toString());
-                io.put("stderr", pipes.stderr() == null ? null : pipes.stderr().toString());
+                io.put("stdin", Objects.toString(pipes.stdin(), null));
+                io.put("stdout", Objects.toString(pipes.stdout(), null));
+                io.put("stderr", Objects.toString(pipes.stderr(), null));
             }
             case UpstreamPlan.Listen listen -> io.put("listen", Stream.of(
                     listen.stdin() ? "stdin" : null, listen.stdout() ? "stdout" : null, listen.stderr() ? "stderr" : null)

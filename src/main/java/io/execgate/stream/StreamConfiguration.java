@@ -12,7 +12,6 @@ import org.springframework.web.socket.config.annotation.ServletWebSocketHandlerR
 import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
 import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
 import org.springframework.web.socket.server.support.DefaultHandshakeHandler;
-import org.springframework.web.socket.server.support.OriginHandshakeInterceptor;
 import org.springframework.web.socket.server.standard.ServletServerContainerFactoryBean;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,11 +45,9 @@ class StreamConfiguration implements WebSocketConfigurer {
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
         DefaultHandshakeHandler handshake = new DefaultHandshakeHandler();
         handshake.setSupportedProtocols(ChannelProtocol.SUPPORTED.toArray(String[]::new));
-        // Same origin, plus execgate.security.allowed-origins. The check must come before ExecHandshake, which
-        // starts the one-step exec; Spring adds its own (the same) after the interceptors given here.
+        // Same origin, plus execgate.security.allowed-origins: the security chain's WebSocketOriginFilter refuses
+        // other pages before any handshake code runs; Spring's own check here is a second line.
         String[] origins = security.allowedOrigins().toArray(String[]::new);
-        OriginHandshakeInterceptor originCheck = new OriginHandshakeInterceptor();
-        originCheck.setAllowedOriginPatterns(security.allowedOrigins());
         if (registry instanceof ServletWebSocketHandlerRegistry servlet) {
             // Before the controllers' mapping, which would otherwise match every handshake against all of its
             // patterns first: none of these paths is a controller's.
@@ -61,7 +58,7 @@ class StreamConfiguration implements WebSocketConfigurer {
                         "/api/v1/execs/*/attach", "/api/v1/host/exec", "/api/v1/containers/*/exec", "/api/v1/uvms/*/exec")
                 .setHandshakeHandler(handshake)
                 .setAllowedOriginPatterns(origins)
-                .addInterceptors(originCheck, new ExecHandshake(execs, sessions, json));
+                .addInterceptors(new ExecHandshake(execs, sessions, json));
     }
 
     @Bean(destroyMethod = "close")
