@@ -27,6 +27,8 @@ import org.springframework.validation.annotation.Validated;
  * @param runningOutputLimit   how much output the buffers of all running execs hold together; beyond it their
  *                             buffers stop growing and drop bytes as a full one does (a run says it was truncated);
  *                             unset, a quarter of the heap
+ * @param runKeepAlive         how long a run-to-completion answer waits before it begins, and then between the
+ *                             spaces it writes to learn whether its caller is still there (see {@link RunKeepAlive})
  */
 @Validated
 @ConfigurationProperties("execgate.exec")
@@ -39,7 +41,8 @@ public record ExecProperties(
         @DefaultValue("32") @Min(1) @Max(100_000) int maxRunningPerPrincipal,
         @DefaultValue("1MB") DataSize outputBufferSize,
         @DefaultValue("256MB") DataSize retainedOutputLimit,
-        @Nullable DataSize runningOutputLimit) {
+        @Nullable DataSize runningOutputLimit,
+        @DefaultValue("1s") Duration runKeepAlive) {
 
     /** The running output limit in bytes: as configured, or a quarter of {@code maxHeap}. */
     long runningOutputBytes(long maxHeap) {
@@ -51,9 +54,10 @@ public record ExecProperties(
         return maxRecords >= maxRunning;
     }
 
-    @AssertTrue(message = "durations must not be negative, and retention must be positive")
+    @AssertTrue(message = "durations must not be negative; retention and run-keep-alive must be positive")
     boolean isDurationsValid() {
-        return !copyAfterExitTimeout.isNegative() && !killGracePeriod.isNegative() && retention.isPositive();
+        return !copyAfterExitTimeout.isNegative() && !killGracePeriod.isNegative() && retention.isPositive()
+                && runKeepAlive.isPositive();
     }
 
     @AssertTrue(message = "output-buffer-size must be between 0 and 64MB")

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -189,7 +190,10 @@ public class ExecService {
                 outputBudget);
     }
 
-    /** Runs an exec to completion: feeds {@code input}, keeps the first {@code maxOutputBytes} of each stream. */
+    /**
+     * Runs an exec to completion: feeds {@code input}, keeps the first {@code maxOutputBytes} of each stream.
+     * Cancelling the answer terminates the exec (its caller hung up).
+     */
     public CompletableFuture<RunResponse> run(TargetRef target, RunRequest request) {
         ExecOptions options = request.options();
         byte[] input = options.stdin()
@@ -198,7 +202,16 @@ public class ExecService {
         Exec exec = start(target, options,
                 new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST, outputBudget),
                 new OutputBuffer(request.outputLimit(), OutputBuffer.Policy.KEEP_OLDEST, outputBudget), input, false);
-        return exec.ended().thenApply(RunResponse::of);
+        CompletableFuture<RunResponse> answer = exec.ended().thenApply(RunResponse::of);
+        // The caller is a run's only reader: when it goes (its answer is cancelled), the process goes too, as CRI's
+        // ExecSync ends its process when the call is cancelled, rather than run on with nobody to read it.
+        answer.whenComplete((response, failure) -> {
+            if (failure instanceof CancellationException) {
+                tell(o -> o.controlled(exec, exec.caller(), "caller-gone"));
+                exec.terminate(ExitReason.KILLED);
+            }
+        });
+        return answer;
     }
 
     private Exec start(TargetRef target, ExecOptions options, OutputBuffer stdout, OutputBuffer stderr,

@@ -89,6 +89,22 @@ final class OutputBuffer {
         return copy;
     }
 
+    /**
+     * Copies retained bytes, counted from the oldest, into {@code into}; how many it copied (0 past the end). A
+     * range stays put while the buffer keeps its oldest bytes or gets no more, as a run's ended buffers do, so a
+     * caller can read them a slice at a time instead of copying them whole.
+     */
+    synchronized int read(int from, byte[] into, int offset, int count) {
+        int n = Math.max(0, Math.min(count, length - from));
+        if (n > 0) {
+            int at = (start + from) % data.length;
+            int first = Math.min(n, data.length - at);
+            System.arraycopy(data, at, into, offset, first);
+            System.arraycopy(data, 0, into, offset + first, n - first);
+        }
+        return n;
+    }
+
     /** The bytes retained now. */
     synchronized int retained() {
         return length;

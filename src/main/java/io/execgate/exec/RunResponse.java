@@ -9,24 +9,25 @@ public record RunResponse(
         ExecView exec,
         @Schema(description = "The exit code; 128+n when signal n ended the process.", example = "3")
         @Nullable Integer exitCode,
-        @Schema(description = "Stdout, as UTF-8 text or base64 (see encoding).", example = "hi\n") String stdout,
-        @Schema(description = "Stderr, as UTF-8 text or base64 (see encoding).", example = "") String stderr,
+        @Schema(implementation = String.class, description = "Stdout, as UTF-8 text or base64 (see encoding).",
+                example = "hi\n") RunOutput stdout,
+        @Schema(implementation = String.class, description = "Stderr, as UTF-8 text or base64 (see encoding).",
+                example = "") RunOutput stderr,
         @Schema(description = "True when stdout had more than maxOutputBytes (or than execgate.exec.running-output-limit left room for).") boolean stdoutTruncated,
         @Schema(description = "True when stderr had more than maxOutputBytes (or than execgate.exec.running-output-limit left room for).") boolean stderrTruncated,
         @Schema(description = "utf-8, or base64 when either stream is not valid UTF-8.", allowableValues = {"utf-8", "base64"})
         String encoding) {
 
+    /** The answer of an ended exec; its output is read from the exec's buffers as the answer is written. */
     static RunResponse of(Exec exec) {
         ExecView view = ExecView.of(exec);
-        byte[] out = exec.stdout().snapshot();
-        byte[] err = exec.stderr().snapshot();
         boolean outTruncated = exec.stdout().dropped() > 0;
         boolean errTruncated = exec.stderr().dropped() > 0;
         // A cut can split a character; drop such a broken tail rather than call the whole output binary.
-        out = outTruncated ? Utf8.trimIncompleteTail(out) : out;
-        err = errTruncated ? Utf8.trimIncompleteTail(err) : err;
-        boolean text = Utf8.isValid(out) && Utf8.isValid(err);
-        return new RunResponse(view, view.exitCode(), Utf8.encode(out, text), Utf8.encode(err, text),
+        RunOutput out = RunOutput.of(exec.stdout(), outTruncated);
+        RunOutput err = RunOutput.of(exec.stderr(), errTruncated);
+        boolean text = out.isUtf8() && err.isUtf8();
+        return new RunResponse(view, view.exitCode(), text ? out : out.asBase64(), text ? err : err.asBase64(),
                 outTruncated, errTruncated, text ? "utf-8" : "base64");
     }
 }

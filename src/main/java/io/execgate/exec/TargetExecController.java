@@ -11,7 +11,9 @@ import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.Valid;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -31,12 +33,17 @@ class TargetExecController {
             + "header). Follow it with GET .../exit?wait=PT30S.";
     private static final String CREATED = "Started; the Location header names the exec";
     private static final String RUN = "Runs the command to completion and answers with its exit code and output "
-            + "(at most maxOutputBytes of each stream). A timeout still answers 200, with exec.reason timeout.";
+            + "(at most maxOutputBytes of each stream). A timeout still answers 200, with exec.reason timeout. "
+            + "A run that lasts longer than execgate.exec.run-keep-alive (1 s) begins its 200 answer then and writes a "
+            + "space every interval until the JSON follows (whitespace JSON parsers skip); a caller that hangs up "
+            + "ends the exec (reason killed), as a cancelled CRI ExecSync does.";
 
     private final ExecService execs;
+    private final RunKeepAlive keepAlive;
 
-    TargetExecController(ExecService execs) {
+    TargetExecController(ExecService execs, ExecProperties properties) {
         this.execs = execs;
+        this.keepAlive = new RunKeepAlive(properties.runKeepAlive());
     }
 
     @Operation(summary = "Start a command on the service's host", description = CREATE)
@@ -53,8 +60,9 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_START_FAILED, ErrorCode.TOO_MANY_EXECS,
             ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping("/host/execs/run")
-    RunResponse runOnHost(@Valid @RequestBody RunRequest request) {
-        return execs.run(execs.hostTarget(), request).join();
+    @Nullable RunResponse runOnHost(@Valid @RequestBody RunRequest request,
+            HttpServletResponse response) throws InterruptedException {
+        return keepAlive.await(execs.run(execs.hostTarget(), request), response);
     }
 
     @Operation(summary = "Start a command in a container", description = CREATE)
@@ -71,8 +79,9 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/containers/{id}/execs/run")
-    RunResponse runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request) {
-        return execs.run(new TargetRef(TargetKind.CONTAINER, id), request).join();
+    @Nullable RunResponse runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request,
+            HttpServletResponse response) throws InterruptedException {
+        return keepAlive.await(execs.run(new TargetRef(TargetKind.CONTAINER, id), request), response);
     }
 
     @Operation(summary = "Start a command in a utility VM", description = CREATE)
@@ -89,8 +98,9 @@ class TargetExecController {
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
             ErrorCode.TOO_MANY_EXECS})
     @PostMapping("/uvms/{id}/execs/run")
-    RunResponse runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request) {
-        return execs.run(new TargetRef(TargetKind.UVM, id), request).join();
+    @Nullable RunResponse runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request,
+            HttpServletResponse response) throws InterruptedException {
+        return keepAlive.await(execs.run(new TargetRef(TargetKind.UVM, id), request), response);
     }
 
     private static ResponseEntity<ExecView> created(Exec exec) {

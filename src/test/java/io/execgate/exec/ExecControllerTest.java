@@ -19,8 +19,11 @@ import io.execgate.host.TargetKind;
 import io.execgate.host.TargetRef;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.AutoConfigureMockMvc;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
@@ -32,7 +35,14 @@ import org.springframework.test.web.servlet.assertj.MvcTestResult;
  */
 @WebMvcTest(controllers = {ExecController.class, TargetExecController.class})
 @AutoConfigureMockMvc(addFilters = false)
+@Import(ExecControllerTest.Properties.class)
 class ExecControllerTest {
+
+    /** The exec settings, bound as the application binds them (a slice leaves out the scan that finds them). */
+    @TestConfiguration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(ExecProperties.class)
+    static class Properties {
+    }
 
     private static final TargetRef HOST = new TargetRef(TargetKind.HOST, "node-1");
 

@@ -216,7 +216,8 @@ class ExecServiceTest {
 
     private ExecService service(int maxRunning, ProcessHost host) {
         ExecProperties properties = new ExecProperties(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofHours(1),
-                100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1), null);
+                100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1), null,
+                Duration.ofSeconds(1));
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
         return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),

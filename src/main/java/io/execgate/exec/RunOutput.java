@@ -1,0 +1,83 @@
+package io.execgate.exec;
+
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.annotation.JsonSerialize;
+import tools.jackson.databind.ser.std.StdSerializer;
+
+/**
+ * One stream of a run's answer: the first {@code length} bytes of an ended exec's buffer, written into the JSON
+ * answer a slice at a time, as UTF-8 text or base64. Building a String first held each output two or three more
+ * times on the heap while the answer went out (a byte copy, then the String, for every run answering at once).
+ *
+ * @param text whether it is written as text; when false, as base64
+ */
+@JsonSerialize(using = RunOutput.Json.class)
+record RunOutput(OutputBuffer buffer, int length, boolean text) {
+
+    /** The buffer's bytes now, less the piece of a character that a truncation cut off (which is not text). */
+    static RunOutput of(OutputBuffer buffer, boolean truncated) {
+        int length = buffer.retained();
+        if (truncated) {
+            byte[] tail = new byte[Math.min(3, length)];
+            buffer.read(length - tail.length, tail, 0, tail.length);
+            length -= Utf8.incompleteTail(tail);
+        }
+        return new RunOutput(buffer, length, true);
+    }
+
+    boolean isUtf8() {
+        return Utf8.isValid(open());
+    }
+
+    RunOutput asBase64() {
+        return new RunOutput(buffer, length, false);
+    }
+
+    /** The bytes, read from the buffer a slice at a time. */
+    InputStream open() {
+        return new InputStream() {
+            private int position;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] into, int offset, int count) {
+                if (count == 0) {
+                    return 0;
+                }
+                int n = buffer.read(position, into, offset, Math.min(count, length - position));
+                if (n <= 0) {
+                    return -1;
+                }
+                position += n;
+                return n;
+            }
+        };
+    }
+
+    /** Writes the output as one JSON string, streaming it through the generator's own small buffers. */
+    static final class Json extends StdSerializer<RunOutput> {
+
+        Json() {
+            super(RunOutput.class);
+        }
+
+        @Override
+        public void serialize(RunOutput output, JsonGenerator json, SerializationContext context) {
+            if (output.text()) {
+                json.writeString(new InputStreamReader(output.open(), StandardCharsets.UTF_8), -1);
+            } else {
+                json.writeBinary(output.open(), output.length());
+            }
+        }
+    }
+}
