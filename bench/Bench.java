@@ -481,6 +481,7 @@ public class Bench {
                 "--execgate.data-dir=" + WORK.resolve("data"), "--execgate.security.admin-token=" + TOKEN,
                 "--execgate.exec.max-running=1200", "--execgate.exec.max-running-per-principal=1200",
                 "--execgate.exec.max-records=2000", "--execgate.stream.max-sessions=1200",
+                "--execgate.stream.max-sessions-per-principal=1200",
                 "--execgate.backends.oci.roots=" + OciFixture.root(WORK)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(WORK.resolve("service.log").toFile());

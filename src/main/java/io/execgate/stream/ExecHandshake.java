@@ -69,9 +69,9 @@ final class ExecHandshake implements HandshakeInterceptor {
             }
             String protocol = ChannelProtocol.select(offeredProtocols(request)).orElseThrow(() -> ApiException.invalid(
                     "Sec-WebSocket-Protocol", "offer " + String.join(" or ", ChannelProtocol.SUPPORTED)));
-            if (!sessions.hasRoom()) {
-                throw new ApiException(ErrorCode.TOO_MANY_SESSIONS, "all sessions are taken (execgate.stream.max-sessions)")
-                        .withHeader("Retry-After", "1");
+            String noRoom = sessions.noRoomFor(execs.currentCaller().principal());
+            if (noRoom != null) {
+                throw new ApiException(ErrorCode.TOO_MANY_SESSIONS, noRoom).withHeader("Retry-After", "1");
             }
             Matcher attach = ATTACH.matcher(servlet.getRequestURI());
             Plan plan = attach.matches() ? attachPlan(attach.group(1), servlet, protocol) : oneStepPlan(servlet, protocol);

@@ -63,8 +63,10 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         StreamSession stream = new StreamSession(session, plan.protocol(), plan.stdin(), plan.stdout(), plan.stderr(),
                 json, sendTimeout);
         session.getAttributes().put(StreamSession.class.getName(), stream);
-        if (!sessions.add(stream)) {
-            stream.closeLater(CloseStatus.SERVICE_OVERLOAD.withReason("all sessions are taken (execgate.stream.max-sessions)"));
+        if (!sessions.add(stream, plan.caller().principal())) {
+            // Taken between the handshake's check and now by a racing handshake.
+            stream.closeLater(CloseStatus.SERVICE_OVERLOAD.withReason("no session is free (execgate.stream.max-sessions, "
+                    + "max-sessions-per-principal)"));
             if (plan.oneStep()) {
                 execs.abandon(plan.exec());
             }

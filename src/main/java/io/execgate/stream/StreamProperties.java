@@ -19,6 +19,8 @@ import org.springframework.validation.annotation.Validated;
  * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer)
  * @param maxMessageSize the largest message a client may send (stdin chunks, resizes); larger closes with 1009
  * @param maxSessions    how many sessions may be open at once; beyond, the handshake answers 429
+ * @param maxSessionsPerPrincipal how many of them one principal (token, user) may hold, so that one client
+ *                       cannot take every session from the others
  */
 @Validated
 @ConfigurationProperties("execgate.stream")
@@ -27,7 +29,8 @@ public record StreamProperties(
         @DefaultValue("4h") Duration idleTimeout,
         @DefaultValue("30s") Duration sendTimeout,
         @DefaultValue("1MB") DataSize maxMessageSize,
-        @DefaultValue("256") @Min(1) @Max(100_000) int maxSessions) {
+        @DefaultValue("256") @Min(1) @Max(100_000) int maxSessions,
+        @DefaultValue("128") @Min(1) @Max(100_000) int maxSessionsPerPrincipal) {
 
     @AssertTrue(message = "ping-interval and send-timeout must be positive, idle-timeout not negative")
     boolean isDurationsValid() {

@@ -1,23 +1,29 @@
 package io.execgate.stream;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.web.socket.CloseStatus;
 
 /**
- * The open sessions: bounded by {@code max-sessions}, pinged every {@code ping-interval} on a timer thread of
- * their own (a ping can block as long as a send), and closed when idle longer than {@code idle-timeout}.
+ * The open sessions: bounded by {@code max-sessions}, and by {@code max-sessions-per-principal} for each principal,
+ * pinged every {@code ping-interval} on a timer thread of their own (a ping can block as long as a send), and
+ * closed when idle longer than {@code idle-timeout}.
  */
 final class StreamSessions implements AutoCloseable {
 
     private final StreamProperties properties;
-    private final Set<StreamSession> open = ConcurrentHashMap.newKeySet();
+    /** Each open session and the principal it counts against. */
+    private final Map<StreamSession, String> open = new ConcurrentHashMap<>();
+    /** Sessions per principal; a principal with none has no entry, so the map is as large as the open set at most. */
+    private final Map<String, Integer> held = new HashMap<>();
     private final ScheduledExecutorService timer;
 
     StreamSessions(StreamProperties properties) {
@@ -30,24 +36,39 @@ final class StreamSessions implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** True when there is room for one more session (checked before the upgrade, enforced after it). */
-    boolean hasRoom() {
-        return open.size() < properties.maxSessions();
+    /**
+     * Why there is no room for one more session of {@code principal}, or null when there is (checked before the
+     * upgrade, so a refusal is a 429 problem; enforced again by {@link #add}).
+     */
+    synchronized @Nullable String noRoomFor(String principal) {
+        if (open.size() >= properties.maxSessions()) {
+            return "all sessions are taken (execgate.stream.max-sessions)";
+        }
+        if (held.getOrDefault(principal, 0) >= properties.maxSessionsPerPrincipal()) {
+            return principal + " holds " + properties.maxSessionsPerPrincipal()
+                    + " sessions, the most one principal may (execgate.stream.max-sessions-per-principal)";
+        }
+        return null;
     }
 
-    synchronized boolean add(StreamSession session) {
-        if (open.size() >= properties.maxSessions()) {
+    /** Counts the session against its principal; false (and nothing counted) when either limit is reached. */
+    synchronized boolean add(StreamSession session, String principal) {
+        if (noRoomFor(principal) != null || open.putIfAbsent(session, principal) != null) {
             return false;
         }
-        return open.add(session);
+        held.merge(principal, 1, Integer::sum);
+        return true;
     }
 
-    void remove(StreamSession session) {
-        open.remove(session);
+    synchronized void remove(StreamSession session) {
+        String principal = open.remove(session);
+        if (principal != null) {
+            held.computeIfPresent(principal, (p, n) -> n > 1 ? n - 1 : null);
+        }
     }
 
     private void keepAlive() {
-        for (StreamSession session : open) {
+        for (StreamSession session : open.keySet()) {
             if (properties.idleTimeout().isPositive() && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
                 session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than " + properties.idleTimeout()));
             } else {
@@ -59,7 +80,7 @@ final class StreamSessions implements AutoCloseable {
     /** Tells every client the service is going away (status, then close 1001), each on a thread of its own. */
     void goingAway(String message) {
         List<Thread> telling = new ArrayList<>();
-        for (StreamSession session : open) {
+        for (StreamSession session : open.keySet()) {
             telling.add(Thread.ofVirtual().name("session-going-away").start(() -> session.goingAway(message)));
         }
         for (Thread thread : telling) {
