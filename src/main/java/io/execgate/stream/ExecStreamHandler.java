@@ -23,8 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The channel protocol over one session: attaches the session to its exec once open, and turns what the
- * client sends into stdin, resizes and stdin's end. Anything else is a protocol error that closes the session
- * with a reason, never a failure of the service.
+ * client sends into stdin, resizes and stdin's end. Messages on other channels, and empty ones, are skipped as an
+ * API server skips them; text and oversized messages close the session with a reason, never a failure of the
+ * service.
  */
 final class ExecStreamHandler extends BinaryWebSocketHandler {
 
@@ -99,10 +100,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         }
         if (inbound.atStart()) {
             if (!payload.hasRemaining()) {
-                if (message.isLast()) {
-                    stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("a message must start with its channel"));
-                }
-                return;
+                return; // an empty message carries nothing, not even a channel: Kubernetes skips it too
             }
             inbound.start(payload.get() & 0xff);
         }
@@ -117,8 +115,10 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
                 }
             }
             default -> {
+                // Output channels and channels the protocol does not have: an API server's stream skips such
+                // messages and keeps the session, so clients written against it may send them.
+                log.debug("session {}: skipping a message on channel {}", session.getId(), channel);
                 refuse(inbound, message);
-                stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("unknown channel " + channel));
                 return;
             }
         }
@@ -143,7 +143,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
                 resize(subscription, payload);
             }
         } else if (!stream.isV5()) {
-            stream.closeLater(CloseStatus.PROTOCOL_ERROR.withReason("channel 255 is v5.channel.k8s.io only"));
+            return; // v4 has no channel 255: skipped, as any channel it does not have
         } else if (stream.acceptsStdin() && payload != null && payload.remaining() == 1
                 && payload.get() == ChannelProtocol.STDIN) {
             subscription.closeStdin();

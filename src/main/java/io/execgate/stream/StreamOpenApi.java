@@ -31,7 +31,8 @@ class StreamOpenApi implements OpenApiCustomizer {
             0 stdin, 1 stdout, 2 stderr, 3 status (one metav1.Status after the last output, with an ExitCode \
             cause when the exit code is not 0), 4 resize ({"Width":120,"Height":40}), and in v5 255 close \
             ([255,0] closes stdin). The session closes with 1000 after the status; text messages close it with \
-            1003, unknown channels with 1002, messages over execgate.stream.max-message-size with 1009.""";
+            1003, messages over execgate.stream.max-message-size with 1009; empty messages and messages on other \
+            channels are skipped, as an API server skips them.""";
 
     @Override
     public void customise(OpenAPI openApi) {

@@ -273,14 +273,24 @@ class StreamIT {
         assertThat(text.awaitClose(WAIT)).isEqualTo(1003);
         assertThat(text.closeReason()).contains("text");
 
+        // As an API server does, the session skips what it has no use for: an unknown channel, an output channel,
+        // an empty message (none of them reaches the process), and goes on.
         ChannelClient unknown = ChannelClient.connect(oneStep("stdin=true", "cat"), ChannelClient.V5);
-        unknown.send(7, new byte[] {1});
-        assertThat(unknown.awaitClose(WAIT)).isEqualTo(1002);
-        assertThat(unknown.closeReason()).contains("unknown channel 7");
+        unknown.send(7, "seven".getBytes(StandardCharsets.UTF_8));
+        unknown.send(1, "one".getBytes(StandardCharsets.UTF_8));
+        unknown.sendRaw(new byte[0]);
+        unknown.send(9, new byte[200_000]); // arrives in many parts: none of the later ones may pass for stdin
+        unknown.stdin("after\n");
+        unknown.closeStdin();
+        assertThat(unknown.awaitClose(WAIT)).isEqualTo(1000);
+        assertThat(unknown.stdout()).isEqualTo("after\n");
 
         ChannelClient v4close = ChannelClient.connect(oneStep("stdin=true", "cat"), ChannelClient.V4);
-        v4close.closeStdin();
-        assertThat(v4close.awaitClose(WAIT)).isEqualTo(1002);
+        v4close.closeStdin(); // v4 has no channel 255: skipped, stdin stays open
+        v4close.stdin("still open\n");
+        v4close.awaitStdout("still open\n", WAIT);
+        v4close.closeNormally();
+        assertThat(v4close.awaitClose(WAIT)).isEqualTo(1000);
 
         // Messages arrive in parts of the container's 16 KiB buffer: one stdin message of 100 KiB still arrives whole
         ChannelClient big = ChannelClient.connect(oneStep("stdin=true", "sh", "-c", "head -c 102400 | wc -c"),
