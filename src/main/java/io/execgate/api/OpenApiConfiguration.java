@@ -107,7 +107,7 @@ class OpenApiConfiguration {
             case NOT_A_TTY -> "exec e_7Hq2kP0aXc9LmN3b has no terminal to resize (tty: false)";
             case EXEC_START_FAILED -> "exec: \"nope\": executable file not found in $PATH";
             case TOO_MANY_EXECS -> "64 execs are running, the most allowed (execgate.exec.max-running)";
-            case BACKEND_UNAVAILABLE -> "the host backend is unavailable: disabled by execgate.backends.local.enabled";
+            case BACKEND_UNAVAILABLE -> "execgate is shutting down";
             case UNAUTHORIZED -> "a bearer token is needed (Authorization: Bearer <token>)";
             case FORBIDDEN -> "your roles do not allow POST /api/v1/host/execs";
             default -> code.title();

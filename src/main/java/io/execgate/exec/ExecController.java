@@ -100,7 +100,8 @@ class ExecController {
 
     @Operation(summary = "Send a signal to the exec's process")
     @ApiResponse(responseCode = "202", description = "The signal was delivered")
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING})
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING,
+            ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping(path = "/{id}/signal", consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseStatus(HttpStatus.ACCEPTED)
     void signal(@PathVariable String id, @Valid @RequestBody SignalRequest request) {
@@ -115,7 +116,8 @@ class ExecController {
 
     @Operation(summary = "Resize the exec's terminal")
     @ApiResponse(responseCode = "204", description = "Resized")
-    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING, ErrorCode.NOT_A_TTY})
+    @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING, ErrorCode.NOT_A_TTY,
+            ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping(path = "/{id}/resize", consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void resize(@PathVariable String id, @Valid @RequestBody TerminalSize size) {
@@ -124,7 +126,7 @@ class ExecController {
 
     @Operation(summary = "Close the exec's stdin, so the process reads end-of-file")
     @ApiResponse(responseCode = "204", description = "Closed (or there was no stdin to close)")
-    @ErrorResponses({ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING})
+    @ErrorResponses({ErrorCode.EXEC_NOT_FOUND, ErrorCode.EXEC_NOT_RUNNING, ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping("/{id}/close-stdin")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void closeStdin(@PathVariable String id) {

@@ -67,7 +67,7 @@ class TargetExecController {
 
     @Operation(summary = "Start a command in a container", description = CREATE)
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
-            ErrorCode.TOO_MANY_EXECS})
+            ErrorCode.TOO_MANY_EXECS, ErrorCode.BACKEND_UNAVAILABLE})
     @ApiResponse(responseCode = "201", description = CREATED, useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/execs/{execId}", schema = @Schema(type = "string")))
     @PostMapping("/containers/{id}/execs")
@@ -77,7 +77,7 @@ class TargetExecController {
 
     @Operation(summary = "Run a command in a container to completion", description = RUN)
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
-            ErrorCode.TOO_MANY_EXECS})
+            ErrorCode.TOO_MANY_EXECS, ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping("/containers/{id}/execs/run")
     @Nullable RunResponse runInContainer(@PathVariable String id, @Valid @RequestBody RunRequest request,
             HttpServletResponse response) throws InterruptedException {
@@ -86,7 +86,7 @@ class TargetExecController {
 
     @Operation(summary = "Start a command in a utility VM", description = CREATE)
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
-            ErrorCode.TOO_MANY_EXECS})
+            ErrorCode.TOO_MANY_EXECS, ErrorCode.BACKEND_UNAVAILABLE})
     @ApiResponse(responseCode = "201", description = CREATED, useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/execs/{execId}", schema = @Schema(type = "string")))
     @PostMapping("/uvms/{id}/execs")
@@ -96,7 +96,7 @@ class TargetExecController {
 
     @Operation(summary = "Run a command in a utility VM to completion", description = RUN)
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.EXEC_START_FAILED,
-            ErrorCode.TOO_MANY_EXECS})
+            ErrorCode.TOO_MANY_EXECS, ErrorCode.BACKEND_UNAVAILABLE})
     @PostMapping("/uvms/{id}/execs/run")
     @Nullable RunResponse runInUvm(@PathVariable String id, @Valid @RequestBody RunRequest request,
             HttpServletResponse response) throws InterruptedException {
