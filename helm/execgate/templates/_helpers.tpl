@@ -25,3 +25,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- sha256sum .Values.serviceMonitor.metricsToken -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The port's name, and so its scheme: https with tls.secretName, http without. */ -}}
+{{- define "execgate.portName" -}}
+{{- if .Values.tls.secretName }}https{{ else }}http{{ end -}}
+{{- end -}}

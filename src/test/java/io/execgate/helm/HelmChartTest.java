@@ -95,6 +95,36 @@ class HelmChartTest {
         assertThat(existing.toString()).contains("name=ops-tokens");
     }
 
+    @Test
+    void tlsMountsTheSecretAndEverythingThatCallsThePortSpeaksHttps() {
+        List<Map<String, Object>> plain = render("linux");
+        assertThat(list(at(only(plain, "Service"), "spec"), "ports").getFirst()).containsEntry("name", "http");
+        List<Map<String, Object>> objects = yaml(new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
+                .set("tls.secretName", "execgate-tls").set("serviceMonitor.enabled", true)
+                .set("serviceMonitor.metricsToken", "metrics-token-0123456789").call());
+        Map<String, Object> pod = at(only(objects, "DaemonSet"), "spec", "template", "spec");
+        Map<String, Object> container = container(pod);
+        assertThat(env(container)).containsEntry("SERVER_SSL_BUNDLE", "execgate")
+                .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_CERTIFICATE", "file:/etc/execgate/tls/tls.crt")
+                .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_PRIVATEKEY", "file:/etc/execgate/tls/tls.key");
+        assertThat(list(container, "volumeMounts")).anySatisfy(m -> assertThat(m)
+                .containsEntry("name", "tls").containsEntry("mountPath", "/etc/execgate/tls").containsEntry("readOnly", true));
+        assertThat(list(pod, "volumes")).anySatisfy(v -> assertThat(v).containsEntry("name", "tls")
+                .containsEntry("secret", Map.of("secretName", "execgate-tls")));
+        assertThat(list(container, "ports").getFirst()).containsEntry("name", "https");
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            assertThat(at(container, probe, "httpGet")).as(probe).containsEntry("scheme", "HTTPS")
+                    .containsEntry("port", "https");
+        }
+        assertThat(list(at(only(objects, "Service"), "spec"), "ports").getFirst()).containsEntry("name", "https")
+                .containsEntry("targetPort", "https");
+        assertThat(list(at(only(objects, "ServiceMonitor"), "spec"), "endpoints").getFirst())
+                .containsEntry("scheme", "https").containsEntry("port", "https");
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
+                .set("node", "windows").set("tls.secretName", "execgate-tls").call())
+                .hasMessageContaining("tls.secretName is for linux nodes");
+    }
+
     private static final String TOKEN = "chart-test-token-0123456789";
 
     private static List<Map<String, Object>> render(String node) {
