@@ -35,7 +35,11 @@ public final class Problems {
         problem.setType(URI.create(code.type()));
         problem.setTitle(code.title());
         problem.setProperty("code", code.name());
-        problem.setInstance(URI.create(instance));
+        try {
+            problem.setInstance(URI.create(instance));
+        } catch (IllegalArgumentException notAUri) {
+            // a path the container let through but a URI cannot hold: the problem goes without its instance
+        }
         return problem;
     }
 }

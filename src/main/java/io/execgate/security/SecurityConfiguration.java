@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 import io.execgate.ExecgateProperties;
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
 import io.execgate.api.RequestBodyLimit;
 import io.execgate.exec.CallerResolver;
 import io.execgate.exec.ExecService;
@@ -33,6 +35,7 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.header.writers.ContentSecurityPolicyHeaderWriter;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
@@ -65,6 +68,17 @@ class SecurityConfiguration {
     @Bean
     static SecurityObservationSettings securityObservationSettings() {
         return SecurityObservationSettings.noObservations();
+    }
+
+    /**
+     * URLs the firewall turns down (a {@code //}, an encoded dot or slash, a {@code ;}) answer 400 with a problem
+     * document that says why, and an audit line, instead of the container's error page.
+     */
+    @Bean
+    RequestRejectedHandler requestRejectedHandler(JsonMapper json, ExecAuditLog execAuditLog) {
+        ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json, execAuditLog);
+        return (request, response, rejected) -> problems.refuse(request, response,
+                new ApiException(ErrorCode.INVALID_REQUEST, rejected.getMessage()));
     }
 
     @Bean

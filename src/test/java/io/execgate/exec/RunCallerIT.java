@@ -2,21 +2,18 @@ package io.execgate.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
 
 import io.execgate.support.Api;
 import io.execgate.support.Processes;
+import io.execgate.support.RawHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,6 +38,7 @@ import tools.jackson.databind.json.JsonMapper;
 class RunCallerIT {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String RUN = "/api/v1/host/execs/run";
 
     @Autowired
     RestTestClient http;
@@ -55,35 +53,35 @@ class RunCallerIT {
 
     @Test
     void aShortRunAnswersAtOnceWithItsLength() throws IOException {
-        String answer = exchange("{\"command\": [\"echo\", \"quick\"]}");
-        assertThat(head(answer)).containsIgnoringCase("content-length:").doesNotContainIgnoringCase("chunked");
-        assertThat(body(answer)).startsWith("{");
+        RawHttp.Answer answer = run("{\"command\": [\"echo\", \"quick\"]}");
+        assertThat(answer.head()).containsIgnoringCase("content-length:").doesNotContainIgnoringCase("chunked");
+        assertThat(answer.body()).startsWith("{");
     }
 
     @Test
     void aLongerRunBeginsItsAnswerWithSpacesThatJsonParsersSkip() throws Exception {
-        String run = "{\"command\": [\"sh\", \"-c\", \"sleep 1.5; echo done; exit 4\"]}";
-        String answer = exchange(run);
-        assertThat(head(answer)).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
+        String command = "{\"command\": [\"sh\", \"-c\", \"sleep 1.5; echo done; exit 4\"]}";
+        RawHttp.Answer answer = run(command);
+        assertThat(answer.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
                 .containsIgnoringCase("content-type: application/json")
                 .as("the security headers go out with the early head too").containsIgnoringCase("x-content-type-options: nosniff");
-        String body = dechunk(body(answer));
+        String body = answer.body();
         assertThat(body).as("a space each interval, then the answer").matches("(?s) {2,}\\{.*\\}");
         assertThat(JSON.readTree(body).path("stdout").asString()).isEqualTo("done\n");
         // The JDK's client and Spring's read it as any answer.
         HttpResponse<String> jdk = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url()))
                 .header("Authorization", "Bearer " + Api.ADMIN_TOKEN).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(run)).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(command)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(jdk.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(jdk.body()).path("exitCode").asInt()).isEqualTo(4);
-        assertThat(api.run(run).path("stdout").asString()).isEqualTo("done\n");
+        assertThat(api.run(command).path("stdout").asString()).isEqualTo("done\n");
     }
 
     @Test
     void aCallerThatHangsUpEndsItsRun(CapturedOutput output) throws Exception {
         String marker = UUID.randomUUID().toString();
         try (Socket socket = new Socket("127.0.0.1", port)) {
-            send(socket, "{\"command\": [\"sh\", \"-c\", \"sleep 300; : " + marker + "\"]}");
+            RawHttp.send(socket, "POST", RUN, "", "{\"command\": [\"sh\", \"-c\", \"sleep 300; : " + marker + "\"]}");
             JsonNode exec = awaitRunning(marker);
             long pid = exec.path("pid").asLong();
             assertThat(Processes.isGone(pid)).isFalse();
@@ -104,7 +102,7 @@ class RunCallerIT {
         String marker = UUID.randomUUID().toString();
         String id;
         try (Socket socket = new Socket("127.0.0.1", port)) {
-            send(socket, "{\"command\": [\"sh\", \"-c\", \"sleep 300; : " + marker + "\"]}");
+            RawHttp.send(socket, "POST", RUN, "", "{\"command\": [\"sh\", \"-c\", \"sleep 300; : " + marker + "\"]}");
             id = awaitRunning(marker).path("id").asString();
         } // closed at once: the service finds out from the spaces it then cannot write
         assertThat(api.awaitExit(id).path("reason").asString()).isEqualTo("killed");
@@ -123,53 +121,11 @@ class RunCallerIT {
         throw new AssertionError("no running exec has " + marker);
     }
 
-    /** One request on a socket of its own, and everything that comes back until the service closes it. */
-    private String exchange(String json) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(30_000);
-            send(socket, json);
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private void send(Socket socket, String json) throws IOException {
-        byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        OutputStream out = socket.getOutputStream();
-        out.write(("POST /api/v1/host/execs/run HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer "
-                + Api.ADMIN_TOKEN + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
-    }
-
-    private static String head(String answer) {
-        return answer.substring(0, answer.indexOf("\r\n\r\n"));
-    }
-
-    private static String body(String answer) {
-        return answer.substring(answer.indexOf("\r\n\r\n") + 4);
-    }
-
-    /** The body of a chunked answer (RFC 9112 section 7.1), without extensions or trailers. */
-    private static String dechunk(String chunked) throws IOException {
-        InputStream in = new java.io.ByteArrayInputStream(chunked.getBytes(StandardCharsets.UTF_8));
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        while (true) {
-            StringBuilder size = new StringBuilder();
-            for (int c = in.read(); c != '\r'; c = in.read()) {
-                size.append((char) c);
-            }
-            in.read(); // \n
-            int length = Integer.parseInt(size.toString().trim(), 16);
-            if (length == 0) {
-                return body.toString(StandardCharsets.UTF_8);
-            }
-            body.write(in.readNBytes(length));
-            in.skipNBytes(2);
-        }
+    private RawHttp.Answer run(String json) throws IOException {
+        return RawHttp.exchange(port, "POST", RUN, "", json);
     }
 
     private String url() {
-        return "http://127.0.0.1:" + port + "/api/v1/host/execs/run";
+        return "http://127.0.0.1:" + port + RUN;
     }
 }
