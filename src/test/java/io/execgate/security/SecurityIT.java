@@ -12,9 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 import io.execgate.support.Api;
 import io.execgate.support.ChannelClient;
@@ -28,7 +31,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpMethod;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import tools.jackson.databind.JsonNode;
 
 /** Who may do what, over real HTTP and WebSocket: tokens, roles by target kind, origins, the audit log, limits. */
@@ -158,11 +164,53 @@ class SecurityIT {
     }
 
     @Test
-    void whatNoRuleNamesIsNoOnesAndActuatorIsForAdmins() {
-        viewer.post("/api/v1/host", "{}").isProblem(403, "FORBIDDEN");
-        admin.post("/api/v1/nowhere", "{}").isProblem(403, "FORBIDDEN");
+    void anotherVerbOnAKnownPathIs405AnUnknownPath404AndActuatorIsForAdmins() {
+        Api.Response post = viewer.post("/api/v1/host", "{}").isProblem(405, "METHOD_NOT_ALLOWED");
+        assertThat(post.headers().getAllow()).contains(HttpMethod.GET);
+        admin.delete("/api/v1/execs").isProblem(405, "METHOD_NOT_ALLOWED");
+        admin.post("/api/v1/nowhere", "{}").isProblem(404, "NOT_FOUND");
+        viewer.get("/api/v1/nowhere").isProblem(404, "NOT_FOUND");
+        new Api(http, null).post("/api/v1/host", "{}").isProblem(401, "UNAUTHORIZED");
         viewer.get("/actuator").isProblem(403, "FORBIDDEN");
         assertThat(admin.get("/actuator").status()).isEqualTo(200);
+    }
+
+    /**
+     * The rule for what no other rule names lets a viewer through to MVC's 404 and 405. That is safe only while
+     * every handler has a rule of its own: each handler that changes something, on each of its verbs, refuses a
+     * viewer, whatever handlers are added later.
+     */
+    @Test
+    void everyHandlerThatChangesSomethingRefusesAViewer(
+            @Autowired List<RequestMappingHandlerMapping> mappings) throws Exception {
+        List<String> checked = new ArrayList<>();
+        for (var info : mappings.stream().flatMap(m -> m.getHandlerMethods().keySet().stream()).toList()) {
+            Set<RequestMethod> verbs = info.getMethodsCondition().getMethods();
+            if (verbs.isEmpty()) {
+                verbs = EnumSet.allOf(RequestMethod.class);
+            }
+            for (String pattern : info.getPatternValues()) {
+                if (pattern.equals("/error")) {
+                    continue; // the container's error page: answers, changes nothing
+                }
+                String path = pattern.replaceAll("\\{[^}]+}", "x1");
+                for (var verb : verbs) {
+                    if (verb.name().equals("GET") || verb.name().equals("HEAD") || verb.name().equals("OPTIONS")
+                            || verb.name().equals("TRACE")) {
+                        continue;
+                    }
+                    HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + VIEWER)
+                            .header("Content-Type", "application/json")
+                            .method(verb.name(), HttpRequest.BodyPublishers.ofString("{}")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).as("%s %s as a viewer", verb, path).isEqualTo(403);
+                    checked.add(verb + " " + path);
+                }
+            }
+        }
+        assertThat(checked).as("the handlers that change something").contains("POST /api/v1/host/execs",
+                "POST /api/v1/uvms", "DELETE /api/v1/execs/x1", "POST /api/v1/execs/x1/signal").hasSizeGreaterThan(10);
     }
 
     @Test
