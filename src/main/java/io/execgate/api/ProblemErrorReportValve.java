@@ -5,11 +5,13 @@ import java.io.Writer;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
-import org.apache.tomcat.util.ExceptionUtils;
+import org.apache.coyote.ActionCode;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -30,12 +32,17 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
         if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
             return;
         }
+        AtomicBoolean writable = new AtomicBoolean();
+        response.getCoyoteResponse().action(ActionCode.IS_IO_ALLOWED, writable);
+        if (!writable.get()) {
+            return; // the connection is broken: there is no one to tell
+        }
         ErrorCode code = ErrorCode.forStatus(status);
         String message = response.getMessage();
         String detail = status < 500 && message != null && !message.isBlank() ? message
                 : code.title().toLowerCase(Locale.ROOT);
         ProblemDetail problem = Problems.decorate(ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status),
-                detail), code, request.getRequestURI()); // the URI as sent: one Tomcat refused may not decode
+                detail), code, Objects.requireNonNullElse(request.getRequestURI(), "/")); // as sent: it may not decode
         // Written by hand: this valve is Tomcat's, outside Spring, and so is without the mapper that flattens
         // ProblemDetail's properties.
         Map<String, Object> document = new LinkedHashMap<>();
@@ -55,8 +62,8 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
                 writer.write(JSON.writeValueAsString(document));
                 response.finishResponse();
             }
-        } catch (IOException | IllegalStateException e) {
-            ExceptionUtils.handleThrowable(e);
+        } catch (IOException | IllegalStateException gone) {
+            // the client went while it was told: no one is left to tell
         }
     }
 }
