@@ -77,9 +77,19 @@ class StreamLimitsIT {
         assertThat(refused(Api.ADMIN_TOKEN).status()).as("the service is full again").isEqualTo(429);
     }
 
-    private ChannelClient open(String token) {
+    /**
+     * Opens a session and waits for its ready message. The service counts a session once it is open, just before
+     * it says ready, and checks a handshake against that count: a handshake sent before then would still find room
+     * (and its session would be closed with 1013 once open).
+     */
+    private ChannelClient open(String token) throws InterruptedException {
         ChannelClient client = ChannelClient.connect(attach(), ChannelClient.V5, bearer(token));
         clients.add(client);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (client.readyChannel() < 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(client.readyChannel()).as("the session said it is ready").isEqualTo(1);
         return client;
     }
 
