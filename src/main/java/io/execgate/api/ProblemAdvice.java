@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,15 +43,21 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
     @ExceptionHandler(ApiException.class)
-    ResponseEntity<Object> handleApi(ApiException e, NativeWebRequest request) {
+    @Nullable ResponseEntity<Object> handleApi(ApiException e, NativeWebRequest request) {
+        if (answerBegan(e, request)) {
+            return null;
+        }
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.code().status(), e.getMessage());
         e.properties().forEach(problem::setProperty);
         return decorate(problem, e.code(), e.headers(), request);
     }
 
     @ExceptionHandler(Exception.class)
-    ResponseEntity<Object> handleUnexpected(Exception e, NativeWebRequest request) {
+    @Nullable ResponseEntity<Object> handleUnexpected(Exception e, NativeWebRequest request) {
         log.error("Unexpected error on {}", describe(request), e);
+        if (answerBegan(e, request)) {
+            return null;
+        }
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(ErrorCode.INTERNAL_ERROR.status(),
                 "the service failed unexpectedly; its log has the details");
         return decorate(problem, ErrorCode.INTERNAL_ERROR, new HttpHeaders(), request);
@@ -119,8 +126,11 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     /** Every framework-made problem (404 for unknown paths, 405, 415, ...) gets its code, type and instance too. */
     @Override
-    protected ResponseEntity<Object> handleExceptionInternal(Exception e, @Nullable Object body, HttpHeaders headers,
-            HttpStatusCode status, WebRequest request) {
+    protected @Nullable ResponseEntity<Object> handleExceptionInternal(Exception e, @Nullable Object body,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (answerBegan(e, request)) {
+            return null;
+        }
         ProblemDetail problem = body instanceof ProblemDetail p ? p
                 : ProblemDetail.forStatusAndDetail(status, e.getMessage() == null ? status.toString() : e.getMessage());
         ErrorCode code = problem.getProperties() != null && problem.getProperties().get("code") instanceof String c
@@ -149,8 +159,24 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
                 .body(problem);
     }
 
-    private static String describe(NativeWebRequest request) {
-        HttpServletRequest servlet = request.getNativeRequest(HttpServletRequest.class);
+    /**
+     * Whether the 200 of the answer has gone out already (a run's keep-alive began it), so that a problem written
+     * now would follow it as if it were the result. The answer is left as it is, unfinished JSON a client cannot
+     * take for a result, as Spring leaves a committed answer.
+     */
+    private static boolean answerBegan(Exception e, WebRequest request) {
+        HttpServletResponse response = request instanceof NativeWebRequest nativeRequest
+                ? nativeRequest.getNativeResponse(HttpServletResponse.class) : null;
+        if (response == null || !response.isCommitted()) {
+            return false;
+        }
+        log.warn("{} failed after its answer began; the answer stays unfinished: {}", describe(request), e.toString());
+        return true;
+    }
+
+    private static String describe(WebRequest request) {
+        HttpServletRequest servlet = request instanceof NativeWebRequest nativeRequest
+                ? nativeRequest.getNativeRequest(HttpServletRequest.class) : null;
         return servlet == null ? request.getDescription(false) : servlet.getMethod() + " " + servlet.getRequestURI();
     }
 

@@ -206,9 +206,8 @@ public class ExecService {
         // The caller is a run's only reader: when it goes (its answer is cancelled), the process goes too, as CRI's
         // ExecSync ends its process when the call is cancelled, rather than run on with nobody to read it.
         answer.whenComplete((response, failure) -> {
-            if (failure instanceof CancellationException) {
+            if (failure instanceof CancellationException && exec.terminate(ExitReason.KILLED)) {
                 tell(o -> o.controlled(exec, exec.caller(), "caller-gone"));
-                exec.terminate(ExitReason.KILLED);
             }
         });
         return answer;

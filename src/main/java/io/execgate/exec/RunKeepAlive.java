@@ -42,6 +42,9 @@ final class RunKeepAlive {
                     run.cancel(false);
                     return null;
                 }
+            } catch (InterruptedException e) {
+                run.cancel(false); // no one will read the answer: the exec must not run on for it
+                throw e;
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException failure) {
                     throw failure;

@@ -14,28 +14,37 @@ import tools.jackson.databind.ser.std.StdSerializer;
  * answer a slice at a time, as UTF-8 text or base64. Building a String first held each output two or three more
  * times on the heap while the answer went out (a byte copy, then the String, for every run answering at once).
  *
- * @param text whether it is written as text; when false, as base64
+ * @param retained the bytes the buffer held when the exec ended
+ * @param cut      how many of the last of them are a piece of a character a truncation cut off, left out of text
+ * @param text     whether it is written as text; when false, as base64 of every retained byte
  */
 @JsonSerialize(using = RunOutput.Json.class)
-record RunOutput(OutputBuffer buffer, int length, boolean text) {
+record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
 
-    /** The buffer's bytes now, less the piece of a character that a truncation cut off (which is not text). */
+    /** The buffer's bytes now, as text, less the piece of a character a truncation cut off. */
     static RunOutput of(OutputBuffer buffer, boolean truncated) {
-        int length = buffer.retained();
+        int retained = buffer.retained();
+        int cut = 0;
         if (truncated) {
-            byte[] tail = new byte[Math.min(3, length)];
-            buffer.read(length - tail.length, tail, 0, tail.length);
-            length -= Utf8.incompleteTail(tail);
+            byte[] tail = new byte[Math.min(3, retained)];
+            buffer.read(retained - tail.length, tail, 0, tail.length);
+            cut = Utf8.incompleteTail(tail);
         }
-        return new RunOutput(buffer, length, true);
+        return new RunOutput(buffer, retained, cut, true);
     }
 
+    /** The bytes written: as text, without a cut-off character; as base64, all of them. */
+    int length() {
+        return text ? retained - cut : retained;
+    }
+
+    /** Whether the text's bytes are UTF-8. */
     boolean isUtf8() {
-        return Utf8.isValid(open());
+        return Utf8.isValid(new RunOutput(buffer, retained, cut, true).open());
     }
 
     RunOutput asBase64() {
-        return new RunOutput(buffer, length, false);
+        return new RunOutput(buffer, retained, cut, false);
     }
 
     /** The bytes, read from the buffer a slice at a time. */
@@ -48,6 +57,8 @@ record RunOutput(OutputBuffer buffer, int length, boolean text) {
                 byte[] one = new byte[1];
                 return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
             }
+
+            private final int length = length();
 
             @Override
             public int read(byte[] into, int offset, int count) {

@@ -77,8 +77,11 @@ class SecurityConfiguration {
     @Bean
     RequestRejectedHandler requestRejectedHandler(JsonMapper json, ExecAuditLog execAuditLog) {
         ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json, execAuditLog);
-        return (request, response, rejected) -> problems.refuse(request, response,
-                new ApiException(ErrorCode.INVALID_REQUEST, rejected.getMessage()));
+        // The firewall's reasons for a URL name the string at fault; for a header or parameter they quote its
+        // value, which may be a token: those get a detail of their own.
+        return (request, response, rejected) -> problems.refuse(request, response, new ApiException(
+                ErrorCode.INVALID_REQUEST, String.valueOf(rejected.getMessage()).contains("the URL")
+                        ? rejected.getMessage() : "the request was rejected: a header or parameter is not allowed"));
     }
 
     @Bean
@@ -173,7 +176,7 @@ class SecurityConfiguration {
                         // Booting and powering off UVMs, and their consoles: operators'.
                         .requestMatchers(HttpMethod.POST, "/api/v1/uvms").hasRole(operator)
                         .requestMatchers(HttpMethod.DELETE, "/api/v1/uvms/{id}").hasRole(operator)
-                        .requestMatchers(HttpMethod.GET, "/api/v1/uvms/{id}/console").hasRole(operator)
+                        .requestMatchers("/api/v1/uvms/{id}/console").hasRole(operator)
                         // Controls and attaching: like creating, by the exec's target.
                         .requestMatchers("/api/v1/execs/{id}/attach").access(execAccess)
                         .requestMatchers(HttpMethod.POST, "/api/v1/execs/{id}/**").access(execAccess)

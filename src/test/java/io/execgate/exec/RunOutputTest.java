@@ -52,6 +52,16 @@ class RunOutputTest {
     }
 
     @Test
+    void binaryCutByTheLimitKeepsEveryByteEvenOnesThatLookLikeACutCharacter() {
+        byte[] bytes = {(byte) 0xff, 'a', (byte) 0xe2, (byte) 0x82, 'z'}; // ends, at the limit, like a cut euro sign
+        OutputBuffer buffer = filled(OutputBuffer.Policy.KEEP_OLDEST, 4, bytes);
+        RunOutput output = RunOutput.of(buffer, buffer.dropped() > 0);
+        assertThat(output.isUtf8()).isFalse();
+        String encoded = json.readValue(json.writeValueAsString(output.asBase64()), String.class);
+        assertThat(Base64.getDecoder().decode(encoded)).containsExactly(0xff, 'a', 0xe2, 0x82);
+    }
+
+    @Test
     void aRingIsReadOldestFirstAcrossItsWrap() {
         OutputBuffer buffer = new OutputBuffer(8, OutputBuffer.Policy.KEEP_NEWEST);
         buffer.append(ByteBuffer.wrap("abcdef".getBytes(StandardCharsets.US_ASCII)));

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
@@ -31,8 +32,8 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * The chart's TLS settings, taken from the rendered DaemonSet and given to the packaged jar with a certificate made
- * for the test where the pod would mount the Secret: the service answers HTTPS with that certificate, and
- * nothing in the clear.
+ * for the test, laid out as the kubelet mounts a Secret: the service answers HTTPS with that certificate and
+ * nothing in the clear, and serves a renewed one once the kubelet's way of swapping the files has put it there.
  */
 class ChartTlsIT {
 
@@ -52,17 +53,17 @@ class ChartTlsIT {
         }
         assertThat(env).as("the chart's TLS variables").containsKeys("SERVER_SSL_BUNDLE",
                 "SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_PRIVATEKEY");
-        KeyStore trusted = certificate(dir);
+        // The kubelet's layout: the files are links through ..data to a directory of the Secret's current version.
+        KeyStore trusted = certificate(dir.resolve("..2026_12_03_first"), "first");
+        Files.createSymbolicLink(dir.resolve("..data"), Path.of("..2026_12_03_first"));
+        Files.createSymbolicLink(dir.resolve("tls.crt"), Path.of("..data/tls.crt"));
+        Files.createSymbolicLink(dir.resolve("tls.key"), Path.of("..data/tls.key"));
         env.put("EXECGATE_DATA_DIR", dir.resolve("data").toString());
         env.put("EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
         int port = ForkedService.freePort();
         try (ForkedService service = ForkedService.start(ForkedService.jarCommand(), Path.of("."), env, port,
                 dir.resolve("service.log"))) {
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trusted);
-            SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(null, trust.getTrustManagers(), null);
-            HttpClient https = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient https = trusting(trusted);
             URI base = URI.create("https://127.0.0.1:" + port);
             assertThat(awaitLive(https, base, service)).as("live over HTTPS; log: %s", service.log()).isTrue();
             HttpResponse<String> run = https.send(HttpRequest.newBuilder(base.resolve("/api/v1/host/execs/run"))
@@ -86,7 +87,23 @@ class ChartTlsIT {
             assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     base.resolve("/actuator/health/liveness")).build(), HttpResponse.BodyHandlers.discarding()))
                     .isInstanceOf(IOException.class);
+
+            // Renewed as the kubelet renews a Secret: a new version's directory, then ..data swapped to it at once.
+            HttpClient renewed = trusting(certificate(dir.resolve("..2026_12_03_second"), "second"));
+            Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..2026_12_03_second"));
+            Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            assertThat(awaitLive(renewed, base, service)).as("the renewed certificate is served; log: %s",
+                    service.log()).isTrue();
         }
+    }
+
+    private static HttpClient trusting(KeyStore trusted) throws Exception {
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, trust.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     /** The execgate container's environment in a DaemonSet rendered with tls.secretName. */
@@ -112,14 +129,15 @@ class ChartTlsIT {
     }
 
     /**
-     * A self-signed certificate for 127.0.0.1 made with the JDK's keytool, written as a kubernetes.io/tls Secret
-     * holds it (tls.crt, and tls.key in PKCS #8); the key store a client trusts it from.
+     * A self-signed certificate for 127.0.0.1 made with the JDK's keytool, written into {@code dir} as a
+     * kubernetes.io/tls Secret holds it (tls.crt, and tls.key in PKCS #8); the key store a client trusts it from.
      */
-    private static KeyStore certificate(Path dir) throws Exception {
+    private static KeyStore certificate(Path dir, String name) throws Exception {
+        Files.createDirectories(dir);
         Path store = dir.resolve("server.p12");
         Path keytool = Path.of(ForkedService.JAVA).resolveSibling("keytool");
         Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "execgate", "-keyalg", "EC",
-                "-groupname", "secp256r1", "-dname", "CN=execgate", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+                "-groupname", "secp256r1", "-dname", "CN=execgate-" + name, "-ext", "SAN=ip:127.0.0.1,dns:localhost",
                 "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit")
                 .redirectErrorStream(true).start();
         String output;

@@ -106,7 +106,8 @@ class HelmChartTest {
         Map<String, Object> container = container(pod);
         assertThat(env(container)).containsEntry("SERVER_SSL_BUNDLE", "execgate")
                 .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_CERTIFICATE", "file:/etc/execgate/tls/tls.crt")
-                .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_PRIVATEKEY", "file:/etc/execgate/tls/tls.key");
+                .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_KEYSTORE_PRIVATEKEY", "file:/etc/execgate/tls/tls.key")
+                .containsEntry("SPRING_SSL_BUNDLE_PEM_EXECGATE_RELOADONUPDATE", "true");
         assertThat(list(container, "volumeMounts")).anySatisfy(m -> assertThat(m)
                 .containsEntry("name", "tls").containsEntry("mountPath", "/etc/execgate/tls").containsEntry("readOnly", true));
         assertThat(list(pod, "volumes")).anySatisfy(v -> assertThat(v).containsEntry("name", "tls")

@@ -34,6 +34,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpMethod;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.servlet.handler.AbstractUrlHandlerMapping;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import tools.jackson.databind.JsonNode;
 
@@ -52,6 +53,8 @@ import tools.jackson.databind.JsonNode;
 @ExtendWith(OutputCaptureExtension.class)
 class SecurityIT {
 
+    /** One client for the whole class: each holds a selector thread until it is collected. */
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     static final String VIEWER = "viewer-token-0123456789";
     static final String OPERATOR = "operator-token-0123456789";
     // printf %s "$TOKEN" | sha256sum
@@ -149,7 +152,7 @@ class SecurityIT {
         int before = admin.get("/api/v1/execs?limit=1000").expect(200).size();
         for (String method : java.util.List.of("POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")) {
             for (String token : java.util.List.of(VIEWER, Api.ADMIN_TOKEN)) {
-                HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(
                                 URI.create("http://127.0.0.1:" + port + "/api/v1/host/exec?command=touch&command=" + marker))
                         .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token)
                         .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==").header("Sec-WebSocket-Version", "13")
@@ -177,14 +180,15 @@ class SecurityIT {
 
     /**
      * The rule for what no other rule names lets a viewer through to MVC's 404 and 405. That is safe only while
-     * every handler has a rule of its own: each handler that changes something, on each of its verbs, refuses a
-     * viewer, whatever handlers are added later.
+     * every handler has a rule of its own, whatever handlers are added later: each controller handler that changes
+     * something refuses a viewer on each of its verbs; a HEAD gets what a GET gets (a HEAD runs the GET handler);
+     * and every stream endpoint refuses a viewer whatever the verb (a one-step handshake starts an exec).
      */
     @Test
-    void everyHandlerThatChangesSomethingRefusesAViewer(
-            @Autowired List<RequestMappingHandlerMapping> mappings) throws Exception {
+    void everyHandlerThatChangesSomethingRefusesAViewer(@Autowired List<RequestMappingHandlerMapping> controllers,
+            @Autowired List<AbstractUrlHandlerMapping> urlMappings) throws Exception {
         List<String> checked = new ArrayList<>();
-        for (var info : mappings.stream().flatMap(m -> m.getHandlerMethods().keySet().stream()).toList()) {
+        for (var info : controllers.stream().flatMap(m -> m.getHandlerMethods().keySet().stream()).toList()) {
             Set<RequestMethod> verbs = info.getMethodsCondition().getMethods();
             if (verbs.isEmpty()) {
                 verbs = EnumSet.allOf(RequestMethod.class);
@@ -195,22 +199,36 @@ class SecurityIT {
                 }
                 String path = pattern.replaceAll("\\{[^}]+}", "x1");
                 for (var verb : verbs) {
-                    if (verb.name().equals("GET") || verb.name().equals("HEAD") || verb.name().equals("OPTIONS")
-                            || verb.name().equals("TRACE")) {
-                        continue;
+                    switch (verb.name()) {
+                        case "OPTIONS", "TRACE" -> { }
+                        case "GET", "HEAD" -> assertThat(asViewer("HEAD", path)).as("HEAD %s as a viewer", path)
+                                .isEqualTo(asViewer("GET", path));
+                        default -> {
+                            assertThat(asViewer(verb.name(), path)).as("%s %s as a viewer", verb, path).isEqualTo(403);
+                            checked.add(verb + " " + path);
+                        }
                     }
-                    HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + VIEWER)
-                            .header("Content-Type", "application/json")
-                            .method(verb.name(), HttpRequest.BodyPublishers.ofString("{}")).build(),
-                            HttpResponse.BodyHandlers.ofString());
-                    assertThat(answer.statusCode()).as("%s %s as a viewer", verb, path).isEqualTo(403);
-                    checked.add(verb + " " + path);
                 }
             }
         }
         assertThat(checked).as("the handlers that change something").contains("POST /api/v1/host/execs",
                 "POST /api/v1/uvms", "DELETE /api/v1/execs/x1", "POST /api/v1/execs/x1/signal").hasSizeGreaterThan(10);
+        List<String> streams = urlMappings.stream().flatMap(m -> m.getHandlerMap().keySet().stream())
+                .filter(path -> path.startsWith("/api/")).toList();
+        assertThat(streams).as("the stream endpoints").contains("/api/v1/host/exec", "/api/v1/execs/*/attach");
+        for (String pattern : streams) {
+            String path = pattern.replace("*", "x1");
+            for (String verb : List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")) {
+                assertThat(asViewer(verb, path)).as("%s %s as a viewer", verb, path).isEqualTo(403);
+            }
+        }
+    }
+
+    private int asViewer(String verb, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + VIEWER).header("Content-Type", "application/json")
+                .method(verb, HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @Test
@@ -337,7 +355,7 @@ class SecurityIT {
         admin.post("/api/v1/host/execs/run", "{\"command\": [\"true\"], \"input\": \"" + big + "\"}")
                 .isProblem(413, "REQUEST_TOO_LARGE");
         // the same without a Content-Length: the body is cut off while it is read
-        HttpResponse<String> chunked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        HttpResponse<String> chunked = HTTP.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/api/v1/host/execs/run"))
                 .header("Authorization", "Bearer " + Api.ADMIN_TOKEN).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(
