@@ -2,8 +2,13 @@ package io.execgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import io.execgate.exec.ExecProperties;
 import io.execgate.host.hcs.HcsProperties;
@@ -53,6 +58,21 @@ class ConfigDefaultsTest {
                 .isEqualTo(empty.bindOrCreate("execgate.security", SecurityProperties.class));
         assertThat(documented.bind("execgate.data-dir", String.class).get()).isEqualTo("./data");
         assertThat(documented.bind("server.address", String.class).get()).isEqualTo("127.0.0.1");
+    }
+
+    /** Every setting has its line (a commented one for those without a default), so the file lists them all. */
+    @Test
+    void everySettingIsInTheFile() throws Exception {
+        String yaml = Files.readString(Path.of("config/application.yaml"));
+        for (Class<?> properties : List.of(ExecProperties.class, LocalHostProperties.class, OciProperties.class,
+                HcsProperties.class, QemuProperties.class, UpstreamProperties.class, StreamProperties.class,
+                SecurityProperties.class)) {
+            for (RecordComponent component : properties.getRecordComponents()) {
+                String key = component.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+                assertThat(yaml).as("%s.%s", properties.getSimpleName(), component.getName())
+                        .containsPattern("(?m)^\\s*#?\\s*" + Pattern.quote(key) + ":");
+            }
+        }
     }
 
     private static Binder binder(List<PropertySource<?>> sources) {
