@@ -1,12 +1,9 @@
 package io.execgate.api;
 
-import java.util.Locale;
-
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.boot.webmvc.error.ErrorController;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -27,13 +24,10 @@ class ProblemErrorController implements ErrorController {
     ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
         // Asked for directly, with no error behind it: there is nothing here.
         int status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer code ? code : 404;
-        ErrorCode code = ErrorCode.forStatus(status);
         Object message = request.getAttribute(RequestDispatcher.ERROR_MESSAGE);
-        String detail = status < 500 && message instanceof String text && !text.isBlank() ? text
-                : code.status().value() == status ? code.title().toLowerCase(Locale.ROOT) : "status " + status;
         Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
-        Problems.decorate(problem, code, uri instanceof String path ? path : request.getRequestURI());
+        ProblemDetail problem = Problems.containerError(status, message instanceof String text ? text : null,
+                uri instanceof String path ? path : request.getRequestURI());
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 }

@@ -3,7 +3,6 @@ package io.execgate.api;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,7 +11,6 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.coyote.ActionCode;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,12 +35,8 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
         if (!writable.get()) {
             return; // the connection is broken: there is no one to tell
         }
-        ErrorCode code = ErrorCode.forStatus(status);
-        String message = response.getMessage();
-        String detail = status < 500 && message != null && !message.isBlank() ? message
-                : code.title().toLowerCase(Locale.ROOT);
-        ProblemDetail problem = Problems.decorate(ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status),
-                detail), code, Objects.requireNonNullElse(request.getRequestURI(), "/")); // as sent: it may not decode
+        ProblemDetail problem = Problems.containerError(status, response.getMessage(),
+                Objects.requireNonNullElse(request.getRequestURI(), "/")); // as sent: it may not decode
         // Written by hand: this valve is Tomcat's, outside Spring, and so is without the mapper that flattens
         // ProblemDetail's properties.
         Map<String, Object> document = new LinkedHashMap<>();
@@ -53,7 +47,7 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
         if (problem.getInstance() != null) {
             document.put("instance", problem.getInstance().toString());
         }
-        document.put("code", code.name());
+        document.put("code", problem.getProperties().get("code"));
         try {
             response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
             response.setCharacterEncoding("UTF-8");

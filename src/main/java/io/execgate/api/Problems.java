@@ -2,8 +2,11 @@ package io.execgate.api;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.Locale;
 
 import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,6 +31,18 @@ public final class Problems {
         error.headers().forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.getOutputStream().write(json.writeValueAsBytes(of(error, instance)));
+    }
+
+    /**
+     * The problem for an error the servlet container reports (to {@code /error}, or on Tomcat's error page): its
+     * message as the detail for a client error; for a server error only what the status says, the cause being in
+     * the log.
+     */
+    static ProblemDetail containerError(int status, @Nullable String message, String instance) {
+        ErrorCode code = ErrorCode.forStatus(status);
+        String detail = status < 500 && message != null && !message.isBlank() ? message
+                : code.status().value() == status ? code.title().toLowerCase(Locale.ROOT) : "status " + status;
+        return decorate(ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail), code, instance);
     }
 
     /** Gives a problem the code's type, title and code, and the request path as its instance. */

@@ -40,15 +40,15 @@ record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
 
     /** Whether the text's bytes are UTF-8. */
     boolean isUtf8() {
-        return Utf8.isValid(new RunOutput(buffer, retained, cut, true).open());
+        return Utf8.isValid(open(retained - cut));
     }
 
     RunOutput asBase64() {
         return new RunOutput(buffer, retained, cut, false);
     }
 
-    /** The bytes, read from the buffer a slice at a time. */
-    InputStream open() {
+    /** The first {@code length} bytes, read from the buffer a slice at a time. */
+    private InputStream open(int length) {
         return new InputStream() {
             private int position;
 
@@ -57,8 +57,6 @@ record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
                 byte[] one = new byte[1];
                 return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
             }
-
-            private final int length = length();
 
             @Override
             public int read(byte[] into, int offset, int count) {
@@ -85,9 +83,9 @@ record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
         @Override
         public void serialize(RunOutput output, JsonGenerator json, SerializationContext context) {
             if (output.text()) {
-                json.writeString(new InputStreamReader(output.open(), StandardCharsets.UTF_8), -1);
+                json.writeString(new InputStreamReader(output.open(output.length()), StandardCharsets.UTF_8), -1);
             } else {
-                json.writeBinary(output.open(), output.length());
+                json.writeBinary(output.open(output.length()), output.length());
             }
         }
     }

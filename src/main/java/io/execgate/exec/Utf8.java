@@ -1,6 +1,5 @@
 package io.execgate.exec;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,10 +16,6 @@ final class Utf8 {
     private static final int SCRATCH = 8192;
 
     private Utf8() {
-    }
-
-    static boolean isValid(byte[] bytes) {
-        return isValid(new ByteArrayInputStream(bytes));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.execgate.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -11,16 +12,20 @@ class Utf8Test {
 
     @Test
     void tellsTextFromBinary() {
-        assertThat(Utf8.isValid("héllo €𝄞".getBytes(StandardCharsets.UTF_8))).isTrue();
-        assertThat(Utf8.isValid(new byte[] {(byte) 0xff, 0x00})).isFalse();
-        assertThat(Utf8.isValid(new byte[0])).isTrue();
+        assertThat(isValid("héllo €𝄞".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(isValid(new byte[] {(byte) 0xff, 0x00})).isFalse();
+        assertThat(isValid(new byte[0])).isTrue();
         // Long outputs, decoded a piece at a time: characters across the pieces' edges, a bad byte far in, a cut end.
         byte[] long_ = "a€𝄞é".repeat(50_000).getBytes(StandardCharsets.UTF_8);
-        assertThat(Utf8.isValid(long_)).isTrue();
+        assertThat(isValid(long_)).isTrue();
         byte[] badFarIn = long_.clone();
         badFarIn[300_001] = (byte) 0xff;
-        assertThat(Utf8.isValid(badFarIn)).isFalse();
-        assertThat(Utf8.isValid(Arrays.copyOf(long_, long_.length - 1))).isFalse();
+        assertThat(isValid(badFarIn)).isFalse();
+        assertThat(isValid(Arrays.copyOf(long_, long_.length - 1))).isFalse();
+    }
+
+    private static boolean isValid(byte[] bytes) {
+        return Utf8.isValid(new ByteArrayInputStream(bytes));
     }
 
     @Test

@@ -65,7 +65,8 @@ class ChartTlsIT {
                 dir.resolve("service.log"))) {
             HttpClient https = trusting(trusted);
             URI base = URI.create("https://127.0.0.1:" + port);
-            assertThat(awaitLive(https, base, service)).as("live over HTTPS; log: %s", service.log()).isTrue();
+            assertThat(service.awaitLive(https, base, Duration.ofSeconds(60))).as("live over HTTPS; log: %s",
+                    service.log()).isTrue();
             HttpResponse<String> run = https.send(HttpRequest.newBuilder(base.resolve("/api/v1/host/execs/run"))
                     .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"command\": [\"echo\", \"over tls\"]}")).build(),
@@ -93,8 +94,8 @@ class ChartTlsIT {
             Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..2026_12_03_second"));
             Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
-            assertThat(awaitLive(renewed, base, service)).as("the renewed certificate is served; log: %s",
-                    service.log()).isTrue();
+            assertThat(service.awaitLive(renewed, base, Duration.ofSeconds(60)))
+                    .as("the renewed certificate is served; log: %s", service.log()).isTrue();
         }
     }
 
@@ -163,21 +164,5 @@ class ChartTlsIT {
     private static String pem(String type, byte[] der) {
         return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
                 + "\n-----END " + type + "-----\n";
-    }
-
-    private static boolean awaitLive(HttpClient https, URI base, ForkedService service) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (https.send(HttpRequest.newBuilder(base.resolve("/actuator/health/liveness")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return true;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        return false;
     }
 }

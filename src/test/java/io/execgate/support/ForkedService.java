@@ -74,10 +74,15 @@ public final class ForkedService implements AutoCloseable {
 
     /** True once {@code /actuator/health/liveness} answers 200, false after {@code within} or when the process ends. */
     public boolean awaitLive(Duration within) throws InterruptedException {
+        return awaitLive(HTTP, uri("/"), within);
+    }
+
+    /** As {@link #awaitLive(Duration)}, asked by {@code client} at {@code base} (an HTTPS client, say). */
+    public boolean awaitLive(HttpClient client, URI base, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < deadline && process.isAlive()) {
             try {
-                if (HTTP.send(HttpRequest.newBuilder(uri("/actuator/health/liveness")).build(),
+                if (client.send(HttpRequest.newBuilder(base.resolve("/actuator/health/liveness")).build(),
                         HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     return true;
                 }
