@@ -180,6 +180,15 @@ public class ExecService {
         tell(o -> o.controlled(exec, caller, action));
     }
 
+    /**
+     * Audits and counts a one-step exec refused because its session had no room (the stream's limits), as the
+     * running-exec limits' refusals are.
+     */
+    public void refusedSession(TargetRef target, List<String> command, String reason) {
+        Caller caller = callers.get();
+        tell(o -> o.refused(caller, target, command, reason));
+    }
+
     /** Terminates an exec that lost its reason to run (its WebSocket handshake failed). */
     public void abandon(Exec exec) {
         exec.terminate(ExitReason.KILLED);

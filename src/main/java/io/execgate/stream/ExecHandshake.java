@@ -2,6 +2,7 @@ package io.execgate.stream;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -31,9 +32,11 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Decides a handshake before the upgrade, so that every refusal is an HTTP problem document with the API's
- * codes: a subprotocol execgate does not speak (400), no room for a session (429), an unknown exec or target
- * (404), a bad one-step request (400), a command that cannot start (422, with the failed exec's id). The one-step
- * form starts its exec here; a handshake that fails after that abandons it.
+ * codes: a handshake Spring would refuse after the interceptors (400), a subprotocol execgate does not speak (400),
+ * no room for a session (429), an unknown exec or target (404), a bad one-step request (400), a command that cannot
+ * start (422, with the failed exec's id). The session's slot is reserved here, before a one-step exec starts, so
+ * that nothing runs for a session that has no room; a handshake that fails after that gives the slot back and
+ * abandons the exec.
  */
 final class ExecHandshake implements HandshakeInterceptor {
 
@@ -53,35 +56,85 @@ final class ExecHandshake implements HandshakeInterceptor {
 
     /** What the handshake decided, for the handler once the session is open. */
     record Plan(Exec exec, String protocol, boolean stdin, boolean stdout, boolean stderr, boolean oneStep,
-            Caller caller) {
+            Caller caller, StreamSessions.Reservation reservation) {
+    }
+
+    /** A one-step request, read and checked, before its exec starts. */
+    private record OneStep(TargetRef target, ExecRequest exec, boolean stdin, boolean stdout, boolean stderr) {
     }
 
     @Override
     public boolean beforeHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
             Map<String, Object> attributes) {
         HttpServletRequest servlet = ((ServletServerHttpRequest) request).getServletRequest();
+        StreamSessions.Reservation reservation = null;
         try {
-            if (!"GET".equals(servlet.getMethod())) { // Spring checks the verb only after the interceptors
-                throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET");
-            }
-            if (!"websocket".equalsIgnoreCase(servlet.getHeader("Upgrade")) || servlet.getHeader("Sec-WebSocket-Key") == null) {
-                throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
-            }
+            checkUpgrade(servlet);
             String protocol = ChannelProtocol.select(offeredProtocols(request)).orElseThrow(() -> ApiException.invalid(
                     "Sec-WebSocket-Protocol", "offer " + String.join(" or ", ChannelProtocol.SUPPORTED)));
-            String noRoom = sessions.noRoomFor(execs.currentCaller().principal());
-            if (noRoom != null) {
-                throw new ApiException(ErrorCode.TOO_MANY_SESSIONS, noRoom).withHeader("Retry-After", "1");
-            }
+            Caller caller = execs.currentCaller();
             Matcher attach = ATTACH.matcher(servlet.getRequestURI());
-            Plan plan = attach.matches() ? attachPlan(attach.group(1), servlet, protocol) : oneStepPlan(servlet, protocol);
+            Plan plan;
+            if (attach.matches()) {
+                reservation = sessions.reserve(caller.principal());
+                Exec exec = execs.get(attach.group(1));
+                plan = new Plan(exec, protocol, flag(servlet, "stdin", true) && exec.stdin(), flag(servlet, "stdout", true),
+                        flag(servlet, "stderr", true), false, caller, reservation);
+            } else {
+                OneStep oneStep = oneStep(servlet);
+                try {
+                    reservation = sessions.reserve(caller.principal());
+                } catch (ApiException full) {
+                    execs.refusedSession(oneStep.target(), oneStep.exec().command(), full.getMessage());
+                    throw full;
+                }
+                // Only now, with a session sure to have room, may the command run.
+                Exec exec = execs.createForAttachment(oneStep.target(), oneStep.exec(), oneStep.stdout(), oneStep.stderr());
+                plan = new Plan(exec, protocol, oneStep.stdin(), oneStep.stdout(), oneStep.stderr(), true, caller,
+                        reservation);
+            }
             attributes.put(SESSION, plan);
             servlet.setAttribute(SESSION, plan); // for afterHandshake, which sees the request, not these attributes
             return true;
         } catch (ApiException e) {
+            if (reservation != null) {
+                sessions.release(reservation);
+            }
             refuse(response, e, servlet.getRequestURI());
             return false;
         }
+    }
+
+    /**
+     * Everything Spring's handshake handler would refuse after the interceptors, checked before them: a one-step
+     * exec must not start for a handshake that is then refused, and the refusal must be a problem document.
+     */
+    private static void checkUpgrade(HttpServletRequest request) {
+        if (!"GET".equals(request.getMethod())) {
+            throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET");
+        }
+        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade")) || request.getHeader("Sec-WebSocket-Key") == null) {
+            throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
+        }
+        if (!hasToken(request.getHeaders("Connection"), "upgrade")) {
+            throw ApiException.invalid("Connection", "a WebSocket handshake carries Connection: Upgrade");
+        }
+        if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+            // RFC 6455 4.4: the versions the server speaks go back in this header.
+            throw ApiException.invalid("Sec-WebSocket-Version", "only WebSocket version 13 is spoken")
+                    .withHeader("Sec-WebSocket-Version", "13");
+        }
+    }
+
+    private static boolean hasToken(Enumeration<String> headers, String token) {
+        while (headers.hasMoreElements()) {
+            for (String value : headers.nextElement().split(",")) {
+                if (value.strip().equalsIgnoreCase(token)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Override
@@ -89,21 +142,18 @@ final class ExecHandshake implements HandshakeInterceptor {
             @Nullable Exception failure) {
         HttpServletResponse servlet = ((ServletServerHttpResponse) response).getServletResponse();
         if (failure != null || servlet.getStatus() != HttpStatus.SWITCHING_PROTOCOLS.value()) {
-            // The one-step exec was started for a session that will not come.
+            // No session will come: its slot goes back, and a one-step exec started for it ends.
             Object plan = ((ServletServerHttpRequest) request).getServletRequest().getAttribute(SESSION);
-            if (plan instanceof Plan started && started.oneStep()) {
-                execs.abandon(started.exec());
+            if (plan instanceof Plan refused) {
+                sessions.release(refused.reservation());
+                if (refused.oneStep()) {
+                    execs.abandon(refused.exec());
+                }
             }
         }
     }
 
-    private Plan attachPlan(String id, HttpServletRequest request, String protocol) {
-        Exec exec = execs.get(id);
-        return new Plan(exec, protocol, flag(request, "stdin", true) && exec.stdin(), flag(request, "stdout", true),
-                flag(request, "stderr", true), false, execs.currentCaller());
-    }
-
-    private Plan oneStepPlan(HttpServletRequest request, String protocol) {
+    private OneStep oneStep(HttpServletRequest request) {
         Matcher path = ONE_STEP.matcher(request.getRequestURI());
         if (!path.matches()) {
             throw new ApiException(ErrorCode.NOT_FOUND, "no stream at " + request.getRequestURI());
@@ -129,8 +179,7 @@ final class ExecHandshake implements HandshakeInterceptor {
         }
         ExecRequest exec = new ExecRequest(command == null ? List.of() : new ArrayList<>(Arrays.asList(command)), null,
                 null, null, tty, stdin, width == null ? null : new TerminalSize(width, height), null, null);
-        return new Plan(execs.createForAttachment(target, exec, stdout, stderr && !tty), protocol, stdin, stdout,
-                stderr && !tty, true, execs.currentCaller());
+        return new OneStep(target, exec, stdin, stdout, stderr && !tty);
     }
 
     private static List<String> offeredProtocols(ServerHttpRequest request) {

@@ -64,8 +64,8 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         StreamSession stream = new StreamSession(session, plan.protocol(), plan.stdin(), plan.stdout(), plan.stderr(),
                 json, sendTimeout);
         session.getAttributes().put(StreamSession.class.getName(), stream);
-        if (!sessions.add(stream, plan.caller().principal())) {
-            // Taken between the handshake's check and now by a racing handshake.
+        if (!sessions.add(stream, plan.reservation())) {
+            // The handshake's slot expired before Tomcat opened the session, and others took the room meanwhile.
             stream.closeLater(CloseStatus.SERVICE_OVERLOAD.withReason("no session is free (execgate.stream.max-sessions, "
                     + "max-sessions-per-principal)"));
             if (plan.oneStep()) {

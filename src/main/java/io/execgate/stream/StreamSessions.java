@@ -1,15 +1,19 @@
 package io.execgate.stream;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-import org.jspecify.annotations.Nullable;
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
 import org.springframework.web.socket.CloseStatus;
 
 /**
@@ -19,15 +23,32 @@ import org.springframework.web.socket.CloseStatus;
  */
 final class StreamSessions implements AutoCloseable {
 
+    /**
+     * How long a handshake's slot waits for its session. Tomcat opens the session right after the 101, so this
+     * is reached only when the upgrade broke off after the handshake succeeded (the client vanished).
+     */
+    static final Duration RESERVATION_TTL = Duration.ofSeconds(30);
+
     private final StreamProperties properties;
     /** Each open session and the principal it counts against. */
     private final Map<StreamSession, String> open = new ConcurrentHashMap<>();
-    /** Sessions per principal; a principal with none has no entry, so the map is as large as the open set at most. */
-    private final Map<String, Integer> held = new HashMap<>();
+    /** Slots handshakes hold for the sessions they are about to open. */
+    private final Set<Reservation> reserved = new HashSet<>(); // guarded by this
+    /**
+     * Sessions and reserved slots per principal; a principal with none has no entry, so the map is as large as the
+     * open and reserved sets at most.
+     */
+    private final Map<String, Integer> held = new HashMap<>(); // guarded by this
     private final ScheduledExecutorService timer;
+    private final Duration reservationTtl;
 
     StreamSessions(StreamProperties properties) {
+        this(properties, RESERVATION_TTL);
+    }
+
+    StreamSessions(StreamProperties properties, Duration reservationTtl) {
         this.properties = properties;
+        this.reservationTtl = reservationTtl;
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().daemon().name("execgate-stream-ping").factory());
         executor.setRemoveOnCancelPolicy(true);
@@ -37,37 +58,91 @@ final class StreamSessions implements AutoCloseable {
     }
 
     /**
-     * Why there is no room for one more session of {@code principal}, or null when there is (checked before the
-     * upgrade, so a refusal is a 429 problem; enforced again by {@link #add}).
+     * Holds a slot for the session {@code principal}'s handshake is about to open, so that the session limits are
+     * decided before the upgrade (a refusal is a 429 problem, and a one-step exec starts only once its session has
+     * room). The slot counts as an open session until {@link #add} takes it or {@link Reservation#release} gives it
+     * back; one no session has taken within {@link #RESERVATION_TTL} is given back by the timer.
+     *
+     * @throws ApiException {@code TOO_MANY_SESSIONS} saying which limit, when either is reached
      */
-    synchronized @Nullable String noRoomFor(String principal) {
-        if (open.size() >= properties.maxSessions()) {
-            return "all sessions are taken (execgate.stream.max-sessions)";
+    synchronized Reservation reserve(String principal) {
+        if (open.size() + reserved.size() >= properties.maxSessions()) {
+            throw noRoom("all sessions are taken (execgate.stream.max-sessions)");
         }
         if (held.getOrDefault(principal, 0) >= properties.maxSessionsPerPrincipal()) {
-            return principal + " holds " + properties.maxSessionsPerPrincipal()
-                    + " sessions, the most one principal may (execgate.stream.max-sessions-per-principal)";
+            throw noRoom(principal + " holds " + properties.maxSessionsPerPrincipal()
+                    + " sessions, the most one principal may (execgate.stream.max-sessions-per-principal)");
         }
-        return null;
+        Reservation reservation = new Reservation(principal, System.nanoTime() + reservationTtl.toNanos());
+        reserved.add(reservation);
+        held.merge(principal, 1, Integer::sum);
+        return reservation;
     }
 
-    /** Counts the session against its principal; false (and nothing counted) when either limit is reached. */
-    synchronized boolean add(StreamSession session, String principal) {
-        if (noRoomFor(principal) != null || open.putIfAbsent(session, principal) != null) {
-            return false;
+    private static ApiException noRoom(String reason) {
+        return new ApiException(ErrorCode.TOO_MANY_SESSIONS, reason).withHeader("Retry-After", "1");
+    }
+
+    /**
+     * Counts the session in its handshake's slot. False (and nothing counted) only when the slot had expired and
+     * there is no room left for it.
+     */
+    synchronized boolean add(StreamSession session, Reservation reservation) {
+        if (!reserved.remove(reservation)) {
+            try {
+                reserve(reservation.principal);
+            } catch (ApiException full) {
+                return false;
+            }
+            reserved.remove(reservation);
         }
-        held.merge(principal, 1, Integer::sum);
+        open.put(session, reservation.principal);
         return true;
+    }
+
+    /** Gives back a slot its handshake did not use; nothing happens when it was used or given back already. */
+    synchronized void release(Reservation reservation) {
+        if (reserved.remove(reservation)) {
+            unhold(reservation.principal);
+        }
     }
 
     synchronized void remove(StreamSession session) {
         String principal = open.remove(session);
         if (principal != null) {
-            held.computeIfPresent(principal, (p, n) -> n > 1 ? n - 1 : null);
+            unhold(principal);
         }
     }
 
+    private void unhold(String principal) {
+        held.computeIfPresent(principal, (p, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** A session slot a handshake holds; equal only to itself. */
+    static final class Reservation {
+        private final String principal;
+        private final long expiresAt;
+
+        private Reservation(String principal, long expiresAt) {
+            this.principal = principal;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    /** Gives back the slots no session took in time (the timer calls it at every ping round). */
+    synchronized void releaseExpired() {
+        long now = System.nanoTime();
+        reserved.removeIf(reservation -> {
+            boolean expired = now - reservation.expiresAt > 0;
+            if (expired) {
+                unhold(reservation.principal);
+            }
+            return expired;
+        });
+    }
+
     private void keepAlive() {
+        releaseExpired();
         for (StreamSession session : open.keySet()) {
             if (properties.idleTimeout().isPositive() && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
                 session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than " + properties.idleTimeout()));

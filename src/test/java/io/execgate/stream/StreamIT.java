@@ -18,6 +18,7 @@ import io.execgate.support.Api;
 import io.execgate.support.ChannelClient;
 import io.execgate.support.ChannelClient.Refusal;
 import io.execgate.support.Processes;
+import io.execgate.support.RawHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -379,6 +380,35 @@ class StreamIT {
         int before = api.get("/api/v1/execs?limit=1000").expect(200).size();
         String head = rawHandshake("/api/v1/host/exec?command=touch&command=" + marker, "Origin: http://evil.example\r\n");
         assertThat(head).startsWith("HTTP/1.1 403");
+        Thread.sleep(300);
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of(marker))).as("the command never ran").isFalse();
+        assertThat(api.get("/api/v1/execs?limit=1000").expect(200).size()).isEqualTo(before);
+    }
+
+    /**
+     * What Spring's handshake handler would refuse after the interceptors (no {@code Connection: Upgrade}, another
+     * WebSocket version) is refused before the one-step exec starts, with a problem document.
+     */
+    @Test
+    void aHandshakeSpringWouldRefuseIsAProblemAndRunsNothing() throws Exception {
+        String marker = "/tmp/execgate-handshake-" + System.nanoTime();
+        int before = api.get("/api/v1/execs?limit=1000").expect(200).size();
+        String path = "/api/v1/host/exec?command=touch&command=" + marker;
+        String websocket = "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n";
+        // RawHttp adds Connection: close, and nothing else.
+        RawHttp.Answer noUpgrade = RawHttp.exchange(port, "GET", path, websocket + "Sec-WebSocket-Version: 13\r\n", "");
+        RawHttp.Answer version8 = RawHttp.exchange(port, "GET", path,
+                websocket + "Connection: Upgrade\r\nSec-WebSocket-Version: 8\r\n", "");
+        for (RawHttp.Answer answer : List.of(noUpgrade, version8)) {
+            assertThat(answer.statusLine()).startsWith("HTTP/1.1 400");
+            assertThat(answer.head().toLowerCase(java.util.Locale.ROOT)).contains("content-type: application/problem+json");
+            assertThat(JSON.readTree(answer.body()).path("code").asString()).isEqualTo("INVALID_REQUEST");
+        }
+        assertThat(JSON.readTree(noUpgrade.body()).path("errors").path(0).path("field").asString()).isEqualTo("Connection");
+        assertThat(JSON.readTree(version8.body()).path("errors").path(0).path("field").asString())
+                .isEqualTo("Sec-WebSocket-Version");
+        assertThat(version8.head()).as("the version spoken, RFC 6455 4.4").contains("Sec-WebSocket-Version: 13");
         Thread.sleep(300);
         assertThat(java.nio.file.Files.exists(java.nio.file.Path.of(marker))).as("the command never ran").isFalse();
         assertThat(api.get("/api/v1/execs?limit=1000").expect(200).size()).isEqualTo(before);

@@ -2,7 +2,12 @@ package io.execgate.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Socket;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +17,12 @@ import io.execgate.support.ChannelClient;
 import io.execgate.support.ChannelClient.Refusal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
@@ -28,6 +36,7 @@ import tools.jackson.databind.json.JsonMapper;
         "execgate.security.tokens[0].sha256=" + StreamLimitsIT.SECOND_SHA,
         "execgate.security.tokens[0].roles=admin"})
 @AutoConfigureRestTestClient
+@ExtendWith(OutputCaptureExtension.class)
 class StreamLimitsIT {
 
     static final String SECOND = "second-admin-token-0123456789";
@@ -78,10 +87,63 @@ class StreamLimitsIT {
     }
 
     /**
-     * Opens a session and waits for its ready message. The service counts a session once it is open, just before
-     * it says ready, and checks a handshake against that count: a handshake sent before then would still find room
-     * (and its session would be closed with 1013 once open).
+     * Handshakes racing for the last sessions of a principal: each takes its slot before its command starts, so the
+     * losers are refused with 429 and their commands never run (before, every handshake found room, every command
+     * ran, and the losers' sessions were closed with 1013 once open). Each refusal is audited as a refused exec.
      */
+    @Test
+    void handshakesRacingForTheLastSessionsRunOnlyTheCommandsThatGetOne(CapturedOutput output) throws Exception {
+        Path markers = Files.createTempDirectory("execgate-race-");
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Socket socket = new Socket("127.0.0.1", port);
+                socket.setSoTimeout(30_000);
+                sockets.add(socket);
+            }
+            for (int i = 0; i < sockets.size(); i++) { // all sent before any answer is read
+                String path = "/api/v1/host/exec?stdin=false&command=sh&command=-c&command="
+                        + URLEncoder.encode("touch " + markers.resolve("ran-" + i) + "; exec sleep 60", StandardCharsets.UTF_8);
+                sockets.get(i).getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n"
+                        + "Authorization: Bearer " + SECOND + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            List<String> statuses = new ArrayList<>();
+            for (Socket socket : sockets) {
+                statuses.add(new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
+            }
+            assertThat(statuses).as("the answers' status lines").filteredOn(s -> s.equals("HTTP/1.1 101")).hasSize(3);
+            assertThat(statuses).filteredOn(s -> s.equals("HTTP/1.1 429")).hasSize(3);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (countFiles(markers) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(500); // time for a command that should not run to show itself
+            assertThat(countFiles(markers)).as("commands that ran").isEqualTo(3);
+            assertThat(output.getOut().lines().filter(line -> line.contains("\"exec.refused\"")
+                    && line.contains("max-sessions-per-principal") && line.contains(markers.toString())))
+                    .as("audit lines of the refused one-step execs").hasSize(3);
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+            try (var files = Files.list(markers)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(markers);
+        }
+    }
+
+    private static long countFiles(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.count();
+        }
+    }
+
+    /** Opens a session and waits for its ready message (its slot was taken at the handshake). */
     private ChannelClient open(String token) throws InterruptedException {
         ChannelClient client = ChannelClient.connect(attach(), ChannelClient.V5, bearer(token));
         clients.add(client);

@@ -1,0 +1,52 @@
+package io.execgate.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+
+import io.execgate.api.ApiException;
+import io.execgate.api.ErrorCode;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+/** The slots handshakes reserve: counted against both limits until used or given back, and never lost for good. */
+class StreamSessionsTest {
+
+    private static StreamProperties limits(int max, int perPrincipal) {
+        return new StreamProperties(Duration.ofHours(1), Duration.ofHours(4), Duration.ofSeconds(30), DataSize.ofMegabytes(1),
+                max, perPrincipal);
+    }
+
+    @Test
+    void aReservedSlotCountsAgainstBothLimitsUntilGivenBack() {
+        try (StreamSessions sessions = new StreamSessions(limits(3, 2))) {
+            StreamSessions.Reservation first = sessions.reserve("alice");
+            sessions.reserve("alice");
+            assertThatThrownBy(() -> sessions.reserve("alice")).isInstanceOfSatisfying(ApiException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_SESSIONS);
+                assertThat(e.getMessage()).contains("alice holds 2", "max-sessions-per-principal");
+                assertThat(e.headers().getFirst("Retry-After")).isEqualTo("1");
+            });
+            sessions.reserve("bob");
+            assertThatThrownBy(() -> sessions.reserve("bob")).hasMessageContaining("all sessions are taken");
+
+            sessions.release(first);
+            sessions.release(first); // a second release gives nothing more back
+            sessions.reserve("alice");
+            assertThatThrownBy(() -> sessions.reserve("carol")).hasMessageContaining("all sessions are taken");
+        }
+    }
+
+    @Test
+    void aSlotNoSessionTakesIsGivenBackAfterItsTime() throws Exception {
+        try (StreamSessions sessions = new StreamSessions(limits(1, 1), Duration.ofMillis(50))) {
+            sessions.reserve("alice");
+            sessions.releaseExpired();
+            assertThatThrownBy(() -> sessions.reserve("bob")).as("not yet expired").isInstanceOf(ApiException.class);
+            Thread.sleep(100);
+            sessions.releaseExpired();
+            assertThat(sessions.reserve("bob")).isNotNull();
+        }
+    }
+}
