@@ -430,13 +430,13 @@ public final class Exec {
             if (subscriber.gone) {
                 return;
             }
-            byte[] out;
-            byte[] err;
+            OutputBuffer.Retained out;
+            OutputBuffer.Retained err;
             ExitStatus endedWith;
             synchronized (stdout) {
                 synchronized (stderr) {
-                    out = stdout.snapshot();
-                    err = stderr.snapshot();
+                    out = stdout.retainedNow();
+                    err = stderr.retainedNow();
                     synchronized (lock) {
                         endedWith = exit;
                         // Gone since the check above: its detach took it out of the list already, or would find
@@ -542,12 +542,15 @@ public final class Exec {
             }
         }
 
-        /** Sends retained output in chunks of {@link #REPLAY_CHUNK}, each with a spare byte in front. */
-        void replay(StdStream stream, byte[] retained) {
-            for (int from = 0; from < retained.length && !gone; from += REPLAY_CHUNK) {
-                int length = Math.min(REPLAY_CHUNK, retained.length - from);
-                byte[] chunk = new byte[1 + length];
-                System.arraycopy(retained, from, chunk, 1, length);
+        /**
+         * Sends retained output in chunks of {@link #REPLAY_CHUNK}, each with a spare byte in front, through one
+         * array: an attachment holds a chunk of its own, not a copy of everything retained.
+         */
+        void replay(StdStream stream, OutputBuffer.Retained retained) {
+            byte[] chunk = new byte[1 + Math.min(REPLAY_CHUNK, retained.length())];
+            for (int from = 0; from < retained.length() && !gone; from += REPLAY_CHUNK) {
+                int length = Math.min(REPLAY_CHUNK, retained.length() - from);
+                retained.copy(from, chunk, 1, length);
                 deliver(stream, ByteBuffer.wrap(chunk, 1, length));
             }
         }

@@ -1,5 +1,6 @@
 package io.execgate.exec;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -16,6 +17,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -142,10 +144,15 @@ class ExecController {
                     schema = @Schema(type = "string", format = "binary")))
     @ErrorResponses({ErrorCode.INVALID_REQUEST, ErrorCode.EXEC_NOT_FOUND})
     @GetMapping(path = "/{id}/output", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    byte[] output(@PathVariable String id,
+    void output(@PathVariable String id,
             @Parameter(description = "stdout or stderr", schema = @Schema(allowableValues = {"stdout", "stderr"}))
-            @RequestParam(defaultValue = "stdout") String stream) {
-        return execs.output(id, stream);
+            @RequestParam(defaultValue = "stdout") String stream, HttpServletResponse response) throws IOException {
+        // Written from the buffer's own array (a view of it), not a copy: many readers of a large output cost
+        // the heap nothing more.
+        OutputBuffer.Retained retained = execs.output(id, stream);
+        response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
+        response.setContentLengthLong(retained.length());
+        retained.writeTo(response.getOutputStream());
     }
 
     @Operation(summary = "Remove an exec", description = "Terminates it first when it runs (SIGTERM, then SIGKILL "

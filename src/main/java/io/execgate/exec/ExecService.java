@@ -414,12 +414,12 @@ public class ExecService {
         }
     }
 
-    /** The retained output of one stream ({@code stdout} or {@code stderr}). */
-    public byte[] output(String id, String stream) {
+    /** The retained output of one stream ({@code stdout} or {@code stderr}), as it is now, not copied. */
+    OutputBuffer.Retained output(String id, String stream) {
         Exec exec = get(id);
         return switch (stream) {
-            case "stdout" -> exec.stdout().snapshot();
-            case "stderr" -> exec.stderr().snapshot();
+            case "stdout" -> exec.stdout().retainedNow();
+            case "stderr" -> exec.stderr().retainedNow();
             default -> throw ApiException.invalid("stream", "must be stdout or stderr");
         };
     }

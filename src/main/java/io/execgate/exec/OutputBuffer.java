@@ -23,6 +23,8 @@ final class OutputBuffer {
     private final Policy policy;
     private final OutputBudget budget;
     private boolean released;
+    /** Whether a {@link Retained} view may still read {@link #data}: the next write goes into a copy instead. */
+    private boolean shared;
     private byte[] data = EMPTY;
     private int start;
     private int length;
@@ -52,12 +54,14 @@ final class OutputBuffer {
         total += count;
         if (policy == Policy.KEEP_OLDEST) {
             int take = Math.min(grow(length + Math.min(capacity - length, count)) - length, count);
+            unshare();
             bytes.get(offset, data, length, take);
             length += take;
             dropped += count - take;
             return;
         }
         int limit = grow(Math.min(capacity, length + count)); // what it can hold: the capacity, or less on a budget
+        unshare();
         if (count >= limit) {
             dropped += length + count - limit;
             bytes.get(offset + count - limit, data, 0, limit);
@@ -78,15 +82,69 @@ final class OutputBuffer {
         length += count;
     }
 
-    /** The retained bytes, oldest first. */
-    synchronized byte[] snapshot() {
-        byte[] copy = new byte[length];
-        if (length > 0) {
-            int first = Math.min(length, data.length - start);
-            System.arraycopy(data, start, copy, 0, first);
-            System.arraycopy(data, 0, copy, first, length - first);
+    /**
+     * The retained bytes as they are now, without copying them: later output is written into a copy of the array
+     * (made once, by the first write after this), so the view never changes. Attachments replay from views: a
+     * hundred clients attaching to one exec share its array instead of copying it a hundred times. While replays
+     * run, the relay waits for them after its next chunk (an attachment gets new output only after its replay), so
+     * a buffer has at most its own array and the one its replays read: twice its capacity, never more.
+     */
+    synchronized Retained retainedNow() {
+        shared = true;
+        return new Retained(data, start, length);
+    }
+
+    /** Retained bytes at one moment, oldest first; read-only. */
+    static final class Retained {
+        private final byte[] data;
+        private final int start;
+        private final int length;
+
+        private Retained(byte[] data, int start, int length) {
+            this.data = data;
+            this.start = start;
+            this.length = length;
         }
-        return copy;
+
+        int length() {
+            return length;
+        }
+
+        /** Copies {@code count} bytes from {@code from} (counted from the oldest) into {@code into} at {@code offset}. */
+        void copy(int from, byte[] into, int offset, int count) {
+            if (from < 0 || count < 0 || from + count > length) {
+                throw new IndexOutOfBoundsException("bytes " + from + " to " + (from + count) + " of " + length);
+            }
+            if (count > 0) {
+                int at = (start + from) % data.length;
+                int first = Math.min(count, data.length - at);
+                System.arraycopy(data, at, into, offset, first);
+                System.arraycopy(data, 0, into, offset + first, count - first);
+            }
+        }
+
+        /** Writes every byte, oldest first, in at most two writes. */
+        void writeTo(java.io.OutputStream out) throws java.io.IOException {
+            if (length > 0) {
+                int first = Math.min(length, data.length - start);
+                out.write(data, start, first);
+                out.write(data, 0, length - first);
+            }
+        }
+    }
+
+    /**
+     * Before a write into the array: a view may be reading it, so the buffer moves to a copy of its own. The copy
+     * is not paid from the budget: it replaces the array the budget paid for, which lives on only while views
+     * read it.
+     */
+    private void unshare() {
+        if (shared) {
+            shared = false;
+            if (data.length > 0) {
+                data = data.clone();
+            }
+        }
     }
 
     /**
@@ -150,6 +208,7 @@ final class OutputBuffer {
             }
         }
         byte[] bigger = new byte[size];
+        shared = false; // the views keep the old array; this one is the buffer's own
         int first = Math.min(length, data.length - start);
         if (length > 0) {
             System.arraycopy(data, start, bigger, 0, first);

@@ -50,8 +50,8 @@ class ExecTest {
         process.exitWith(ExitStatus.exited(3, Instant.now()));
 
         Exec ended = exec.ended().get(5, TimeUnit.SECONDS);
-        assertThat(new String(ended.stdout().snapshot(), StandardCharsets.UTF_8)).isEqualTo("hello world");
-        assertThat(new String(ended.stderr().snapshot(), StandardCharsets.UTF_8)).isEqualTo("oops");
+        assertThat(new String(OutputBuffers.bytes(ended.stdout()), StandardCharsets.UTF_8)).isEqualTo("hello world");
+        assertThat(new String(OutputBuffers.bytes(ended.stderr()), StandardCharsets.UTF_8)).isEqualTo("oops");
         Exec.Snapshot end = ended.snapshot();
         assertThat(end.state()).isEqualTo(ExecState.EXITED);
         assertThat(end.exit().exitCode()).isEqualTo(3);
@@ -77,7 +77,7 @@ class ExecTest {
             Thread.sleep(20);
         }
         assertThat(gone.get()).as("the ended exec's process, once nothing else holds it").isNull();
-        assertThat(new String(exec.stdout().snapshot(), StandardCharsets.UTF_8)).isEqualTo("output");
+        assertThat(new String(OutputBuffers.bytes(exec.stdout()), StandardCharsets.UTF_8)).isEqualTo("output");
     }
 
     @Test
@@ -94,7 +94,7 @@ class ExecTest {
         process.stdout.end();
         process.stderr.end();
         exec.ended().get(5, TimeUnit.SECONDS);
-        assertThat(new String(exec.stdout().snapshot(), StandardCharsets.UTF_8)).isEqualTo("late output");
+        assertThat(new String(OutputBuffers.bytes(exec.stdout()), StandardCharsets.UTF_8)).isEqualTo("late output");
         assertThat(exec.snapshot().state()).isEqualTo(ExecState.EXITED);
     }
 
@@ -111,7 +111,7 @@ class ExecTest {
         assertThat(waitedMillis).isGreaterThanOrEqualTo(250);
         assertThat(process.closed).isTrue();
         assertThat(exec.snapshot().exit().exitCode()).isZero();
-        assertThat(new String(exec.stdout().snapshot(), StandardCharsets.UTF_8)).isEqualTo("partial");
+        assertThat(new String(OutputBuffers.bytes(exec.stdout()), StandardCharsets.UTF_8)).isEqualTo("partial");
     }
 
     @Test

@@ -46,12 +46,59 @@ class OutputBufferTest {
     }
 
     @Test
+    void aViewStaysAsItWasWhileTheBufferGoesOn() {
+        for (OutputBuffer.Policy policy : OutputBuffer.Policy.values()) {
+            OutputBuffer buffer = new OutputBuffer(8, policy);
+            append(buffer, "abcdef");
+            append(buffer, "gh"); // a full ring, about to wrap
+            OutputBuffer.Retained view = buffer.retainedNow();
+            append(buffer, "ijk");
+            OutputBuffer.Retained later = buffer.retainedNow();
+            append(buffer, "lmnopq");
+            assertThat(text(view)).as(policy.name()).isEqualTo("abcdefgh");
+            assertThat(text(later)).as(policy.name()).isEqualTo(policy == OutputBuffer.Policy.KEEP_NEWEST ? "defghijk"
+                    : "abcdefgh");
+            assertThat(text(buffer)).as(policy.name()).isEqualTo(policy == OutputBuffer.Policy.KEEP_NEWEST ? "jklmnopq"
+                    : "abcdefgh");
+            byte[] middle = new byte[3];
+            later.copy(4, middle, 0, 3);
+            assertThat(new String(middle, StandardCharsets.US_ASCII)).as(policy.name())
+                    .isEqualTo(policy == OutputBuffer.Policy.KEEP_NEWEST ? "hij" : "efg");
+        }
+    }
+
+    @Test
+    void onlyTheFirstWriteAfterAViewCopiesTheArray() throws Exception {
+        OutputBuffer buffer = new OutputBuffer(8, OutputBuffer.Policy.KEEP_NEWEST);
+        append(buffer, "abcdefgh");
+        var data = OutputBuffer.class.getDeclaredField("data");
+        data.setAccessible(true);
+        Object viewed = data.get(buffer);
+        buffer.retainedNow();
+        append(buffer, "i");
+        Object copy = data.get(buffer);
+        append(buffer, "j");
+        assertThat(copy).as("a copy for the buffer").isNotSameAs(viewed);
+        assertThat(data.get(buffer)).as("and only one").isSameAs(copy);
+    }
+
+    @Test
+    void aViewWritesItsBytesOldestFirstAcrossTheRingsWrap() throws Exception {
+        OutputBuffer buffer = new OutputBuffer(8, OutputBuffer.Policy.KEEP_NEWEST);
+        append(buffer, "abcdefgh");
+        append(buffer, "xyz"); // the ring now starts in the middle of its array
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        buffer.retainedNow().writeTo(out);
+        assertThat(out.toString(StandardCharsets.US_ASCII)).isEqualTo("defghxyz");
+    }
+
+    @Test
     void zeroCapacityRetainsNothingButCountsEverything() {
         for (OutputBuffer.Policy policy : OutputBuffer.Policy.values()) {
             OutputBuffer buffer = new OutputBuffer(0, policy);
             append(buffer, "abc");
             append(buffer, "");
-            assertThat(buffer.snapshot()).isEmpty();
+            assertThat(OutputBuffers.bytes(buffer)).isEmpty();
             assertThat(buffer.total()).isEqualTo(3);
             assertThat(buffer.dropped()).isEqualTo(3);
         }
@@ -142,6 +189,12 @@ class OutputBufferTest {
     }
 
     private static String text(OutputBuffer buffer) {
-        return new String(buffer.snapshot(), StandardCharsets.UTF_8);
+        return new String(OutputBuffers.bytes(buffer), StandardCharsets.UTF_8);
+    }
+
+    private static String text(OutputBuffer.Retained view) {
+        byte[] bytes = new byte[view.length()];
+        view.copy(0, bytes, 0, bytes.length);
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 }
