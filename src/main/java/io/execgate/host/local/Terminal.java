@@ -9,6 +9,7 @@ import java.util.Optional;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.NativeLong;
 import io.execgate.host.ConsoleSize;
+import io.execgate.host.ImmediateInput;
 
 /**
  * A pseudo-terminal whose master execgate holds. The size is set on the master before the process exists, so a
@@ -118,7 +119,17 @@ final class Terminal implements ProcessIo {
         master.close();
     }
 
-    private final class TerminalInput extends OutputStream {
+    /** Keystrokes go in from the message's thread when the terminal's input queue has room ({@link ImmediateInput}). */
+    private final class TerminalInput extends OutputStream implements ImmediateInput {
+        @Override
+        public int writeWithoutWaiting(byte[] buffer, int offset, int length) throws IOException {
+            try {
+                return master.writeWithoutWaiting(buffer, offset, length);
+            } catch (PolledDescriptor.DescriptorException e) {
+                throw new IOException("writing to the terminal failed: " + e.getMessage(), e);
+            }
+        }
+
         @Override
         public void write(int b) throws IOException {
             write(new byte[] {(byte) b}, 0, 1);
