@@ -97,11 +97,12 @@ final class ExecHandshake implements HandshakeInterceptor {
             servlet.setAttribute(SESSION, plan); // for afterHandshake, which sees the request, not these attributes
             return true;
         } catch (ApiException e) {
-            if (reservation != null) {
-                sessions.release(reservation);
-            }
             refuse(response, e, servlet.getRequestURI());
             return false;
+        } finally {
+            if (reservation != null && !attributes.containsKey(SESSION)) {
+                sessions.release(reservation); // refused, or failed: no session will take the slot
+            }
         }
     }
 
