@@ -265,6 +265,45 @@ class ExecApiIT {
     }
 
     @Test
+    void deletingOrTimingOutATerminalExecEndsTheJobsOfItsShell() throws Exception {
+        // An interactive shell on a terminal ignores SIGTERM and runs each job in a process group of its own.
+        JsonNode deleted = startJobs("{\"command\": [\"bash\", \"--norc\", \"-i\", \"-c\", \"sleep 300 & sleep 300\"], "
+                + "\"tty\": true}");
+        long pid = deleted.path("pid").asLong();
+        try {
+            assertThat(api.delete("/api/v1/execs/" + deleted.path("id").asString()).status()).isEqualTo(204);
+            assertThat(Processes.awaitSessionGone(pid, 5_000)).as("the exec's session after DELETE").isEmpty();
+        } finally {
+            Processes.killSession(pid);
+        }
+
+        JsonNode timedOut = startJobs("{\"command\": [\"bash\", \"--norc\", \"-i\", \"-c\", "
+                + "\"sleep 300 & sleep 300\"], \"tty\": true, \"timeoutSeconds\": 2}");
+        pid = timedOut.path("pid").asLong();
+        try {
+            JsonNode exit = api.awaitExit(timedOut.path("id").asString());
+            assertThat(exit.path("reason").asString()).isEqualTo("timeout");
+            assertThat(exit.path("signal").asString()).as("the shell hung up").isEqualTo("SIGHUP");
+            assertThat(Processes.awaitSessionGone(pid, 5_000)).as("the exec's session after its timeout").isEmpty();
+        } finally {
+            Processes.killSession(pid);
+        }
+    }
+
+    /** Creates the exec and waits until its shell runs both jobs. */
+    private JsonNode startJobs(String request) throws Exception {
+        assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/bin/bash")), "needs bash");
+        JsonNode exec = api.create(request);
+        long pid = exec.path("pid").asLong();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (Processes.sessionMembers(pid).size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(Processes.sessionMembers(pid)).as("the shell and its two jobs").hasSize(3);
+        return exec;
+    }
+
+    @Test
     void deletingAnEndedExecRemovesItsRecord() {
         String id = api.run("""
                 {"command": ["true"]}""").path("exec").path("id").asString();

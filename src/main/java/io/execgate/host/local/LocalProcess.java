@@ -22,6 +22,10 @@ import io.execgate.host.Signal;
  * ({@link BlockingThreads}) waits for it: first with
  * {@code WNOWAIT}, so the exited process stays a zombie and its pid cannot be reused while a signal is being
  * sent, then reaping it under the same lock the signal senders take.
+ *
+ * <p>The process leads its own session. Terminating it asks its process group to stop (a terminal's shell first
+ * gets the hang-up a closed terminal would send); killing it, or its exit while it is being terminated, kills every
+ * process of its session ({@link Session}), whatever group a shell's job control put them in.
  */
 final class LocalProcess implements HostProcess {
 
@@ -29,6 +33,7 @@ final class LocalProcess implements HostProcess {
 
     private final int pid;
     private final ProcessIo io;
+    private final boolean terminal;
     private final Clock clock;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final Object lock = new Object();
@@ -38,6 +43,7 @@ final class LocalProcess implements HostProcess {
     private LocalProcess(int pid, ProcessIo io, Clock clock) {
         this.pid = pid;
         this.io = io;
+        this.terminal = io.terminal();
         this.clock = clock;
     }
 
@@ -56,8 +62,8 @@ final class LocalProcess implements HostProcess {
 
     private void killAndReapNow() {
         synchronized (lock) {
+            killSessionQuietly();
             try {
-                LIBC.kill(-pid, Signal.SIGKILL.number());
                 retryOnInterrupt(() -> LIBC.waitpid(pid, new IntByReference(), 0));
             } catch (LastErrorException ignored) {
                 // already gone
@@ -97,14 +103,28 @@ final class LocalProcess implements HostProcess {
         send(pid, signal, false);
     }
 
+    /**
+     * SIGTERM to the process group. On a terminal the process first gets SIGHUP, as when a terminal hangs up: an
+     * interactive shell ignores SIGTERM, and on SIGHUP it hangs up its jobs, which run in groups of their own.
+     */
     @Override
     public void terminate() throws IOException {
+        if (terminal) {
+            send(pid, Signal.SIGHUP, true);
+        }
         send(-pid, Signal.SIGTERM, true);
     }
 
+    /** SIGKILL to every process of the session (its job control may have put them in several groups). */
     @Override
     public void kill() throws IOException {
-        send(-pid, Signal.SIGKILL, true);
+        synchronized (lock) {
+            send(-pid, Signal.SIGKILL, true);
+            if (!reaped) {
+                // the unreaped leader keeps the session id from being reused
+                Session.killAll(pid);
+            }
+        }
     }
 
     /**
@@ -149,9 +169,9 @@ final class LocalProcess implements HostProcess {
             IntByReference status = new IntByReference();
             synchronized (lock) {
                 if (terminating) {
-                    // Being terminated and the leader is gone: what is left of its group goes now, as when a
-                    // container's init exits. The unreaped leader still holds the group id, so this is safe.
-                    killGroupQuietly();
+                    // Being terminated and the leader is gone: what is left of its session goes now, as when a
+                    // container's init exits. The unreaped leader still holds the session id, so this is safe.
+                    killSessionQuietly();
                 }
                 retryOnInterrupt(() -> LIBC.waitpid(pid, status, 0));
                 reaped = true;
@@ -169,12 +189,14 @@ final class LocalProcess implements HostProcess {
         }
     }
 
-    private void killGroupQuietly() {
+    /** SIGKILL to the leader's group and every process of its session; call under the lock, before reaping. */
+    private void killSessionQuietly() {
         try {
             LIBC.kill(-pid, Signal.SIGKILL.number());
         } catch (LastErrorException ignored) {
-            // ESRCH: nothing left
+            // ESRCH: nothing left of the group
         }
+        Session.killAll(pid);
     }
 
     /** Turns a {@code waitpid} status into an exit status, as the {@code WIFEXITED}/{@code WTERMSIG} macros do. */

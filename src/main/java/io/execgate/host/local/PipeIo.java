@@ -55,6 +55,11 @@ final class PipeIo implements ProcessIo {
     }
 
     @Override
+    public boolean terminal() {
+        return false;
+    }
+
+    @Override
     public void close() {
         PosixSpawner.closeQuietly(stdin);
         PosixSpawner.closeQuietly(stdout);

@@ -115,6 +115,11 @@ final class Terminal implements ProcessIo {
     }
 
     @Override
+    public boolean terminal() {
+        return true;
+    }
+
+    @Override
     public void close() {
         master.close();
     }

@@ -40,6 +40,7 @@ class LocalProcessHostIT {
             Clock.systemUTC());
     private final List<HostProcess> started = new ArrayList<>();
     private final List<Long> strays = new ArrayList<>();
+    private final List<Long> sessions = new ArrayList<>();
 
     @TempDir
     Path dir;
@@ -55,6 +56,13 @@ class LocalProcessHostIT {
             process.close();
         }
         strays.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        for (long sid : sessions) {
+            try {
+                Processes.killSession(sid);
+            } catch (IOException ignored) {
+                // nothing to clean up
+            }
+        }
     }
 
     @Test
@@ -166,6 +174,45 @@ class LocalProcessHostIT {
         process.terminate();
         assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGTERM");
         assertThat(Processes.awaitGone(stubborn, 5_000)).as("the child that ignored SIGTERM").isTrue();
+    }
+
+    @Test
+    void terminatingATerminalHangsUpTheShellAndEndsItsJobs() throws Exception {
+        // An interactive shell on a terminal ignores SIGTERM and puts each job in a process group of its own.
+        HostProcess process = startJobs("sleep 300 & sleep 300");
+        process.terminate();
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).as("the shell hung up").isEqualTo("SIGHUP");
+        assertThat(Processes.awaitSessionGone(process.pid(), 5_000)).as("what is left of the exec's session").isEmpty();
+    }
+
+    @Test
+    void aJobThatIgnoresTheHangUpIsKilledOnceTheTerminatedShellHasExited() throws Exception {
+        HostProcess process = startJobs("(trap '' HUP TERM; exec sleep 300) & sleep 300");
+        process.terminate();
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGHUP");
+        assertThat(Processes.awaitSessionGone(process.pid(), 5_000)).as("what is left of the exec's session").isEmpty();
+    }
+
+    @Test
+    void killingATerminalExecKillsEveryProcessOfItsSession() throws Exception {
+        HostProcess process = startJobs("sleep 300 & sleep 300");
+        process.kill();
+        assertThat(process.onExit().get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGKILL");
+        assertThat(Processes.awaitSessionGone(process.pid(), 5_000)).as("what is left of the exec's session").isEmpty();
+    }
+
+    /** An interactive bash on a terminal running {@code jobs}, once its two jobs run. */
+    private HostProcess startJobs(String jobs) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/bin/bash")), "needs bash");
+        HostProcess process = start(terminal(List.of("bash", "--norc", "-i", "-c", jobs), null));
+        sessions.add(process.pid());
+        readAll(process.stdout().orElseThrow()); // drained, so the shell never waits on the terminal
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Processes.sessionMembers(process.pid()).size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(Processes.sessionMembers(process.pid())).as("the shell and its two jobs").hasSize(3);
+        return process;
     }
 
     @Test

@@ -1,0 +1,117 @@
+package io.execgate.host.local;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import com.sun.jna.LastErrorException;
+import io.execgate.host.Signal;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Every process of the session an exec leads. The leader's process group is not all the exec started: an
+ * interactive shell on a terminal (job control) puts each job in a group of its own. The session holds them all,
+ * short of a process that made a session of its own ({@code setsid}, a daemon meant to outlive the exec).
+ *
+ * <p>Call only while the leader is unreaped: its pid then cannot be reused, so no other session can have that id,
+ * and every process whose {@code /proc/<pid>/stat} names it is the exec's.
+ */
+final class Session {
+
+    private static final Libc LIBC = Libc.INSTANCE;
+    /** Killed processes cannot fork; rounds only catch what was forked while a round read {@code /proc}. */
+    private static final int MAX_ROUNDS = 50;
+    private static final int STATE = 0;
+    private static final int SESSION = 3;
+    private static final int START_TIME = 19;
+
+    private Session() {
+    }
+
+    /** SIGKILLs every live process of session {@code sid}, the leader included; rounds until a round finds none new. */
+    static void killAll(int sid) {
+        Set<String> signalled = new HashSet<>();
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            boolean found = false;
+            try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"),
+                    p -> isNumber(p.getFileName().toString()))) {
+                for (Path process : processes) {
+                    String[] stat = stat(process);
+                    if (stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION])) {
+                        continue;
+                    }
+                    // pid and start time name one process, so a pid reused meanwhile counts as new
+                    if (signalled.add(process.getFileName() + "@" + stat[START_TIME])) {
+                        found = true;
+                        kill(Integer.parseInt(process.getFileName().toString()), sid);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                return; // /proc unreadable: the leader's group was killed, which is all that can be done
+            }
+            if (!found) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Kills {@code pid} through a pidfd, after checking that the process the pidfd holds is still in the session: a
+     * member that exited and was reaped since {@code /proc} was read may have left its pid to a stranger.
+     */
+    private static void kill(int pid, int sid) {
+        int fd;
+        try {
+            fd = (int) LIBC.syscall(Libc.SYS_PIDFD_OPEN, (long) pid, 0L);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() != Libc.ESRCH) {
+                killWithoutPidfd(pid, sid); // no pidfds (before Linux 5.3, or refused by seccomp)
+            }
+            return;
+        }
+        try {
+            if (inSession(pid, sid)) {
+                LIBC.syscall(Libc.SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) Signal.SIGKILL.number(), 0L, 0L);
+            }
+        } catch (LastErrorException ignored) {
+            // ESRCH: it exited meanwhile
+        } finally {
+            PolledDescriptor.closeQuietly(fd);
+        }
+    }
+
+    /** The same check and kill by pid: only a member reaped within these few instructions could be missed. */
+    private static void killWithoutPidfd(int pid, int sid) {
+        if (inSession(pid, sid)) {
+            try {
+                LIBC.kill(pid, Signal.SIGKILL.number());
+            } catch (LastErrorException ignored) {
+                // ESRCH: it exited meanwhile
+            }
+        }
+    }
+
+    private static boolean inSession(int pid, int sid) {
+        String[] stat = stat(Path.of("/proc", Integer.toString(pid)));
+        return stat != null && Integer.toString(sid).equals(stat[SESSION]);
+    }
+
+    /** The fields of {@code /proc/<pid>/stat} after the command name (0 state, 3 session, 19 start time), or null. */
+    private static String @Nullable [] stat(Path process) {
+        try {
+            String stat = Files.readString(process.resolve("stat"));
+            // the command name may hold spaces and parentheses, so count from the last ')'
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return fields.length > START_TIME ? fields : null;
+        } catch (IOException | RuntimeException e) {
+            return null; // gone
+        }
+    }
+
+    private static boolean isNumber(String name) {
+        return !name.isEmpty() && name.chars().allMatch(Character::isDigit);
+    }
+}
