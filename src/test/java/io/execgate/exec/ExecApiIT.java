@@ -376,6 +376,22 @@ class ExecApiIT {
     }
 
     @Test
+    void aCommandRunAsAnotherUserCanOpenItsOwnStreamsAndTerminal() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "switching users needs root");
+        JsonNode pipes = api.run("""
+                {"command": ["sh", "-c", "cat /dev/stdin; echo via-devstdout > /dev/stdout; echo via-devstderr > /dev/stderr; \
+                stat -L -c '%U %a' /proc/self/fd/1"], "user": "nobody", "input": "via-devstdin\\n"}""");
+        assertThat(pipes.path("stdout").asString()).isEqualTo("via-devstdin\nvia-devstdout\nnobody 600\n");
+        assertThat(pipes.path("stderr").asString()).isEqualTo("via-devstderr\n");
+        assertThat(pipes.path("exitCode").asInt()).isZero();
+
+        JsonNode terminal = api.run("""
+                {"command": ["sh", "-c", "stat -c %U $(tty); echo via-devtty > /dev/tty"], "user": "nobody", "tty": true}""");
+        assertThat(terminal.path("stdout").asString()).isEqualTo("nobody\r\nvia-devtty\r\n");
+        assertThat(terminal.path("exitCode").asInt()).isZero();
+    }
+
+    @Test
     void eachExecLeavesAJfrEventWithItsPhases() throws Exception {
         java.nio.file.Path file = java.nio.file.Files.createTempFile("exec-life", ".jfr");
         String id;

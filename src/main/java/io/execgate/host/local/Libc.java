@@ -107,6 +107,8 @@ public interface Libc extends Library {
 
     int mkfifo(String path, int mode) throws LastErrorException;
 
+    int fchown(int fd, int owner, int group) throws LastErrorException;
+
     int F_GETFL = 3;
     int F_SETFL = 4;
 

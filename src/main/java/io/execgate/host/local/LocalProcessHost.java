@@ -83,8 +83,9 @@ final class LocalProcessHost implements ProcessHost {
         }
         try {
             // The terminal gets its size before the process exists, so the process's first look at it is right.
+            // The command's pipes or terminal become its user's, so that it can open /dev/stdout or its tty.
             return LocalProcesses.start(path, new ProcessSpec(argv, env, workingDir, null, spec.tty(), spec.consoleSize(),
-                    spec.openStdin(), spec.openStdout(), spec.openStderr()), clock);
+                    spec.openStdin(), spec.openStdout(), spec.openStderr()), switching ? user : null, clock);
         } catch (PosixSpawner.SpawnException e) {
             throw spawnFailure(spec.args().getFirst(), e);
         } catch (IOException e) {

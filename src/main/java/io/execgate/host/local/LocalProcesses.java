@@ -9,6 +9,7 @@ import java.util.Optional;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessSpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Starts helper programs (an OCI runtime) as local processes with the same spawner, pipes and terminals as the
@@ -53,6 +54,15 @@ public final class LocalProcesses {
      * @throws IOException when the program cannot be started; nothing is left running or open
      */
     public static HostProcess start(String path, ProcessSpec spec, Clock clock) throws IOException {
+        return start(path, spec, null, clock);
+    }
+
+    /**
+     * As {@link #start(String, ProcessSpec, Clock)}, for a command that switches to {@code owner} itself
+     * ({@code setpriv}): its pipes or its terminal are that user's.
+     */
+    static HostProcess start(String path, ProcessSpec spec, @Nullable Credentials owner, Clock clock)
+            throws IOException {
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("a helper program is named by its absolute path: " + path);
         }
@@ -63,6 +73,9 @@ public final class LocalProcesses {
         if (spec.tty()) {
             Terminal terminal = Terminal.open(spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE);
             try {
+                if (owner != null) {
+                    terminal.giveTo(owner);
+                }
                 int pid = PosixSpawner.spawnOnTerminal(path, spec.args(), spec.env(), workingDir, terminal.slavePath());
                 return LocalProcess.watch(pid, terminal, clock);
             } catch (IOException | RuntimeException e) {
@@ -71,7 +84,7 @@ public final class LocalProcesses {
             }
         }
         PosixSpawner.Spawned spawned = PosixSpawner.spawn(path, spec.args(), spec.env(), workingDir, spec.openStdin(),
-                spec.openStdout(), spec.openStderr());
+                spec.openStdout(), spec.openStderr(), owner);
         return LocalProcess.watch(spawned.pid(), new PipeIo(spawned.stdin(), spawned.stdout(), spawned.stderr()), clock);
     }
 }

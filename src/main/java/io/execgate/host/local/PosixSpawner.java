@@ -44,10 +44,14 @@ final class PosixSpawner {
         }
     }
 
-    /** Spawns with pipes for the streams asked for and {@code /dev/null} for the others. */
+    /**
+     * Spawns with pipes for the streams asked for and {@code /dev/null} for the others. With an {@code owner} (the
+     * user the command will switch to), the pipes are that user's, as runc hands a container process its stdio:
+     * otherwise the command could not open its own {@code /dev/stdout} (the pipe's mode is owner-only).
+     */
     static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
-            boolean stdout, boolean stderr) throws IOException {
-        return spawn(path, argv, env, workingDir, stdin, stdout, stderr, null);
+            boolean stdout, boolean stderr, @Nullable Credentials owner) throws IOException {
+        return spawn(path, argv, env, workingDir, stdin, stdout, stderr, null, owner);
     }
 
     /**
@@ -57,11 +61,11 @@ final class PosixSpawner {
      */
     static int spawnOnTerminal(String path, List<String> argv, List<String> env, String workingDir, String slavePath)
             throws IOException {
-        return spawn(path, argv, env, workingDir, false, false, false, slavePath).pid();
+        return spawn(path, argv, env, workingDir, false, false, false, slavePath, null).pid();
     }
 
     private static Spawned spawn(String path, List<String> argv, List<String> env, String workingDir, boolean stdin,
-            boolean stdout, boolean stderr, @Nullable String terminal) throws IOException {
+            boolean stdout, boolean stderr, @Nullable String terminal, @Nullable Credentials owner) throws IOException {
         List<Integer> rawFds = new ArrayList<>();
         List<AutoCloseable> channels = new ArrayList<>();
         Memory actions = new Memory(Libc.FILE_ACTIONS_SIZE);
@@ -80,14 +84,14 @@ final class PosixSpawner {
                     check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");
                     check(LIBC.posix_spawn_file_actions_adddup2(actions, 0, 2), "adddup2");
                 } else {
-                    FileChannel input = stream(actions, 0, stdin, false, rawFds, channels);
+                    FileChannel input = stream(actions, 0, stdin, false, owner, rawFds, channels);
                     if (input != null) {
                         // stream() noted the pipe's read end, then its write end: the parent's end here
                         in = new PipeStdin(input, noWaitDescriptor(rawFds.getLast()));
                         channels.add(in);
                     }
-                    out = output(stream(actions, 1, stdout, true, rawFds, channels), rawFds, channels);
-                    err = output(stream(actions, 2, stderr, true, rawFds, channels), rawFds, channels);
+                    out = output(stream(actions, 1, stdout, true, owner, rawFds, channels), rawFds, channels);
+                    err = output(stream(actions, 2, stderr, true, owner, rawFds, channels), rawFds, channels);
                 }
                 check(LIBC.posix_spawn_file_actions_addchdir_np(actions, workingDir), "addchdir");
                 check(LIBC.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom");
@@ -132,7 +136,7 @@ final class PosixSpawner {
      * {@code /dev/null} in the child otherwise.
      */
     private static @Nullable FileChannel stream(Memory actions, int target, boolean wanted, boolean childWrites,
-            List<Integer> rawFds, List<AutoCloseable> channels) throws IOException {
+            @Nullable Credentials owner, List<Integer> rawFds, List<AutoCloseable> channels) throws IOException {
         if (!wanted) {
             int flags = childWrites ? Libc.O_WRONLY : Libc.O_RDONLY;
             check(LIBC.posix_spawn_file_actions_addopen(actions, target, "/dev/null", flags, 0), "addopen");
@@ -148,6 +152,15 @@ final class PosixSpawner {
         rawFds.add(fds[1]);
         int childEnd = childWrites ? fds[1] : fds[0];
         int parentEnd = childWrites ? fds[0] : fds[1];
+        if (owner != null) {
+            // A pipe is one inode for both ends; its mode stays owner-only, so only the parent and the command may
+            // open it again through /proc.
+            try {
+                LIBC.fchown(childEnd, owner.uid(), owner.gid());
+            } catch (LastErrorException e) {
+                throw new IOException("fchown of the stdio pipe: " + LIBC.strerror(e.getErrorCode()), e);
+            }
+        }
         // Reopening through /proc gives the JDK a descriptor it owns; both ends are open, so this never blocks.
         FileChannel channel = FileChannel.open(Path.of("/proc/self/fd/" + parentEnd),
                 childWrites ? StandardOpenOption.READ : StandardOpenOption.WRITE);

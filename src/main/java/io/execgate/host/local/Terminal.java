@@ -75,6 +75,27 @@ final class Terminal implements ProcessIo {
         return terminal;
     }
 
+    /**
+     * Gives the slave to the user the command will switch to, as runc gives a container process its console:
+     * otherwise the command could not open its own terminal ({@code /dev/tty}, {@code $(tty)}). The slave is
+     * opened here only for the {@code fchown} and closed at once; its mode stays as {@code grantpt} left it.
+     */
+    void giveTo(Credentials owner) throws IOException {
+        int slave;
+        try {
+            slave = LIBC.open(slavePath, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot open " + slavePath + ": " + LIBC.strerror(e.getErrorCode()), e);
+        }
+        try {
+            LIBC.fchown(slave, owner.uid(), owner.gid());
+        } catch (LastErrorException e) {
+            throw new IOException("fchown of " + slavePath + ": " + LIBC.strerror(e.getErrorCode()), e);
+        } finally {
+            PolledDescriptor.closeQuietly(slave);
+        }
+    }
+
     /** The slave's path, for the process to open. */
     String slavePath() {
         return slavePath;
