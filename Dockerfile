@@ -13,9 +13,9 @@ RUN ./mvnw -B -q package -Dmaven.test.skip=true \
 
 FROM eclipse-temurin:25-jre
 # runc for the container backend (the node's containerd root is mounted in), setpriv for host execs as
-# another user, curl for the health check.
+# another user, curl for the health check, tini as the init that reaps orphans (see ENTRYPOINT).
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runc util-linux curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runc util-linux curl tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/execgate
 # Layers in the order they change least to most, so a code change rebuilds only the last.
@@ -32,4 +32,7 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8080/actuator/health/liveness || exit 1
 # The heap is three quarters of the container's memory limit (the JVM's default is a quarter): output limits
 # are sized against it (running-output-limit defaults to a quarter of the heap).
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxRAMPercentage=75", "org.springframework.boot.loader.launch.JarLauncher"]
+# tini is PID 1: host execs leave their background children running (as docker exec does), and when one exits
+# after its parent the kernel hands it to PID 1 to reap, which the JVM never does. -s makes tini a subreaper, so
+# it reaps them too when it is not PID 1 (the chart's hostPID pods); it passes signals on to the JVM.
+ENTRYPOINT ["tini", "-s", "--", "java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxRAMPercentage=75", "org.springframework.boot.loader.launch.JarLauncher"]

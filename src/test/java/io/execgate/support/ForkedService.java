@@ -94,6 +94,11 @@ public final class ForkedService implements AutoCloseable {
         return false;
     }
 
+    /** The process started, e.g. to find the service under a wrapper ({@code unshare}) among its children. */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }

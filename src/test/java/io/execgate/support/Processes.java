@@ -79,6 +79,39 @@ public final class Processes {
         }
     }
 
+    /** The zombies among the descendants of {@code ancestor}: exited processes that nobody reaps (yet). */
+    public static List<Long> zombiesUnder(long ancestor) throws IOException {
+        java.util.Map<Long, Long> parents = new java.util.HashMap<>();
+        List<Long> zombies = new ArrayList<>();
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            for (Path process : (Iterable<Path>) processes::iterator) {
+                String name = process.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String stat = Files.readString(process.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    parents.put(Long.parseLong(name), Long.parseLong(fields[1]));
+                    if ("Z".equals(fields[0])) {
+                        zombies.add(Long.parseLong(name));
+                    }
+                } catch (IOException gone) {
+                    // exited and reaped while the list was read
+                }
+            }
+        }
+        return zombies.stream().filter(pid -> {
+            Long up = parents.get(pid);
+            for (int depth = 0; up != null && up > 0 && depth < 1_000; depth++, up = parents.get(up)) {
+                if (up == ancestor) {
+                    return true;
+                }
+            }
+            return false;
+        }).toList();
+    }
+
     /** The number of descriptors this JVM has open. */
     public static int openDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
