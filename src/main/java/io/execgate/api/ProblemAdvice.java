@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.MessageSourceResolvable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
@@ -35,12 +36,20 @@ import tools.jackson.databind.exc.PropertyBindingException;
 /**
  * Turns every error into an {@code application/problem+json} document with a stable {@code code}: the API's
  * own {@link ApiException}s, request binding and validation failures (as {@code INVALID_REQUEST} with the
- * fields at fault), and whatever the framework rejects by itself (unknown path, wrong method, media type).
+ * fields at fault), and whatever the framework rejects by itself (unknown path, wrong method, media type). A 401 or
+ * 403 it answers is told to the {@link AccessDenialObserver}s, as the security layer tells its own.
  */
 @RestControllerAdvice
 class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
+
+    private final ObjectProvider<AccessDenialObserver> denials;
+
+    /** The observers are the security layer's, absent in a slice test without it. */
+    ProblemAdvice(ObjectProvider<AccessDenialObserver> denials) {
+        this.denials = denials;
+    }
 
     @ExceptionHandler(ApiException.class)
     @Nullable ResponseEntity<Object> handleApi(ApiException e, NativeWebRequest request) {
@@ -150,10 +159,14 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         return decorate(ProblemDetail.forStatusAndDetail(code.status(), detail), code, headers, request);
     }
 
-    private static ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
+    private ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
             WebRequest request) {
         String instance = request instanceof ServletWebRequest servlet ? servlet.getRequest().getRequestURI() : "/";
         Problems.decorate(problem, code, instance);
+        int status = problem.getStatus();
+        if ((status == 401 || status == 403) && request instanceof ServletWebRequest servlet) {
+            denials.forEach(observer -> observer.denied(servlet.getRequest(), status));
+        }
         // Errors are problem+json whatever the request accepts: a 404 must not turn into a 406.
         return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(problem);

@@ -9,24 +9,29 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.execgate.api.AccessDenialObserver;
 import io.execgate.exec.Caller;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecObserver;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.TargetRef;
 import io.execgate.upstream.UpstreamPlan;
+import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One JSON line per exec start and end on the {@code execgate.audit} logger: who, from where, what, where, and
  * how it ended; one per control on an exec (signal, resize, close stdin, delete, attach), per exec refused by a
- * limit, and per request the security layer turned away. Values that look secret are masked: environment values whose names contain TOKEN, SECRET,
- * PASSWORD, KEY (and the like), and arguments of the form {@code --password=...}. Output is never logged.
+ * limit, and per request turned away with 401 or 403 (by the security layer, or by the API past it). Values that
+ * look secret are masked: environment values whose names contain TOKEN, SECRET, PASSWORD, KEY (and the like), and
+ * arguments of the form {@code --password=...}. Output is never logged.
  */
-final class ExecAuditLog implements ExecObserver {
+final class ExecAuditLog implements ExecObserver, AccessDenialObserver {
 
     static final String LOGGER = "execgate.audit";
     private static final Logger audit = LoggerFactory.getLogger(LOGGER);
@@ -106,8 +111,18 @@ final class ExecAuditLog implements ExecObserver {
         audit.info(json.writeValueAsString(line));
     }
 
-    /** A request the security layer turned away (401 or 403). */
-    void denied(@Nullable String principal, String remoteAddress, String method, String path, int status) {
+    /**
+     * A request turned away with 401 or 403: by the security layer ({@link ProblemSecurityHandlers}) or, past it,
+     * by the API ({@code ProblemAdvice}); the principal is whoever the request authenticated as, if anyone.
+     */
+    @Override
+    public void denied(HttpServletRequest request, int status) {
+        Authentication who = SecurityContextHolder.getContext().getAuthentication();
+        denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(), request.getRequestURI(),
+                status);
+    }
+
+    private void denied(@Nullable String principal, String remoteAddress, String method, String path, int status) {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("event", "access.denied");
         line.put("principal", principal);

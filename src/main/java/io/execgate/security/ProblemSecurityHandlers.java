@@ -8,9 +8,7 @@ import io.execgate.api.Problems;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.security.access.AccessDeniedException;
-import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
-import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
@@ -52,9 +50,7 @@ final class ProblemSecurityHandlers implements AuthenticationEntryPoint, AccessD
     }
 
     private void write(HttpServletRequest request, HttpServletResponse response, ApiException error) throws IOException {
-        Authentication who = SecurityContextHolder.getContext().getAuthentication();
-        audit.denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(),
-                request.getRequestURI(), error.code().status().value());
+        audit.denied(request, error.code().status().value());
         Problems.write(response, error, request.getRequestURI(), json);
     }
 }
