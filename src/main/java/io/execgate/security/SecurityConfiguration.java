@@ -14,6 +14,8 @@ import io.execgate.exec.CallerResolver;
 import io.execgate.exec.ExecService;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -49,6 +51,8 @@ import tools.jackson.databind.json.JsonMapper;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({SecurityProperties.class, ExecgateProperties.class})
 class SecurityConfiguration {
+
+    private static final String AUDIENCES = "spring.security.oauth2.resourceserver.jwt.audiences";
 
     /** The console: its two pages, its scripts and styles, and the vendored xterm.js. */
     private static final String[] CONSOLE_PAGES = {"/", "/index.html", "/terminal.html", "/console/**"};
@@ -117,10 +121,14 @@ class SecurityConfiguration {
         List<AuthenticationProvider> providers = new ArrayList<>(List.of(staticTokenAuthentication));
         JwtDecoder decoder = jwt.getIfAvailable();
         if (decoder != null) {
-            // Without an audience, any token the issuer made for any other application would do here.
-            if (environment.getProperty("spring.security.oauth2.resourceserver.jwt.audiences", "").isBlank()) {
+            // Without an audience, any token the issuer made for any other application would do here. Bound as the
+            // decoder's own list is, so that every form of a list counts: "a,b", YAML's list, audiences[0], and
+            // ..._AUDIENCES_0 in the environment.
+            List<String> audiences = Binder.get(environment).bind(AUDIENCES, Bindable.listOf(String.class))
+                    .orElse(List.of());
+            if (audiences.stream().allMatch(String::isBlank)) {
                 throw new IllegalStateException("JWTs are accepted (an issuer or key is configured) but no audience is: "
-                        + "set spring.security.oauth2.resourceserver.jwt.audiences to execgate's audience");
+                        + "set " + AUDIENCES + " to execgate's audience");
             }
             JwtAuthenticationProvider provider = new JwtAuthenticationProvider(decoder);
             // "jwt:" keeps a JWT's subject apart from a configured token of the same name (quota, audit).

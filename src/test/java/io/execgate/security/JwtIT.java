@@ -2,6 +2,10 @@ package io.execgate.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -17,12 +21,17 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.execgate.ExecgateApplication;
 import io.execgate.support.Api;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -91,6 +100,34 @@ class JwtIT {
             assertThat(root.getMessage()).contains("spring.security.oauth2.resourceserver.jwt.audiences");
         } finally {
             Files.deleteIfExists(pem);
+        }
+    }
+
+    /**
+     * An audience given as a list (YAML, {@code audiences[0]}, {@code ..._AUDIENCES_0}) is an audience: the service
+     * starts and takes a JWT made for it, and still refuses one made for another application.
+     */
+    @Test
+    void anAudienceGivenAsAListIsAccepted(@TempDir Path dataDir) throws Exception {
+        Path pem = Files.createTempFile("execgate-jwt", ".pub");
+        Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(KEYS.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        try (ConfigurableApplicationContext service = new SpringApplicationBuilder(ExecgateApplication.class).run(
+                "--server.port=0", "--execgate.data-dir=" + dataDir, "--execgate.security.roles-claim=execgate_roles",
+                "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + pem,
+                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=execgate")) {
+            int port = ((WebServerApplicationContext) service).getWebServer().getPort();
+            assertThat(status(port, jwt("ci-bot", List.of("viewer"), KEYS))).isEqualTo(200);
+            assertThat(status(port, jwt("other-app", List.of("viewer"), KEYS, "some-other-service"))).isEqualTo(401);
+        } finally {
+            Files.deleteIfExists(pem);
+        }
+    }
+
+    private static int status(int port, String token) throws Exception {
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/host"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         }
     }
 

@@ -7,11 +7,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.jwt.JwtException;
 
 class SecurityPartsTest {
 
@@ -80,6 +88,41 @@ class SecurityPartsTest {
         assertThat(SecurityConfiguration.roles("viewer operator")).extracting(a -> a.getAuthority())
                 .containsExactly("ROLE_VIEWER", "ROLE_OPERATOR");
         assertThat(SecurityConfiguration.roles(null)).isEmpty();
+    }
+
+    /**
+     * The audience guard sees an audience in every form Spring Boot binds to the decoder's list: a comma-separated
+     * value, a YAML list or indexed keys ({@code audiences[0]}), an environment variable ({@code ..._AUDIENCES_0}).
+     */
+    @Test
+    void theJwtAudienceGuardSeesAnAudienceInEveryFormSpringBindsAList() {
+        String key = "spring.security.oauth2.resourceserver.jwt.audiences";
+        for (PropertySource<?> audience : List.of(
+                new MapPropertySource("properties", Map.of(key, "execgate")),
+                new MapPropertySource("yaml", Map.of(key + "[0]", "execgate", key + "[1]", "execgate-console")),
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        Map.of("SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_AUDIENCES_0", "execgate")))) {
+            assertThat(jwtAuthentication(audience)).as("audience from %s", audience.getName()).isNotNull();
+        }
+        for (PropertySource<?> none : List.of(new MapPropertySource("nothing", Map.of()),
+                new MapPropertySource("blank", Map.of(key, " ")), new MapPropertySource("blanks", Map.of(key + "[0]", "")))) {
+            assertThatExceptionOfType(IllegalStateException.class).as("no audience in %s", none.getName())
+                    .isThrownBy(() -> jwtAuthentication(none)).withMessageContaining(key);
+        }
+    }
+
+    /** The bean that the guard is in, with a JWT decoder configured and the given properties. */
+    private static Object jwtAuthentication(PropertySource<?> properties) {
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(properties);
+        JwtDecoder decoder = token -> {
+            throw new JwtException("never asked to decode here");
+        };
+        return new SecurityConfiguration().bearerAuthentication(new StaticTokenAuthenticationProvider(
+                        StaticTokens.of(List.of(), List.of(), List.of())),
+                new StaticListableBeanFactory(Map.of("jwtDecoder", decoder)).getBeanProvider(JwtDecoder.class),
+                new SecurityProperties(List.of(), null, List.of(), "roles", org.springframework.util.unit.DataSize.ofMegabytes(4)),
+                environment);
     }
 
     private static MockHttpServletRequest upgrade(String protocols) {
