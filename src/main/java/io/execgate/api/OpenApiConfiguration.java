@@ -25,6 +25,7 @@ import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.web.bind.annotation.RequestBody;
 
 /**
  * The OpenAPI document springdoc serves at {@code /v3/api-docs} and commits as {@code openapi.yaml}: a fixed
@@ -38,6 +39,12 @@ class OpenApiConfiguration {
     static final String BEARER = "bearer";
     /** Every API operation needs a token, and roles that allow it. */
     private static final List<ErrorCode> ALWAYS = List.of(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN);
+    /**
+     * Every operation that takes a body: {@link RequestBodyLimit} answers 413 beyond execgate.security.max-request-body,
+     * and MVC 415 for a body that is not JSON, before the handler runs, whatever the handler declares.
+     */
+    private static final List<ErrorCode> WITH_A_BODY = List.of(ErrorCode.REQUEST_TOO_LARGE,
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE);
 
     @Bean
     OpenAPI execgateOpenApi() {
@@ -71,9 +78,17 @@ class OpenApiConfiguration {
     OperationCustomizer errorResponses() {
         return (operation, handler) -> {
             ErrorResponses declared = handler.getMethodAnnotation(ErrorResponses.class);
+            boolean withABody = operation.getRequestBody() != null || Arrays.stream(handler.getMethodParameters())
+                    .anyMatch(parameter -> parameter.hasParameterAnnotation(RequestBody.class));
             Map<Integer, List<ErrorCode>> byStatus = new TreeMap<>();
-            java.util.stream.Stream.concat(ALWAYS.stream(), declared == null ? java.util.stream.Stream.empty()
-                    : Arrays.stream(declared.value())).forEach(code -> byStatus
+            List<ErrorCode> answered = new java.util.ArrayList<>(ALWAYS);
+            if (withABody) {
+                answered.addAll(WITH_A_BODY);
+            }
+            if (declared != null) {
+                answered.addAll(Arrays.asList(declared.value()));
+            }
+            answered.stream().distinct().forEach(code -> byStatus
                     .computeIfAbsent(code.status().value(), s -> new java.util.ArrayList<>()).add(code));
             ApiResponses responses = operation.getResponses() == null ? new ApiResponses() : operation.getResponses();
             byStatus.forEach((status, codes) -> responses.addApiResponse(String.valueOf(status), problemResponse(codes)));
@@ -110,6 +125,8 @@ class OpenApiConfiguration {
             case BACKEND_UNAVAILABLE -> "execgate is shutting down";
             case UNAUTHORIZED -> "a bearer token is needed (Authorization: Bearer <token>)";
             case FORBIDDEN -> "your roles do not allow POST /api/v1/host/execs";
+            case REQUEST_TOO_LARGE -> "the request body is larger than 4194304 bytes (execgate.security.max-request-body)";
+            case UNSUPPORTED_MEDIA_TYPE -> "Content-Type 'text/plain;charset=UTF-8' is not supported.";
             default -> code.title();
         };
     }

@@ -78,6 +78,7 @@ class StreamOpenApi implements OpenApiCustomizer {
                 .responses(responses(Map.of("400", "INVALID_REQUEST", "401", "UNAUTHORIZED",
                         "403", "FORBIDDEN: roles (operator; admin on the host), or a cross-site Origin",
                         "404", "TARGET_NOT_FOUND", "422", "EXEC_START_FAILED", "429", "TOO_MANY_EXECS, TOO_MANY_SESSIONS",
+                        "409", "CONFLICT: an id several containers answer to, or a target that has stopped",
                         "503", "BACKEND_UNAVAILABLE")));
     }
 

@@ -69,6 +69,37 @@ class OpenApiDocumentIT {
     }
 
     /**
+     * The statuses the service really sends are documented: every operation that takes a body can be answered 413
+     * (a body over execgate.security.max-request-body) and 415 (a body that is not JSON), and the one-step streams
+     * 409 (an id several containers answer to, a target that stopped).
+     */
+    @Test
+    void bodiesCanBeTooLargeOrOfTheWrongTypeAndOneStepStreamsCanConflict() {
+        JsonNode paths = JSON.readTree(http.get().uri("/v3/api-docs").exchange().returnResult(byte[].class)
+                .getResponseBody()).path("paths");
+        List<String> withBodies = new java.util.ArrayList<>();
+        paths.properties().forEach(path -> path.getValue().properties().forEach(operation -> {
+            if (operation.getValue().has("requestBody")) {
+                String name = operation.getKey().toUpperCase(java.util.Locale.ROOT) + " " + path.getKey();
+                withBodies.add(name);
+                JsonNode responses = operation.getValue().path("responses");
+                assertThat(responses.has("413")).as("%s documents 413", name).isTrue();
+                assertThat(responses.has("415")).as("%s documents 415", name).isTrue();
+                assertThat(responses.path("413").path("content").path("application/problem+json").path("examples")
+                        .has("REQUEST_TOO_LARGE")).as("%s has a 413 example", name).isTrue();
+                assertThat(responses.path("415").path("content").path("application/problem+json").path("examples")
+                        .has("UNSUPPORTED_MEDIA_TYPE")).as("%s has a 415 example", name).isTrue();
+            }
+        }));
+        assertThat(withBodies).contains("POST /api/v1/host/execs", "POST /api/v1/containers/{id}/execs/run",
+                "POST /api/v1/execs/{id}/signal", "POST /api/v1/uvms");
+        for (String oneStep : List.of("/api/v1/host/exec", "/api/v1/containers/{id}/exec", "/api/v1/uvms/{id}/exec")) {
+            assertThat(paths.path(oneStep).path("get").path("responses").has("409")).as("GET %s documents 409", oneStep)
+                    .isTrue();
+        }
+    }
+
+    /**
      * Every null in a real exec resource is one the document allows, so clients generated from it (or that
      * validate answers against it) accept what the service sends: a referenced object that may be null ({@code io})
      * too, not only plain values.
