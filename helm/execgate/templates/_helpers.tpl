@@ -14,14 +14,28 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{- /*
+A token the service accepts, as SecurityProperties checks it: at least 16 characters, no whitespace. Called with
+(list "the value's name" value "what it is for"); the service would otherwise refuse to start, or the token
+would never match.
+*/ -}}
+{{- define "execgate.checkToken" -}}
+{{- $name := index . 0 -}}
+{{- $token := index . 1 | toString -}}
+{{- if not $token -}}
+{{- fail (printf "set %s (at least 16 characters, without spaces): %s" $name (index . 2)) -}}
+{{- end -}}
+{{- if not (regexMatch "^\\S{16,}$" $token) -}}
+{{- fail (printf "%s must be at least 16 characters, without spaces, as execgate requires of its tokens" $name) -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* The SHA-256 of Prometheus's viewer token: computed from metricsToken, or given with existingSecret. */ -}}
 {{- define "execgate.metricsTokenSha256" -}}
 {{- if .Values.existingSecret -}}
 {{- required "with existingSecret, set serviceMonitor.metricsTokenSha256 (the SHA-256 of the Secret's metrics-token)" .Values.serviceMonitor.metricsTokenSha256 -}}
 {{- else -}}
-{{- if lt (len .Values.serviceMonitor.metricsToken) 16 -}}
-{{- fail "set serviceMonitor.metricsToken (at least 16 characters): Prometheus scrapes with a viewer token of its own" -}}
-{{- end -}}
+{{- include "execgate.checkToken" (list "serviceMonitor.metricsToken" .Values.serviceMonitor.metricsToken "Prometheus scrapes with a token of its own") -}}
 {{- sha256sum .Values.serviceMonitor.metricsToken -}}
 {{- end -}}
 {{- end -}}

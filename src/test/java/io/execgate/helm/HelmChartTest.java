@@ -95,6 +95,20 @@ class HelmChartTest {
         assertThat(existing.toString()).contains("name=ops-tokens");
     }
 
+    /** A token the service would refuse at start (SecurityProperties: 16 characters or more, no whitespace) fails here. */
+    @Test
+    void aTokenTheServiceWouldRefuseFailsRendering() {
+        for (String bad : List.of("short", "fifteen-chars-x", "a token with spaces in it")) {
+            assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", bad).call())
+                    .as("adminToken %s", bad).hasMessageContaining("adminToken must be at least 16 characters, without spaces");
+            assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
+                    .set("serviceMonitor.enabled", true).set("serviceMonitor.metricsToken", bad).call())
+                    .as("metricsToken %s", bad)
+                    .hasMessageContaining("serviceMonitor.metricsToken must be at least 16 characters, without spaces");
+        }
+        assertThat(render("linux")).extracting(o -> o.get("kind")).contains("Secret");
+    }
+
     @Test
     void tlsMountsTheSecretAndEverythingThatCallsThePortSpeaksHttps() {
         List<Map<String, Object>> plain = render("linux");
