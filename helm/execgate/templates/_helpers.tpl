@@ -30,12 +30,12 @@ would never match.
 {{- end -}}
 {{- end -}}
 
-{{- /* The SHA-256 of Prometheus's viewer token: computed from metricsToken, or given with existingSecret. */ -}}
+{{- /* The SHA-256 of Prometheus's metrics token: computed from metricsToken, or given with existingSecret. */ -}}
 {{- define "execgate.metricsTokenSha256" -}}
 {{- if .Values.existingSecret -}}
 {{- required "with existingSecret, set serviceMonitor.metricsTokenSha256 (the SHA-256 of the Secret's metrics-token)" .Values.serviceMonitor.metricsTokenSha256 -}}
 {{- else -}}
-{{- include "execgate.checkToken" (list "serviceMonitor.metricsToken" .Values.serviceMonitor.metricsToken "Prometheus scrapes with a token of its own") -}}
+{{- include "execgate.checkToken" (list "serviceMonitor.metricsToken" .Values.serviceMonitor.metricsToken "Prometheus scrapes with a token of its own, with the metrics role") -}}
 {{- sha256sum .Values.serviceMonitor.metricsToken -}}
 {{- end -}}
 {{- end -}}

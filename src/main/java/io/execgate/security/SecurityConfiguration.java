@@ -88,9 +88,11 @@ class SecurityConfiguration {
                         ? rejected.getMessage() : "the request was rejected: a header or parameter is not allowed"));
     }
 
+    /** Each role includes the ones below it; {@code metrics}, the lowest, may only scrape. */
     @Bean
     RoleHierarchy roleHierarchy() {
-        return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER");
+        return RoleHierarchyImpl.fromHierarchy(
+                "ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER\nROLE_VIEWER > ROLE_METRICS");
     }
 
     /** The configured tokens, the admin token, and, when nothing is configured at all, a generated admin token. */
@@ -145,6 +147,7 @@ class SecurityConfiguration {
             throws Exception {
         ProblemSecurityHandlers problems = new ProblemSecurityHandlers(json, execAuditLog);
         ExecAccess execAccess = new ExecAccess(execs, hierarchy);
+        String metrics = Role.METRICS.name();
         String viewer = Role.VIEWER.name();
         String operator = Role.OPERATOR.name();
         String admin = Role.ADMIN.name();
@@ -172,7 +175,9 @@ class SecurityConfiguration {
                         // with the token the person signs in with.
                         .requestMatchers(HttpMethod.GET, CONSOLE_PAGES).permitAll()
                         .requestMatchers("/error").permitAll()
-                        .requestMatchers(HttpMethod.GET, "/actuator/prometheus").hasRole(viewer)
+                        // What a monitoring system's token may do, and all it may: every rule below needs viewer at
+                        // least, so a metrics token reads no command line, no output and opens no stream.
+                        .requestMatchers(HttpMethod.GET, "/actuator/prometheus").hasRole(metrics)
                         .requestMatchers("/actuator/**").hasRole(admin)
                         // Creating, by the kind of target. The stream endpoints whatever the verb: a handshake's
                         // checks come after its interceptors, and the one-step form starts its exec there.
@@ -194,7 +199,7 @@ class SecurityConfiguration {
                         // What no rule above names is no handler's: every handler has a rule (SecurityIT checks
                         // that no handler that changes anything is open to a viewer), so a known path with another
                         // verb gets MVC's 405, and an unknown path its 404, not a 403 that blames the token. Callers
-                        // without even the viewer role get 403 here.
+                        // without even the viewer role (a metrics token) get 403 here.
                         .anyRequest().hasRole(viewer));
         return http.build();
     }

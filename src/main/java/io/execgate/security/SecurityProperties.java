@@ -38,7 +38,8 @@ public record SecurityProperties(
      *
      * @param name   the principal's name in logs and the audit trail
      * @param sha256 the token's SHA-256, 64 hex digits ({@code printf %s "$TOKEN" | sha256sum})
-     * @param roles  {@code viewer}, {@code operator}, {@code admin}
+     * @param roles  {@code metrics} (scrapes {@code /actuator/prometheus}, nothing else), {@code viewer},
+     *               {@code operator}, {@code admin}
      */
     public record TokenEntry(
             @Pattern(regexp = "[A-Za-z0-9._@-]{1,64}", message = "must be 1 to 64 letters, digits or ._@-") String name,

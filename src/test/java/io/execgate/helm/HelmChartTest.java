@@ -68,7 +68,8 @@ class HelmChartTest {
         Map<String, Object> monitor = only(objects, "ServiceMonitor");
         Map<String, Object> endpoint = list(at(monitor, "spec"), "endpoints").getFirst();
         assertThat(endpoint).containsEntry("path", "/actuator/prometheus");
-        // Prometheus scrapes with a viewer token of its own, never the admin token.
+        // Prometheus scrapes with a token of its own with the metrics role (it reads no command or output), never
+        // the admin token.
         assertThat(endpoint.toString()).contains("key=metrics-token").doesNotContain("admin-token");
         Map<String, Object> secret = at(only(objects, "Secret"), "data");
         assertThat(secret).containsEntry("admin-token",
@@ -78,7 +79,7 @@ class HelmChartTest {
         Map<String, Object> container = list(at(only(objects, "DaemonSet"), "spec", "template", "spec"), "containers")
                 .getFirst();
         assertThat(env(container)).containsEntry("EXECGATE_SECURITY_TOKENS_0_NAME", "prometheus")
-                .containsEntry("EXECGATE_SECURITY_TOKENS_0_ROLES_0", "viewer")
+                .containsEntry("EXECGATE_SECURITY_TOKENS_0_ROLES_0", "metrics")
                 .containsEntry("EXECGATE_SECURITY_TOKENS_0_SHA256", java.util.HexFormat.of().formatHex(
                         java.security.MessageDigest.getInstance("SHA-256").digest("metrics-token-0123456789".getBytes())));
         assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)

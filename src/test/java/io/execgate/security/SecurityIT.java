@@ -21,6 +21,7 @@ import java.util.Set;
 
 import io.execgate.support.Api;
 import io.execgate.support.ChannelClient;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,6 +36,7 @@ import org.springframework.http.HttpMethod;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.servlet.handler.AbstractUrlHandlerMapping;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import tools.jackson.databind.JsonNode;
 
@@ -46,6 +48,9 @@ import tools.jackson.databind.JsonNode;
         "execgate.security.tokens[1].name=ops",
         "execgate.security.tokens[1].sha256=" + SecurityIT.OPERATOR_SHA,
         "execgate.security.tokens[1].roles=operator",
+        "execgate.security.tokens[2].name=prometheus",
+        "execgate.security.tokens[2].sha256=" + SecurityIT.METRICS_SHA,
+        "execgate.security.tokens[2].roles=metrics",
         "execgate.security.allowed-origins=https://console.example",
         "execgate.security.max-request-body=2MB",
         "execgate.exec.max-running-per-principal=2"})
@@ -60,6 +65,8 @@ class SecurityIT {
     // printf %s "$TOKEN" | sha256sum
     static final String VIEWER_SHA = "2ad89e5a01aed6d990d6eea4851e0ae15ee373b28563ef0f9f8565c1c9596376";
     static final String OPERATOR_SHA = "e4ba15bc7411be319ad18f683da1ff6968143f09f0fac67e517a5d6f526598c1";
+    static final String METRICS = "metrics-token-0123456789";
+    static final String METRICS_SHA = "626d08c76fca3430790c310334b1c006fd9a4678b7242e9de155ce6ea44a5672";
 
     @LocalServerPort
     int port;
@@ -82,6 +89,7 @@ class SecurityIT {
     void theTestTokensHashToTheConfiguredDigests() {
         assertThat(HexFormat.of().formatHex(StaticTokens.sha256(VIEWER))).isEqualTo(VIEWER_SHA);
         assertThat(HexFormat.of().formatHex(StaticTokens.sha256(OPERATOR))).isEqualTo(OPERATOR_SHA);
+        assertThat(HexFormat.of().formatHex(StaticTokens.sha256(METRICS))).isEqualTo(METRICS_SHA);
     }
 
     @Test
@@ -232,11 +240,71 @@ class SecurityIT {
         }
     }
 
+    /**
+     * The metrics role scrapes and reads nothing else: no command line, no output, no stream. Every GET handler,
+     * the actuator's included, refuses a metrics token with 403, except {@code /actuator/prometheus} and what is
+     * public to everyone (health, the API's description, the console's pages), where it gets what a caller without a
+     * token gets. Every stream endpoint refuses it whatever the verb.
+     */
+    @Test
+    void aMetricsTokenScrapesPrometheusAndReadsNothingElse(@Autowired List<RequestMappingInfoHandlerMapping> handlers,
+            @Autowired List<AbstractUrlHandlerMapping> urlMappings) throws Exception {
+        // A real exec, so that its record, exit and output are there to be refused.
+        String id = admin.create("{\"command\": [\"echo\", \"a secret output\"]}").path("id").asString();
+        admin.awaitExit(id);
+        List<String> refused = new ArrayList<>();
+        List<String> open = new ArrayList<>();
+        for (var info : handlers.stream().flatMap(m -> m.getHandlerMethods().keySet().stream()).toList()) {
+            Set<RequestMethod> verbs = info.getMethodsCondition().getMethods();
+            if (!verbs.isEmpty() && !verbs.contains(RequestMethod.GET)) {
+                continue;
+            }
+            for (String pattern : info.getPatternValues()) {
+                String path = pattern.replaceAll("\\{\\*[^}]+}|\\*\\*|\\{[^}]+}", "x1");
+                path = pattern.startsWith("/api/v1/execs/{") ? path.replaceFirst("x1", id) : path;
+                int metrics = as(METRICS, "GET", path);
+                if (path.equals("/actuator/prometheus")) {
+                    assertThat(metrics).as("GET %s as metrics", path).isEqualTo(200);
+                } else if (as(null, "GET", path) != 401) {
+                    open.add(path);
+                    assertThat(metrics).as("GET %s as metrics: what anyone gets", path).isEqualTo(as(null, "GET", path));
+                } else {
+                    assertThat(metrics).as("GET %s as metrics", path).isEqualTo(403);
+                    refused.add(path);
+                }
+            }
+        }
+        assertThat(refused).as("the GET handlers a metrics token may not use").contains("/api/v1/execs",
+                "/api/v1/execs/" + id, "/api/v1/execs/" + id + "/output", "/api/v1/execs/" + id + "/exit",
+                "/api/v1/host", "/api/v1/uvms", "/actuator");
+        assertThat(open).as("what is public to everyone").contains("/actuator/health")
+                .allMatch(path -> path.startsWith("/actuator/health") || path.startsWith("/v3/api-docs")
+                        || path.startsWith("/swagger-ui") || path.equals("/error"));
+        assertThat(as(METRICS, "GET", "/api/v1/nowhere")).as("an unknown path").isEqualTo(403);
+        List<String> streams = urlMappings.stream().flatMap(m -> m.getHandlerMap().keySet().stream())
+                .filter(path -> path.startsWith("/api/")).toList();
+        assertThat(streams).as("the stream endpoints").contains("/api/v1/host/exec", "/api/v1/execs/*/attach");
+        for (String pattern : streams) {
+            String path = pattern.replace("*", "x1");
+            for (String verb : List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")) {
+                assertThat(as(METRICS, verb, path)).as("%s %s as metrics", verb, path).isEqualTo(403);
+            }
+        }
+        // The roles above include it: a viewer still scrapes.
+        assertThat(as(VIEWER, "GET", "/actuator/prometheus")).isEqualTo(200);
+    }
+
     private int asViewer(String verb, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + VIEWER).header("Content-Type", "application/json")
-                .method(verb, HttpRequest.BodyPublishers.ofString("{}")).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return as(VIEWER, verb, path);
+    }
+
+    private int as(@Nullable String token, String verb, String path) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").method(verb, HttpRequest.BodyPublishers.ofString("{}"));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @Test
