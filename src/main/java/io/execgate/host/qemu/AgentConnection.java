@@ -115,6 +115,12 @@ final class AgentConnection implements AutoCloseable {
     /** Starts an exec: returns once the agent reports it started, or throws what kept it from starting. */
     AgentSession exec(AgentPayloads.Exec exec, boolean openStdin, boolean openStdout, boolean openStderr,
             Duration startTimeout) throws StartFailure {
+        String tooLong = AgentPayloads.tooLong(exec);
+        if (tooLong != null) {
+            // A client's request the agent cannot carry, as a too-large total below: a start failure, not a 500.
+            throw new StartFailure(StartFailure.Kind.UNSUPPORTED, tooLong + "; the UVM agent takes at most "
+                    + AgentPayloads.MAX_STRING + " bytes per argument, variable or working directory");
+        }
         byte[] payload = AgentPayloads.exec(exec);
         if (payload.length > AgentFrame.MAX_PAYLOAD) {
             throw new StartFailure(StartFailure.Kind.UNSUPPORTED, "the command line and environment take "

@@ -8,12 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 /** The payloads of the agent protocol's frames, written and read as docs/uvm-agent-protocol.md lays them out. */
 final class AgentPayloads {
 
     static final int VERSION = 1;
     /** Both windows of a session, in bytes. */
     static final int WINDOW = 256 * 1024;
+    /** The longest string a payload carries: its length is a {@code u16}. */
+    static final int MAX_STRING = 0xffff;
 
     private AgentPayloads() {
     }
@@ -32,6 +36,42 @@ final class AgentPayloads {
 
     static byte[] hello() {
         return ByteBuffer.allocate(2).putShort((short) VERSION).array();
+    }
+
+    /**
+     * What in the EXEC does not fit the protocol (an argument, a variable or the working directory longer than
+     * {@link #MAX_STRING} bytes), named for the client, or null when everything fits. Checked before
+     * {@link #exec(Exec)}, which refuses such a string outright.
+     */
+    static @Nullable String tooLong(Exec exec) {
+        if (utf8Length(exec.cwd()) > MAX_STRING) {
+            return "the working directory takes " + utf8Length(exec.cwd()) + " bytes";
+        }
+        for (int i = 0; i < exec.argv().size(); i++) {
+            int length = utf8Length(exec.argv().get(i));
+            if (length > MAX_STRING) {
+                return "argument " + i + " of the command (" + preview(exec.argv().get(i)) + ") takes " + length
+                        + " bytes";
+            }
+        }
+        for (String variable : exec.env()) {
+            int length = utf8Length(variable);
+            if (length > MAX_STRING) {
+                int eq = variable.indexOf('=');
+                return "the environment variable " + preview(eq < 0 ? variable : variable.substring(0, eq)) + " takes "
+                        + length + " bytes";
+            }
+        }
+        return null;
+    }
+
+    private static int utf8Length(String value) {
+        return value.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** Enough of a string to recognise it in an error, not the 64 KiB of it. */
+    private static String preview(String value) {
+        return value.length() <= 24 ? "'" + value + "'" : "'" + value.substring(0, 24) + "...'";
     }
 
     static byte[] exec(Exec exec) {
@@ -96,7 +136,7 @@ final class AgentPayloads {
 
     private static void string(DataOutputStream out, String value) throws IOException {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > 0xffff) {
+        if (bytes.length > MAX_STRING) {
             throw new IllegalArgumentException("a string of " + bytes.length + " bytes does not fit the protocol");
         }
         out.writeShort(bytes.length);

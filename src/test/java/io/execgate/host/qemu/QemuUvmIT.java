@@ -95,6 +95,18 @@ class QemuUvmIT {
     }
 
     @Test
+    void anArgumentOrVariableTooLongForTheAgentIsAStartFailureNotAnError() {
+        String huge = "x".repeat(70_000); // the agent's strings have a u16 length
+        JsonNode problem = api.post("/api/v1/uvms/t1/execs/run", "{\"command\": [\"echo\", \"" + huge + "\"]}")
+                .isProblem(422, "EXEC_START_FAILED").json();
+        assertThat(problem.path("detail").asString()).contains("argument 1", "70000 bytes", "65535");
+        String execId = problem.path("execId").asString();
+        assertThat(api.get("/api/v1/execs/" + execId).expect(200).path("reason").asString()).isEqualTo("start-failed");
+        api.post("/api/v1/uvms/t1/execs", "{\"command\": [\"true\"], \"env\": [\"BIG=" + huge + "\"]}")
+                .isProblem(422, "EXEC_START_FAILED");
+    }
+
+    @Test
     void aTerminalOverTheWebSocketFormWithItsSizeAResizeAndAnExitCode() throws Exception {
         ChannelClient client = ChannelClient.connect(URI.create("ws://127.0.0.1:" + port
                 + "/api/v1/uvms/t1/exec?command=sh&stdin=true&stdout=true&tty=true&width=100&height=40"), ChannelClient.V5);
