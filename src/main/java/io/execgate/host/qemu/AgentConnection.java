@@ -238,6 +238,11 @@ final class AgentConnection implements AutoCloseable {
             }
         } catch (EOFException e) {
             why = "the UVM's agent closed its channel";
+        } catch (OutputWindow.Exceeded e) {
+            // A protocol violation, not a broken channel: said where operators look, then handled as any agent
+            // failure (every session lost; the VM fails).
+            why = "the UVM's agent broke the protocol: " + e.getMessage();
+            log.warn("{}: {}; ending the connection", name, why);
         } catch (IOException | RuntimeException e) {
             why = "the channel to the UVM's agent broke: " + e.getMessage();
         }

@@ -26,6 +26,7 @@ final class AgentSession implements HostProcess {
     private final int id;
     private final boolean tty;
     private final Clock clock;
+    private final OutputWindow outputWindow;
     private final SessionInput stdout;
     private final SessionInput stderr;
     private final boolean openStdin;
@@ -48,8 +49,15 @@ final class AgentSession implements HostProcess {
         this.openStdin = openStdin;
         this.openStdout = openStdout;
         this.openStderr = openStderr && !tty;
-        this.stdout = new SessionInput(bytes -> connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(bytes)));
-        this.stderr = new SessionInput(bytes -> connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(bytes)));
+        this.outputWindow = new OutputWindow(id);
+        this.stdout = new SessionInput(this::credit);
+        this.stderr = new SessionInput(this::credit);
+    }
+
+    /** Returns output bytes to the agent's window (one window for stdout and stderr together). */
+    private void credit(int bytes) {
+        outputWindow.credited(bytes);
+        connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(bytes));
     }
 
     int id() {
@@ -60,8 +68,12 @@ final class AgentSession implements HostProcess {
         return started;
     }
 
-    /** A frame for this session, on the connection's reader thread: must not block. */
-    void received(AgentFrame frame) {
+    /**
+     * A frame for this session, on the connection's reader thread: must not block.
+     *
+     * @throws OutputWindow.Exceeded when the agent sent more output than the session's window allows
+     */
+    void received(AgentFrame frame) throws OutputWindow.Exceeded {
         switch (frame.type()) {
             case AgentFrame.STARTED -> {
                 pid = Integer.toUnsignedLong(AgentPayloads.u32(frame.payload()));
@@ -89,12 +101,16 @@ final class AgentSession implements HostProcess {
         }
     }
 
-    /** Output for a stream the spec did not open is credited back at once and dropped. */
-    private void output(SessionInput stream, boolean open, byte[] data) {
+    /**
+     * Output counts against the window before it is buffered; output for a stream the spec did not open is
+     * credited back at once and dropped.
+     */
+    private void output(SessionInput stream, boolean open, byte[] data) throws OutputWindow.Exceeded {
+        outputWindow.received(data.length);
         if (open) {
             stream.put(data);
         } else if (data.length > 0) {
-            connection.sendQuietly(AgentFrame.CREDIT, id, AgentPayloads.credit(data.length));
+            credit(data.length);
         }
     }
 

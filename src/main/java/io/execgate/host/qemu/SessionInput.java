@@ -8,9 +8,10 @@ import java.util.function.IntConsumer;
 
 /**
  * One output stream of a guest process as the host reads it: chunks the connection's reader puts in, a blocking
- * {@link #read} that takes them out. The agent sends at most a window of bytes that were not credited, so this
- * holds at most that much; bytes are credited back (through {@code credit}) once read, in batches, which is what
- * lets the agent send more. A reader that reads nothing stalls only this stream.
+ * {@link #read} that takes them out. The agent may send at most a window of bytes that were not credited, and the
+ * session's {@link OutputWindow} ends the connection when it sends more, so this holds at most that much; bytes
+ * are credited back (through {@code credit}) once read, in batches, which is what lets the agent send more. A
+ * reader that reads nothing stalls only this stream.
  */
 final class SessionInput extends InputStream {
 
