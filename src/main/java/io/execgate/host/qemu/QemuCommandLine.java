@@ -61,6 +61,17 @@ final class QemuCommandLine {
         return args;
     }
 
+    /**
+     * QEMU's command line run through util-linux's {@code setpriv}, which sets the parent-death signal to SIGKILL
+     * and then executes QEMU (same pid): when the service dies, however it dies, the kernel kills its VMs. The
+     * signal fires when the <em>thread</em> that started QEMU ends, so that thread must live as long as QEMU.
+     */
+    static List<String> dyingWithTheService(Path setpriv, List<String> qemu) {
+        List<String> args = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "KILL", "--"));
+        args.addAll(qemu);
+        return args;
+    }
+
     /** The host's TSC frequency in kHz from {@code /proc/cpuinfo}, when it has a constant one. */
     static OptionalLong hostTscKhz(Path cpuinfo) {
         try {

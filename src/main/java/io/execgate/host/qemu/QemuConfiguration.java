@@ -1,5 +1,6 @@
 package io.execgate.host.qemu;
 
+import io.execgate.ExecgateProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -8,7 +9,7 @@ import org.springframework.context.annotation.Configuration;
 class QemuConfiguration {
 
     @Bean(destroyMethod = "close")
-    QemuUvmProvider qemuUvms(QemuProperties properties) {
-        return new QemuUvmProvider(properties);
+    QemuUvmProvider qemuUvms(QemuProperties properties, ExecgateProperties service) {
+        return new QemuUvmProvider(properties, service);
     }
 }

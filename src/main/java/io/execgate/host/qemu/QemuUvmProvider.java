@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
+import io.execgate.ExecgateProperties;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.TargetInfo;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * UVMs execgate boots itself with QEMU, as targets of kind {@code uvm} and through their lifecycle. Available
  * when QEMU and the image ({@code vmlinuz}, {@code initrd.img} in the image directory) are found; otherwise its
  * status names the missing piece. At most {@code max-uvms} exist; each boots on a thread of its own, and the
- * service's shutdown stops them all.
+ * service's shutdown stops them all. QEMU is started through {@code setpriv --pdeathsig KILL} so that it dies
+ * with the service, and at start the provider removes what an earlier service that was killed left under
+ * {@code <data-dir>/uvm/}.
  */
 final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseable {
 
@@ -45,13 +48,16 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
     private final BackendStatus status;
     private final @Nullable Path binary;
     private final QemuCommandLine.Choice choice;
+    private final UvmDirectories directories;
+    private final @Nullable Path setpriv;
     private final Clock clock = Clock.systemUTC();
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Uvm> uvms = new LinkedHashMap<>(); // guarded by this
     private boolean closed; // guarded by this
 
-    QemuUvmProvider(QemuProperties properties) {
+    QemuUvmProvider(QemuProperties properties, ExecgateProperties service) {
         this.properties = properties;
+        this.directories = new UvmDirectories(service.dataDir());
         boolean kvm = QemuCommandLine.kvmUsable(Path.of("/dev/kvm"), Path.of("/proc/cpuinfo"));
         OptionalLong tsc = QemuCommandLine.hostTscKhz(Path.of("/proc/cpuinfo"));
         this.choice = QemuCommandLine.choose(properties.machine(), kvm, tsc);
@@ -81,6 +87,14 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
         }
         this.binary = found;
         this.status = new BackendStatus("qemu", TargetKind.UVM, found != null, detail);
+        this.setpriv = found != null ? LocalProcesses.locate("setpriv").orElse(null) : null;
+        if (found != null && setpriv == null) {
+            log.warn("setpriv (util-linux) not found: QEMU is started without a parent-death signal, so UVMs outlive "
+                    + "a service that is killed (the next start on this data directory stops them)");
+        }
+        if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            directories.sweep(); // whatever an earlier, killed service left running, even if QEMU is off now
+        }
     }
 
     @Override
@@ -140,15 +154,19 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
                 throw new Refusal(Refusal.Kind.LIMIT, null, uvms.size() + " UVMs exist, the most allowed "
                         + "(execgate.backends.qemu.max-uvms)");
             }
+            Path dir;
             try {
-                uvm = new Uvm(id, memory, vcpus, choice, (int) properties.consoleLogSize().toBytes(), clock);
+                dir = directories.create();
             } catch (IOException e) {
                 throw new Refusal(Refusal.Kind.UNAVAILABLE, null, "cannot make the UVM's directory: " + e.getMessage());
             }
+            uvm = new Uvm(id, memory, vcpus, choice, dir, (int) properties.consoleLogSize().toBytes(), clock);
             uvms.put(id, uvm);
         }
         Path image = properties.imageDir();
-        Thread.ofPlatform().daemon().name("uvm-" + uvm.id() + "-boot").start(() -> uvm.boot(binary,
+        // A platform thread that boots the VM and then stays until QEMU exits: QEMU's parent-death signal fires
+        // when the thread that spawned it ends.
+        Thread.ofPlatform().daemon().name("uvm-" + uvm.id() + "-qemu").start(() -> uvm.boot(binary, setpriv,
                 image.resolve("vmlinuz").toAbsolutePath(), image.resolve("initrd.img").toAbsolutePath(),
                 properties.bootTimeout(), properties.keepalive()));
         return uvm.info();

@@ -7,17 +7,14 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessSpec;
@@ -31,9 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One utility VM: its QEMU process, its serial console, its agent connection and its state
- * ({@code booting → running → stopped | failed}). It boots on a platform thread of its own; a QEMU that exits,
- * or an agent that goes silent, fails it and ends its execs as lost. Stopping powers the guest off, kills QEMU
- * after the grace period, and removes the VM's private directory (its agent socket).
+ * ({@code booting → running → stopped | failed}). It boots on a platform thread of its own, which then stays until
+ * QEMU exits (QEMU's parent-death signal is tied to it); a QEMU that exits, or an agent that goes silent, fails it
+ * and ends its execs as lost. Stopping powers the guest off, kills QEMU after the grace period, and removes the
+ * VM's private directory (its agent socket and QEMU's pid) under {@code <data-dir>/uvm/}.
  */
 final class Uvm {
 
@@ -66,8 +64,8 @@ final class Uvm {
     private boolean stopping; // guarded by lock
     private @Nullable HostProcess qemu; // guarded by lock
 
-    Uvm(String id, long memoryMiB, int cpus, QemuCommandLine.Choice choice, int consoleLogSize, Clock clock)
-            throws IOException {
+    /** @param dir the VM's private directory, made by {@link UvmDirectories#create()}; removed when the VM ends */
+    Uvm(String id, long memoryMiB, int cpus, QemuCommandLine.Choice choice, Path dir, int consoleLogSize, Clock clock) {
         this.id = id;
         this.memoryMiB = memoryMiB;
         this.cpus = cpus;
@@ -75,32 +73,54 @@ final class Uvm {
         this.clock = clock;
         this.createdAt = clock.instant();
         this.console = new ConsoleLog(consoleLogSize);
-        // Short on purpose: a UNIX socket's path has at most 107 bytes.
-        this.dir = Files.createTempDirectory("execgate-uvm-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        this.dir = dir;
     }
 
     String id() {
         return id;
     }
 
-    /** Starts QEMU and waits for the agent, on the calling thread; the outcome is in the state. */
-    void boot(Path binary, Path kernel, Path initrd, Duration bootTimeout, Duration keepalive) {
+    /**
+     * Starts QEMU and waits for the agent, on the calling thread (the outcome is in the state); then waits, still
+     * on that thread, until QEMU has exited.
+     *
+     * @param setpriv util-linux's setpriv, to start QEMU with a parent-death signal; null starts it plainly
+     */
+    void boot(Path binary, @Nullable Path setpriv, Path kernel, Path initrd, Duration bootTimeout, Duration keepalive) {
+        HostProcess process = start(binary, setpriv, kernel, initrd, bootTimeout, keepalive);
+        if (process != null) {
+            // The kernel sends QEMU its parent-death signal when the thread that spawned it ends, not only when the
+            // service does: this thread must outlive QEMU, which fail() and stop() always end.
+            awaitExit(process);
+        }
+    }
+
+    private @Nullable HostProcess start(Path binary, @Nullable Path setpriv, Path kernel, Path initrd,
+            Duration bootTimeout, Duration keepalive) {
         long began = System.nanoTime();
-        Path socket = dir.resolve("agent.sock");
+        Path socket = UvmDirectories.socket(dir);
+        HostProcess process;
         try {
-            List<String> command = QemuCommandLine.build(binary.toString(), choice, kernel, initrd, memoryMiB, cpus,
-                    socket);
+            List<String> qemuCommand = QemuCommandLine.build(binary.toString(), choice, kernel, initrd, memoryMiB,
+                    cpus, socket);
+            List<String> command = setpriv != null ? QemuCommandLine.dyingWithTheService(setpriv, qemuCommand)
+                    : qemuCommand;
             // The project's own spawner: QEMU leads a session of its own, its stdin reads end-of-file, and its
             // serial console (stdout) and its complaints (stderr) both go to the console log.
-            HostProcess process = LocalProcesses.start(binary.toString(), new ProcessSpec(command, QEMU_ENV, null, null,
+            process = LocalProcesses.start(command.getFirst(), new ProcessSpec(command, QEMU_ENV, null, null,
                     false, null, false, true, true), clock);
+        } catch (IOException | RuntimeException e) {
+            fail("boot failed: " + e.getMessage());
+            return null;
+        }
+        try {
             synchronized (lock) {
                 qemu = process;
                 if (stopping) {
                     kill(process);
                 }
             }
+            UvmDirectories.recordPid(dir, process.pid()); // setpriv executes QEMU: the pid stays QEMU's
             for (InputStream output : List.of(process.stdout().orElseThrow(), process.stderr().orElseThrow())) {
                 Thread.ofPlatform().daemon().name("uvm-" + id + "-console").start(() -> console.copy(output));
             }
@@ -113,7 +133,7 @@ final class Uvm {
             synchronized (lock) {
                 if (state != State.BOOTING) {
                     agent.close();
-                    return;
+                    return process;
                 }
                 state = State.RUNNING;
                 bootMillis = Duration.ofNanos(System.nanoTime() - began).toMillis();
@@ -123,6 +143,25 @@ final class Uvm {
             ready.complete(agent);
         } catch (IOException | RuntimeException e) {
             fail("boot failed: " + e.getMessage());
+        }
+        return process;
+    }
+
+    /** Waits for QEMU's exit, however long: an interrupt must not end this thread while QEMU runs. */
+    private static void awaitExit(HostProcess process) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                process.onExit().get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -262,8 +301,8 @@ final class Uvm {
     }
 
     private void cleanUp() {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try {
+            UvmDirectories.remove(dir);
         } catch (IOException e) {
             log.debug("uvm {}: removing {} failed: {}", id, dir, e.getMessage());
         }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import io.execgate.ExecgateApplication;
+import io.execgate.ExecgateProperties;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecRequest;
 import io.execgate.exec.ExecService;
@@ -29,7 +30,7 @@ class QemuShutdownIT {
                 .run("--server.port=0", "--execgate.exec.kill-grace-period=1s");
         QemuUvmProvider uvms = context.getBean(QemuUvmProvider.class);
         assumeTrue(uvms.status().available(), () -> "skipped: " + uvms.status().detail());
-        List<Path> others = uvmDirs(); // UVMs of other tests' contexts
+        Path root = context.getBean(ExecgateProperties.class).dataDir().resolve("uvm");
         uvms.create("down", null, null);
         ExecService execs = context.getBean(ExecService.class);
         // An exec into a booting UVM waits for the boot.
@@ -37,7 +38,7 @@ class QemuShutdownIT {
                 new ExecRequest(List.of("sleep", "600"), null, null, null, null, null, null, null, null));
         assertThat(uvms.describe("down").orElseThrow().state()).isEqualTo("running");
         long qemu = uvms.describe("down").orElseThrow().pid();
-        List<Path> dirs = uvmDirs().stream().filter(dir -> !others.contains(dir)).toList();
+        List<Path> dirs = uvmDirs(root);
         assertThat(dirs).hasSize(1);
 
         context.close();
@@ -48,9 +49,9 @@ class QemuShutdownIT {
         assertThat(dirs).allSatisfy(dir -> assertThat(dir).doesNotExist());
     }
 
-    private static List<Path> uvmDirs() throws Exception {
-        try (var all = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return all.filter(p -> p.getFileName().toString().startsWith("execgate-uvm-")).toList();
+    private static List<Path> uvmDirs(Path root) throws Exception {
+        try (var all = Files.list(root)) {
+            return all.toList();
         }
     }
 }

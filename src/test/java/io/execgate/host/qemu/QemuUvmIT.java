@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.execgate.ExecgateProperties;
 import io.execgate.support.Api;
 import io.execgate.support.ChannelClient;
 import io.execgate.support.Processes;
@@ -46,6 +47,8 @@ class QemuUvmIT {
     RestTestClient http;
     @Autowired
     QemuUvmProvider provider;
+    @Autowired
+    ExecgateProperties service;
     Api api;
 
     @BeforeAll
@@ -194,9 +197,8 @@ class QemuUvmIT {
         assertThat(api.awaitExit(exec).path("reason").asString()).isEqualTo("lost");
         api.get("/api/v1/uvms/t3").isProblem(404, "TARGET_NOT_FOUND");
         api.delete("/api/v1/uvms/t3").isProblem(404, "TARGET_NOT_FOUND");
-        try (var dirs = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            assertThat(dirs.filter(p -> p.getFileName().toString().startsWith("execgate-uvm-")).count())
-                    .as("only t1's directory remains").isEqualTo(1);
+        try (var dirs = Files.list(service.dataDir().resolve("uvm"))) {
+            assertThat(dirs.count()).as("only t1's directory remains").isEqualTo(1);
         }
     }
 

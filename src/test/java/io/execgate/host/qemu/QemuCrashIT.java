@@ -1,0 +1,124 @@
+package io.execgate.host.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import io.execgate.host.local.LocalProcesses;
+import io.execgate.support.ForkedService;
+import io.execgate.support.Processes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A service killed with SIGKILL takes its VMs with it: QEMU runs with a parent-death signal, and the next service
+ * on the same data directory removes the VM's directory. The service runs from the packaged jar in a process of
+ * its own; one VM is booted.
+ */
+class QemuCrashIT {
+
+    private static final String TOKEN = "qemu-crash-test-token";
+    private static final Path IMAGE = Path.of("target/uvm-image");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void qemuDiesWithAKilledServiceAndTheNextStartLeavesNoDirectory() throws Exception {
+        assumeTrue(Files.isRegularFile(IMAGE.resolve("initrd.img")), "skipped: no UVM image (uvm/build-image)");
+        assumeTrue(LocalProcesses.locate("setpriv").isPresent(), "skipped: no setpriv (util-linux)");
+        Path data = dir.resolve("data");
+        Path uvms = data.resolve("uvm");
+        long qemu = -1;
+        try (ForkedService service = start(data, "first.log")) {
+            JsonNode host = send(service, "GET", "/api/v1/host", null);
+            boolean qemuAvailable = false;
+            for (JsonNode backend : host.path("backends")) {
+                qemuAvailable |= backend.path("name").asString().equals("qemu") && backend.path("available").asBoolean();
+            }
+            assumeTrue(qemuAvailable, () -> "skipped: " + host);
+            send(service, "POST", "/api/v1/uvms", "{\"id\": \"doomed\"}");
+            awaitRunning(service, "doomed");
+            List<Path> left = list(uvms);
+            assertThat(left).hasSize(1);
+            qemu = Long.parseLong(Files.readString(left.getFirst().resolve("qemu.pid")));
+            assertThat(new String(Files.readAllBytes(Path.of("/proc/" + qemu + "/cmdline")))).as("QEMU's command line")
+                    .contains("qemu-system", left.getFirst().resolve("agent.sock").toString());
+            // The thread that spawned QEMU ended no boot with it: QEMU still runs and answers afterwards.
+            Thread.sleep(1_000);
+            JsonNode run = send(service, "POST", "/api/v1/uvms/doomed/execs/run", "{\"command\": [\"echo\", \"alive\"]}");
+            assertThat(run.path("stdout").asString()).isEqualTo("alive\n");
+            assertThat(Processes.isGone(qemu)).isFalse();
+
+            service.kill(); // SIGKILL: no shutdown hook, no stop
+
+            assertThat(Processes.awaitGone(qemu, 5_000)).as("QEMU %d after the service's SIGKILL", qemu).isTrue();
+            assertThat(list(uvms)).as("what the killed service left").hasSize(1);
+        } finally {
+            if (qemu > 0) {
+                ProcessHandle.of(qemu).ifPresent(ProcessHandle::destroyForcibly); // never left behind, pass or fail
+            }
+        }
+        try (ForkedService again = start(data, "second.log")) {
+            assertThat(list(uvms)).as("directories after the next start").isEmpty();
+            assertThat(send(again, "GET", "/api/v1/uvms", null)).isEmpty();
+        }
+    }
+
+    private JsonNode awaitRunning(ForkedService service, String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            JsonNode uvm = send(service, "GET", "/api/v1/uvms/" + id, null);
+            if (uvm.path("state").asString().equals("running")) {
+                return uvm;
+            }
+            assertThat(uvm.path("state").asString()).as("uvm %s", uvm).isEqualTo("booting");
+            assertThat(System.nanoTime()).as("booted in time").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static List<Path> list(Path uvms) throws IOException {
+        if (!Files.isDirectory(uvms)) {
+            return List.of();
+        }
+        try (var entries = Files.list(uvms)) {
+            return entries.toList();
+        }
+    }
+
+    private ForkedService start(Path data, String log) throws Exception {
+        ForkedService service = ForkedService.start(ForkedService.jarCommand(), Path.of("."), Map.of(
+                "EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN,
+                "EXECGATE_BACKENDS_QEMU_IMAGE_DIR", IMAGE.toAbsolutePath().toString()),
+                ForkedService.freePort(), dir.resolve(log));
+        assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
+        return service;
+    }
+
+    private JsonNode send(ForkedService service, String method, String path, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path)).header("Authorization", "Bearer " + TOKEN);
+        if (json != null) {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("%s %s: %s", method, path, response.body()).isBetween(200, 299);
+        return JSON.readTree(response.body());
+    }
+}

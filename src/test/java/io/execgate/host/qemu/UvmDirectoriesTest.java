@@ -1,0 +1,62 @@
+package io.execgate.host.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIOException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sweep at start kills only a process whose command line names its directory's socket. */
+class UvmDirectoriesTest {
+
+    @TempDir
+    Path data;
+
+    @Test
+    void theSweepKillsTheQemuADirectoryNamesRemovesEveryDirectoryAndSparesAReusedPid() throws Exception {
+        UvmDirectories directories = new UvmDirectories(data);
+        Path left = directories.create();
+        Path reused = directories.create();
+        Path neverStarted = directories.create();
+        // Stand-ins that wait on a builtin (no child to leave behind): one with the chardev QEMU is given, one
+        // with a pid recorded for another directory's QEMU that has since been reused by something else.
+        Process qemu = waiting("socket,id=agent,path=" + UvmDirectories.socket(left) + ",server=on,wait=off");
+        Process innocent = waiting("socket,id=agent,path=" + UvmDirectories.socket(neverStarted) + "-not,server=on");
+        try {
+            UvmDirectories.recordPid(left, qemu.pid());
+            UvmDirectories.recordPid(reused, innocent.pid());
+            assertThat(UvmDirectories.runningQemu(left)).isPresent();
+            assertThat(UvmDirectories.runningQemu(reused)).isEmpty();
+
+            directories.sweep();
+
+            assertThat(qemu.waitFor(5, TimeUnit.SECONDS)).as("the left QEMU is killed").isTrue();
+            assertThat(qemu.exitValue()).isEqualTo(128 + 9);
+            assertThat(innocent.isAlive()).as("a reused pid is never killed").isTrue();
+            try (var entries = Files.list(directories.root())) {
+                assertThat(entries).isEmpty();
+            }
+        } finally {
+            qemu.destroyForcibly().waitFor();
+            innocent.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aDataDirectoryTooLongForTheAgentSocketIsRefusedWithTheLimit() throws IOException {
+        UvmDirectories directories = new UvmDirectories(data.resolve("d".repeat(90)));
+        assertThatIOException().isThrownBy(directories::create)
+                .withMessageContaining("more than the 107 a UNIX socket's path may have")
+                .withMessageContaining("execgate.data-dir");
+        assertThat(directories.root()).doesNotExist();
+    }
+
+    private static Process waiting(String chardev) throws IOException {
+        return new ProcessBuilder("sh", "-c", "read never", "qemu-system-x86_64", "-chardev", chardev).start();
+    }
+}
