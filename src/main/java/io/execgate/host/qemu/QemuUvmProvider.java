@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import io.execgate.ExecgateProperties;
@@ -52,7 +54,10 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
     private final @Nullable Path setpriv;
     private final Clock clock = Clock.systemUTC();
     private final SecureRandom random = new SecureRandom();
+    /** Every VM until its stop has returned: one being deleted still holds its id and its place under max-uvms. */
     private final Map<String, Uvm> uvms = new LinkedHashMap<>(); // guarded by this
+    /** The ids of VMs being deleted: no longer listed, found or usable. */
+    private final Set<String> deleting = new HashSet<>(); // guarded by this
     private boolean closed; // guarded by this
 
     QemuUvmProvider(QemuProperties properties, ExecgateProperties service) {
@@ -109,18 +114,23 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
 
     @Override
     public synchronized List<TargetInfo> list() {
-        return uvms.values().stream().map(Uvm::info).toList();
+        return uvms.values().stream().filter(uvm -> !deleting.contains(uvm.id())).map(Uvm::info).toList();
     }
 
     @Override
     public synchronized Optional<TargetInfo> describe(String id) {
-        return Optional.ofNullable(uvms.get(id)).map(Uvm::info);
+        return live(id).map(Uvm::info);
     }
 
     @Override
     public synchronized Optional<ProcessHost> open(String id) {
-        return Optional.ofNullable(uvms.get(id))
-                .map(uvm -> new QemuProcessHost(uvm, properties.bootTimeout(), properties.startTimeout()));
+        return live(id).map(uvm -> new QemuProcessHost(uvm, properties.bootTimeout(), properties.startTimeout()));
+    }
+
+    /** A VM that exists and is not being deleted: once DELETE was called, a VM is gone for clients. */
+    private Optional<Uvm> live(String id) {
+        assert Thread.holdsLock(this);
+        return deleting.contains(id) ? Optional.empty() : Optional.ofNullable(uvms.get(id));
     }
 
     @Override
@@ -148,10 +158,13 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
             }
             String id = requestedId != null ? requestedId : "uvm-" + HexFormat.of().formatHex(randomBytes());
             if (uvms.containsKey(id)) {
-                throw new Refusal(Refusal.Kind.CONFLICT, "id", "a UVM with the id " + id + " exists");
+                throw new Refusal(Refusal.Kind.CONFLICT, "id", "a UVM with the id " + id
+                        + (deleting.contains(id) ? " is still being deleted" : " exists"));
             }
             if (uvms.size() >= properties.maxUvms()) {
-                throw new Refusal(Refusal.Kind.LIMIT, null, uvms.size() + " UVMs exist, the most allowed "
+                // A VM being deleted counts until its QEMU is gone: it still holds its memory.
+                throw new Refusal(Refusal.Kind.LIMIT, null, uvms.size() + " UVMs exist" + (deleting.isEmpty() ? ""
+                        : " (" + deleting.size() + " of them still being deleted)") + ", the most allowed "
                         + "(execgate.backends.qemu.max-uvms)");
             }
             Path dir;
@@ -182,18 +195,26 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
     public boolean delete(String id) {
         Uvm uvm;
         synchronized (this) {
-            uvm = uvms.remove(id);
+            uvm = live(id).orElse(null);
+            if (uvm == null) {
+                return false; // unknown, or already being deleted
+            }
+            deleting.add(id);
         }
-        if (uvm == null) {
-            return false;
+        try {
+            uvm.stop(properties.stopGracePeriod());
+        } finally {
+            synchronized (this) {
+                uvms.remove(id, uvm);
+                deleting.remove(id);
+            }
         }
-        uvm.stop(properties.stopGracePeriod());
         return true;
     }
 
     @Override
     public synchronized Optional<byte[]> console(String id) {
-        return Optional.ofNullable(uvms.get(id)).map(Uvm::console);
+        return live(id).map(Uvm::console);
     }
 
     /** Stops every UVM (the service is going away), each with a short grace. */
