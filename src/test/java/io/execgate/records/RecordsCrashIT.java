@@ -3,9 +3,6 @@ package io.execgate.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,7 +19,6 @@ import io.execgate.support.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, and a data
@@ -31,8 +27,6 @@ import tools.jackson.databind.json.JsonMapper;
 class RecordsCrashIT {
 
     private static final String TOKEN = "records-crash-test-token";
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
@@ -44,7 +38,7 @@ class RecordsCrashIT {
         long sleeperPid;
         String sleeper;
         try (ForkedService service = start(data, "first.log")) {
-            JsonNode running = send(service, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
+            JsonNode running = service.send(TOKEN, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
             sleeper = running.path("id").asString();
             sleeperPid = running.path("pid").asLong();
 
@@ -57,7 +51,7 @@ class RecordsCrashIT {
                     for (int i = 0; !stop.get(); i++) {
                         int code = (client * 100 + i) % 256;
                         try {
-                            JsonNode run = send(service, "POST", "/api/v1/host/execs/run",
+                            JsonNode run = service.send(TOKEN, "POST", "/api/v1/host/execs/run",
                                     "{\"command\": [\"sh\", \"-c\", \"exit " + code + "\"]}");
                             seen.put(run.path("exec").path("id").asString(), run.path("exitCode").asInt());
                         } catch (IOException | InterruptedException killed) {
@@ -80,12 +74,12 @@ class RecordsCrashIT {
 
         try (ForkedService again = start(data, "second.log")) {
             for (var entry : seen.entrySet()) {
-                JsonNode record = send(again, "GET", "/api/v1/execs/" + entry.getKey(), null);
+                JsonNode record = again.send(TOKEN, "GET", "/api/v1/execs/" + entry.getKey(), null);
                 assertThat(record.path("state").asString()).as("state of %s", entry.getKey()).isEqualTo("exited");
                 assertThat(record.path("exitCode").asInt()).as("exit code of %s", entry.getKey())
                         .isEqualTo(entry.getValue());
             }
-            JsonNode lost = send(again, "GET", "/api/v1/execs/" + sleeper, null);
+            JsonNode lost = again.send(TOKEN, "GET", "/api/v1/execs/" + sleeper, null);
             assertThat(lost.path("state").asString()).isEqualTo("unknown");
             assertThat(lost.path("reason").asString()).isEqualTo("lost");
             assertThat(lost.path("exitCode").isNull()).isTrue();
@@ -128,20 +122,5 @@ class RecordsCrashIT {
 
     private static Map<String, String> env(Path data) {
         return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
-    }
-
-    private JsonNode send(ForkedService service, String method, String path, String json)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path)).header("Authorization", "Bearer " + TOKEN);
-        if (json != null) {
-            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
-        } else {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() / 100 != 2) {
-            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
-        }
-        return JSON.readTree(response.body());
     }
 }

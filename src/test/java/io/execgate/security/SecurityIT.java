@@ -229,15 +229,7 @@ class SecurityIT {
         }
         assertThat(checked).as("the handlers that change something").contains("POST /api/v1/host/execs",
                 "POST /api/v1/uvms", "DELETE /api/v1/execs/x1", "POST /api/v1/execs/x1/signal").hasSizeGreaterThan(10);
-        List<String> streams = urlMappings.stream().flatMap(m -> m.getHandlerMap().keySet().stream())
-                .filter(path -> path.startsWith("/api/")).toList();
-        assertThat(streams).as("the stream endpoints").contains("/api/v1/host/exec", "/api/v1/execs/*/attach");
-        for (String pattern : streams) {
-            String path = pattern.replace("*", "x1");
-            for (String verb : List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")) {
-                assertThat(asViewer(verb, path)).as("%s %s as a viewer", verb, path).isEqualTo(403);
-            }
-        }
+        everyStreamRefuses(VIEWER, "a viewer", urlMappings);
     }
 
     /**
@@ -281,17 +273,23 @@ class SecurityIT {
                 .allMatch(path -> path.startsWith("/actuator/health") || path.startsWith("/v3/api-docs")
                         || path.startsWith("/swagger-ui") || path.equals("/error"));
         assertThat(as(METRICS, "GET", "/api/v1/nowhere")).as("an unknown path").isEqualTo(403);
+        everyStreamRefuses(METRICS, "metrics", urlMappings);
+        // The roles above include it: a viewer still scrapes.
+        assertThat(as(VIEWER, "GET", "/actuator/prometheus")).isEqualTo(200);
+    }
+
+    /** Every stream endpoint answers {@code token} with 403 whatever the verb (a one-step handshake starts an exec). */
+    private void everyStreamRefuses(String token, String who, List<AbstractUrlHandlerMapping> urlMappings)
+            throws Exception {
         List<String> streams = urlMappings.stream().flatMap(m -> m.getHandlerMap().keySet().stream())
                 .filter(path -> path.startsWith("/api/")).toList();
         assertThat(streams).as("the stream endpoints").contains("/api/v1/host/exec", "/api/v1/execs/*/attach");
         for (String pattern : streams) {
             String path = pattern.replace("*", "x1");
             for (String verb : List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")) {
-                assertThat(as(METRICS, verb, path)).as("%s %s as metrics", verb, path).isEqualTo(403);
+                assertThat(as(token, verb, path)).as("%s %s as %s", verb, path, who).isEqualTo(403);
             }
         }
-        // The roles above include it: a viewer still scrapes.
-        assertThat(as(VIEWER, "GET", "/actuator/prometheus")).isEqualTo(200);
     }
 
     private int asViewer(String verb, String path) throws Exception {

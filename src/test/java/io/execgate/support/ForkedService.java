@@ -15,6 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
 /**
  * execgate in a process of its own, started from the packaged jar (or any command line), for tests that must do
  * to the service what the test JVM cannot do to itself: kill it with SIGKILL, start it in another mount namespace,
@@ -25,6 +29,7 @@ public final class ForkedService implements AutoCloseable {
     /** The JDK running the tests, which is the one the service needs. */
     public static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final Process process;
     private final Path log;
@@ -97,6 +102,26 @@ public final class ForkedService implements AutoCloseable {
     /** The process started, e.g. to find the service under a wrapper ({@code unshare}) among its children. */
     public ProcessHandle handle() {
         return process.toHandle();
+    }
+
+    /**
+     * Sends {@code method path} with the bearer {@code token} and a JSON body (none when null); the answer's JSON.
+     *
+     * @throws IOException for an answer other than 2xx, naming its status and body (or when the service is gone)
+     */
+    public JsonNode send(String token, String method, String path, @Nullable String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token);
+        if (json != null) {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
     }
 
     public URI uri(String path) {

@@ -40,24 +40,11 @@ public final class Processes {
      */
     public static List<Long> sessionMembers(long sid) throws IOException {
         List<Long> members = new ArrayList<>();
-        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
-            for (Path process : (Iterable<Path>) processes::iterator) {
-                String name = process.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String stat = Files.readString(process.resolve("stat"));
-                    // after the command name: state ppid pgrp session ...
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    if (!"Z".equals(fields[0]) && Long.parseLong(fields[3]) == sid) {
-                        members.add(Long.parseLong(name));
-                    }
-                } catch (IOException gone) {
-                    // exited while the list was read
-                }
+        eachProcess((pid, fields) -> {
+            if (!"Z".equals(fields[0]) && Long.parseLong(fields[3]) == sid) {
+                members.add(pid);
             }
-        }
+        });
         return members;
     }
 
@@ -83,24 +70,12 @@ public final class Processes {
     public static List<Long> zombiesUnder(long ancestor) throws IOException {
         java.util.Map<Long, Long> parents = new java.util.HashMap<>();
         List<Long> zombies = new ArrayList<>();
-        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
-            for (Path process : (Iterable<Path>) processes::iterator) {
-                String name = process.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String stat = Files.readString(process.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    parents.put(Long.parseLong(name), Long.parseLong(fields[1]));
-                    if ("Z".equals(fields[0])) {
-                        zombies.add(Long.parseLong(name));
-                    }
-                } catch (IOException gone) {
-                    // exited and reaped while the list was read
-                }
+        eachProcess((pid, fields) -> {
+            parents.put(pid, Long.parseLong(fields[1]));
+            if ("Z".equals(fields[0])) {
+                zombies.add(pid);
             }
-        }
+        });
         return zombies.stream().filter(pid -> {
             Long up = parents.get(pid);
             for (int depth = 0; up != null && up > 0 && depth < 1_000; depth++, up = parents.get(up)) {
@@ -110,6 +85,29 @@ public final class Processes {
             }
             return false;
         }).toList();
+    }
+
+    /**
+     * Calls {@code each} with every process's pid and the fields of its {@code /proc/<pid>/stat} after the command
+     * name (0 state, 1 ppid, 2 pgrp, 3 session, ...); a process that ends while the list is read is left out.
+     */
+    private static void eachProcess(java.util.function.BiConsumer<Long, String[]> each) throws IOException {
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            for (Path process : (Iterable<Path>) processes::iterator) {
+                String name = process.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String stat;
+                try {
+                    stat = Files.readString(process.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // exited and reaped while the list was read
+                }
+                // the command name may hold spaces and parentheses: count from the last ')'
+                each.accept(Long.parseLong(name), stat.substring(stat.lastIndexOf(')') + 2).split(" "));
+            }
+        }
     }
 
     /** The number of descriptors this JVM has open. */

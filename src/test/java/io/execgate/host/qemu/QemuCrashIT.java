@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +16,6 @@ import io.execgate.support.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A service killed with SIGKILL takes its VMs with it: QEMU runs with a parent-death signal, and the next service
@@ -30,8 +26,6 @@ class QemuCrashIT {
 
     private static final String TOKEN = "qemu-crash-test-token";
     private static final Path IMAGE = Path.of("target/uvm-image");
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
@@ -44,13 +38,13 @@ class QemuCrashIT {
         Path uvms = data.resolve("uvm");
         long qemu = -1;
         try (ForkedService service = start(data, "first.log")) {
-            JsonNode host = send(service, "GET", "/api/v1/host", null);
+            JsonNode host = service.send(TOKEN, "GET", "/api/v1/host", null);
             boolean qemuAvailable = false;
             for (JsonNode backend : host.path("backends")) {
                 qemuAvailable |= backend.path("name").asString().equals("qemu") && backend.path("available").asBoolean();
             }
             assumeTrue(qemuAvailable, () -> "skipped: " + host);
-            send(service, "POST", "/api/v1/uvms", "{\"id\": \"doomed\"}");
+            service.send(TOKEN, "POST", "/api/v1/uvms", "{\"id\": \"doomed\"}");
             awaitRunning(service, "doomed");
             List<Path> left = list(uvms);
             assertThat(left).hasSize(1);
@@ -59,7 +53,7 @@ class QemuCrashIT {
                     .contains("qemu-system", left.getFirst().resolve("agent.sock").toString());
             // The thread that spawned QEMU ended no boot with it: QEMU still runs and answers afterwards.
             Thread.sleep(1_000);
-            JsonNode run = send(service, "POST", "/api/v1/uvms/doomed/execs/run", "{\"command\": [\"echo\", \"alive\"]}");
+            JsonNode run = service.send(TOKEN, "POST", "/api/v1/uvms/doomed/execs/run", "{\"command\": [\"echo\", \"alive\"]}");
             assertThat(run.path("stdout").asString()).isEqualTo("alive\n");
             assertThat(Processes.isGone(qemu)).isFalse();
 
@@ -74,14 +68,14 @@ class QemuCrashIT {
         }
         try (ForkedService again = start(data, "second.log")) {
             assertThat(list(uvms)).as("directories after the next start").isEmpty();
-            assertThat(send(again, "GET", "/api/v1/uvms", null)).isEmpty();
+            assertThat(again.send(TOKEN, "GET", "/api/v1/uvms", null)).isEmpty();
         }
     }
 
     private JsonNode awaitRunning(ForkedService service, String id) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (true) {
-            JsonNode uvm = send(service, "GET", "/api/v1/uvms/" + id, null);
+            JsonNode uvm = service.send(TOKEN, "GET", "/api/v1/uvms/" + id, null);
             if (uvm.path("state").asString().equals("running")) {
                 return uvm;
             }
@@ -107,18 +101,5 @@ class QemuCrashIT {
                 ForkedService.freePort(), dir.resolve(log));
         assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
         return service;
-    }
-
-    private JsonNode send(ForkedService service, String method, String path, String json)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path)).header("Authorization", "Bearer " + TOKEN);
-        if (json != null) {
-            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
-        } else {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("%s %s: %s", method, path, response.body()).isBetween(200, 299);
-        return JSON.readTree(response.body());
     }
 }
