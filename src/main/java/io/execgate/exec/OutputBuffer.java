@@ -54,7 +54,9 @@ final class OutputBuffer {
         total += count;
         if (policy == Policy.KEEP_OLDEST) {
             int take = Math.min(grow(length + Math.min(capacity - length, count)) - length, count);
-            unshare();
+            if (take > 0) { // a full buffer that keeps its oldest bytes writes nothing: no copy for the views
+                unshare();
+            }
             bytes.get(offset, data, length, take);
             length += take;
             dropped += count - take;
@@ -85,9 +87,11 @@ final class OutputBuffer {
     /**
      * The retained bytes as they are now, without copying them: later output is written into a copy of the array
      * (made once, by the first write after this), so the view never changes. Attachments replay from views: a
-     * hundred clients attaching to one exec share its array instead of copying it a hundred times. While replays
-     * run, the relay waits for them after its next chunk (an attachment gets new output only after its replay), so
-     * a buffer has at most its own array and the one its replays read: twice its capacity, never more.
+     * hundred clients attaching to one exec share its array instead of copying it a hundred times, and while
+     * replays run the relay waits for them after its next chunk (an attachment gets new output only after its
+     * replay), so replays keep at most one old array alive. A {@code GET .../output} answer holds its view while
+     * it is written, as it held its copy before: readers of a running exec's output cost at most an array each,
+     * as many as answers are being written at once, and the copy the next write makes.
      */
     synchronized Retained retainedNow() {
         shared = true;

@@ -142,15 +142,17 @@ final class ExecHandshake implements HandshakeInterceptor {
     public void afterHandshake(ServerHttpRequest request, ServerHttpResponse response, WebSocketHandler handler,
             @Nullable Exception failure) {
         HttpServletResponse servlet = ((ServletServerHttpResponse) response).getServletResponse();
+        if (!(((ServletServerHttpRequest) request).getServletRequest().getAttribute(SESSION) instanceof Plan plan)) {
+            return;
+        }
         if (failure != null || servlet.getStatus() != HttpStatus.SWITCHING_PROTOCOLS.value()) {
             // No session will come: its slot goes back, and a one-step exec started for it ends.
-            Object plan = ((ServletServerHttpRequest) request).getServletRequest().getAttribute(SESSION);
-            if (plan instanceof Plan refused) {
-                sessions.release(refused.reservation());
-                if (refused.oneStep()) {
-                    execs.abandon(refused.exec());
-                }
+            sessions.release(plan.reservation());
+            if (plan.oneStep()) {
+                execs.abandon(plan.exec());
             }
+        } else {
+            sessions.upgraded(plan.reservation());
         }
     }
 

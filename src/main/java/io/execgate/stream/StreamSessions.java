@@ -24,8 +24,8 @@ import org.springframework.web.socket.CloseStatus;
 final class StreamSessions implements AutoCloseable {
 
     /**
-     * How long a handshake's slot waits for its session. Tomcat opens the session right after the 101, so this
-     * is reached only when the upgrade broke off after the handshake succeeded (the client vanished).
+     * How long a handshake's slot waits for its session once the handshake has succeeded. Tomcat opens the session
+     * right after the 101, so this is reached only when the upgrade broke off after that (the client vanished).
      */
     static final Duration RESERVATION_TTL = Duration.ofSeconds(30);
 
@@ -60,8 +60,9 @@ final class StreamSessions implements AutoCloseable {
     /**
      * Holds a slot for the session {@code principal}'s handshake is about to open, so that the session limits are
      * decided before the upgrade (a refusal is a 429 problem, and a one-step exec starts only once its session has
-     * room). The slot counts as an open session until {@link #add} takes it or {@link Reservation#release} gives it
-     * back; one no session has taken within {@link #RESERVATION_TTL} is given back by the timer.
+     * room). The slot counts as an open session until {@link #add} takes it or {@link #release} gives it back; one
+     * no session has taken within {@link #RESERVATION_TTL} of its handshake's success ({@link #upgraded}) is given
+     * back at the timer's next round.
      *
      * @throws ApiException {@code TOO_MANY_SESSIONS} saying which limit, when either is reached
      */
@@ -73,7 +74,7 @@ final class StreamSessions implements AutoCloseable {
             throw noRoom(principal + " holds " + properties.maxSessionsPerPrincipal()
                     + " sessions, the most one principal may (execgate.stream.max-sessions-per-principal)");
         }
-        Reservation reservation = new Reservation(principal, System.nanoTime() + reservationTtl.toNanos());
+        Reservation reservation = new Reservation(principal);
         reserved.add(reservation);
         held.merge(principal, 1, Integer::sum);
         return reservation;
@@ -89,15 +90,24 @@ final class StreamSessions implements AutoCloseable {
      */
     synchronized boolean add(StreamSession session, Reservation reservation) {
         if (!reserved.remove(reservation)) {
+            // Its slot expired: the session needs one of its own now, which counts against its principal.
             try {
-                reserve(reservation.principal);
+                reserved.remove(reserve(reservation.principal));
             } catch (ApiException full) {
                 return false;
             }
-            reserved.remove(reservation);
         }
         open.put(session, reservation.principal);
         return true;
+    }
+
+    /**
+     * The handshake succeeded (its 101 is going out): from now the session has {@link #RESERVATION_TTL} to open.
+     * Until then the slot does not expire, however long the one-step command takes to start.
+     */
+    synchronized void upgraded(Reservation reservation) {
+        reservation.expiresAt = System.nanoTime() + reservationTtl.toNanos();
+        reservation.upgraded = true;
     }
 
     /** Gives back a slot its handshake did not use; nothing happens when it was used or given back already. */
@@ -121,11 +131,11 @@ final class StreamSessions implements AutoCloseable {
     /** A session slot a handshake holds; equal only to itself. */
     static final class Reservation {
         private final String principal;
-        private final long expiresAt;
+        private boolean upgraded; // guarded by the StreamSessions
+        private long expiresAt; // guarded by the StreamSessions; meaningful once upgraded
 
-        private Reservation(String principal, long expiresAt) {
+        private Reservation(String principal) {
             this.principal = principal;
-            this.expiresAt = expiresAt;
         }
     }
 
@@ -133,7 +143,7 @@ final class StreamSessions implements AutoCloseable {
     synchronized void releaseExpired() {
         long now = System.nanoTime();
         reserved.removeIf(reservation -> {
-            boolean expired = now - reservation.expiresAt > 0;
+            boolean expired = reservation.upgraded && now - reservation.expiresAt > 0;
             if (expired) {
                 unhold(reservation.principal);
             }

@@ -39,14 +39,47 @@ class StreamSessionsTest {
     }
 
     @Test
-    void aSlotNoSessionTakesIsGivenBackAfterItsTime() throws Exception {
+    void aSlotNoSessionTakesIsGivenBackAfterItsTimeCountedFromTheUpgrade() throws Exception {
         try (StreamSessions sessions = new StreamSessions(limits(1, 1), Duration.ofMillis(50))) {
-            sessions.reserve("alice");
+            StreamSessions.Reservation alice = sessions.reserve("alice");
+            Thread.sleep(100);
+            sessions.releaseExpired();
+            assertThatThrownBy(() -> sessions.reserve("bob")).as("a handshake still deciding keeps its slot")
+                    .isInstanceOf(ApiException.class);
+            sessions.upgraded(alice);
             sessions.releaseExpired();
             assertThatThrownBy(() -> sessions.reserve("bob")).as("not yet expired").isInstanceOf(ApiException.class);
             Thread.sleep(100);
             sessions.releaseExpired();
             assertThat(sessions.reserve("bob")).isNotNull();
+        }
+    }
+
+    /** A session whose slot expired takes one of its own, and counts against its principal like any other. */
+    @Test
+    void aSessionWhoseSlotExpiredCountsOnceAndOnlyIfThereIsRoom() throws Exception {
+        try (StreamSessions sessions = new StreamSessions(limits(2, 1), Duration.ofMillis(10))) {
+            StreamSessions.Reservation late = sessions.reserve("alice");
+            sessions.upgraded(late);
+            Thread.sleep(50);
+            sessions.releaseExpired();
+            StreamSession session = new StreamSession(null, ChannelProtocol.SUPPORTED.getFirst(), false, true, true,
+                    null, Duration.ofSeconds(1));
+            assertThat(sessions.add(session, late)).isTrue();
+            sessions.releaseExpired(); // nothing reserved is left to expire
+            assertThatThrownBy(() -> sessions.reserve("alice")).as("alice holds her one session")
+                    .hasMessageContaining("alice holds 1");
+            StreamSessions.Reservation bob = sessions.reserve("bob");
+            assertThatThrownBy(() -> sessions.reserve("carol")).hasMessageContaining("all sessions are taken");
+            sessions.release(bob);
+
+            StreamSessions.Reservation expired = sessions.reserve("bob");
+            sessions.upgraded(expired);
+            Thread.sleep(50);
+            sessions.releaseExpired();
+            sessions.reserve("carol"); // takes the room meanwhile
+            assertThat(sessions.add(new StreamSession(null, ChannelProtocol.SUPPORTED.getFirst(), false, true, true,
+                    null, Duration.ofSeconds(1)), expired)).as("no room left for it").isFalse();
         }
     }
 }

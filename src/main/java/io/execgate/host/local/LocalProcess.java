@@ -117,16 +117,14 @@ final class LocalProcess implements HostProcess {
         send(-pid, Signal.SIGTERM, true);
     }
 
-    /** SIGKILL to the group, and on a terminal to every process of the session (job control makes several groups). */
+    /**
+     * SIGKILL to the group. The leader dies of it, and its waiter, seeing the process was being ended, kills the
+     * rest of a terminal's session before reaping it: on the waiter's own thread, not the caller's (often the
+     * exec timer's, which every exec's timeouts share), since that reads all of {@code /proc}.
+     */
     @Override
     public void kill() throws IOException {
-        synchronized (lock) {
-            send(-pid, Signal.SIGKILL, true);
-            if (terminal && !reaped) {
-                // the unreaped leader keeps the session id from being reused
-                Session.killAll(pid);
-            }
-        }
+        send(-pid, Signal.SIGKILL, true);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import io.execgate.host.HostProcess;
@@ -39,6 +40,8 @@ final class Uvm {
 
     /** QEMU needs nothing from its environment; the service's own (its secrets) is not passed on. */
     private static final List<String> QEMU_ENV = List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    /** How long a stop waits for the boot thread's start of QEMU: a spawn takes milliseconds. */
+    private static final Duration SPAWN_WAIT = Duration.ofSeconds(10);
 
     enum State {
         BOOTING, RUNNING, STOPPED, FAILED;
@@ -57,6 +60,8 @@ final class Uvm {
     private final ConsoleLog console;
     private final Clock clock;
     private final CompletableFuture<AgentConnection> ready = new CompletableFuture<>();
+    /** Done once the boot thread has tried to start QEMU, whether it did or not. */
+    private final CountDownLatch spawnTried = new CountDownLatch(1);
     private final Object lock = new Object();
     private State state = State.BOOTING; // guarded by lock
     private @Nullable Long bootMillis; // guarded by lock
@@ -111,14 +116,19 @@ final class Uvm {
                     false, null, false, true, true), clock);
         } catch (IOException | RuntimeException e) {
             fail("boot failed: " + e.getMessage());
+            spawnTried.countDown();
             return null;
         }
         try {
-            synchronized (lock) {
-                qemu = process;
-                if (stopping) {
-                    kill(process);
+            try {
+                synchronized (lock) {
+                    qemu = process;
+                    if (stopping) {
+                        kill(process);
+                    }
                 }
+            } finally {
+                spawnTried.countDown();
             }
             UvmDirectories.recordPid(dir, process.pid()); // setpriv executes QEMU: the pid stays QEMU's
             for (InputStream output : List.of(process.stdout().orElseThrow(), process.stderr().orElseThrow())) {
@@ -272,9 +282,20 @@ final class Uvm {
      * soon after. Returns once QEMU is gone and the VM's directory removed.
      */
     void stop(Duration grace) {
-        HostProcess process;
         synchronized (lock) {
             stopping = true;
+        }
+        // A stop that comes before the boot thread has started QEMU waits for that start (which kills the QEMU it
+        // made at once, seeing the stop): returning sooner would free the VM's place while its QEMU still runs.
+        try {
+            if (!spawnTried.await(SPAWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("uvm {}: its boot thread did not start QEMU within {}", id, SPAWN_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        HostProcess process;
+        synchronized (lock) {
             process = qemu;
         }
         AgentConnection agent = ready.isDone() && !ready.isCompletedExceptionally() ? ready.join() : null;

@@ -121,11 +121,14 @@ final class UvmDirectories {
     static Optional<ProcessHandle> runningQemu(Path dir) {
         try {
             long pid = Long.parseLong(Files.readString(dir.resolve(PID_FILE)).strip());
+            // The handle first: it holds the process's start time, so the kill cannot reach a process that takes
+            // the pid after the command line below was read.
+            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
             byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
             String chardev = "path=" + socket(dir) + ",";
             for (String arg : new String(cmdline, StandardCharsets.UTF_8).split("\0")) {
                 if (arg.contains(chardev)) {
-                    return ProcessHandle.of(pid);
+                    return handle;
                 }
             }
         } catch (IOException | NumberFormatException gone) {
