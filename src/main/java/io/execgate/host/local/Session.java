@@ -2,14 +2,12 @@ package io.execgate.host.local;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 
 import com.sun.jna.LastErrorException;
 import io.execgate.host.Signal;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Every process of the session an exec leads. The leader's process group is not all the exec started: an
@@ -24,9 +22,9 @@ final class Session {
     private static final Libc LIBC = Libc.INSTANCE;
     /** Killed processes cannot fork; rounds only catch what was forked while a round read {@code /proc}. */
     private static final int MAX_ROUNDS = 50;
-    private static final int STATE = 0;
-    private static final int SESSION = 3;
-    private static final int START_TIME = 19;
+    private static final int STATE = ProcStat.STATE;
+    private static final int SESSION = ProcStat.SESSION;
+    private static final int START_TIME = ProcStat.START_TIME;
 
     private Session() {
     }
@@ -36,10 +34,9 @@ final class Session {
         Set<String> signalled = new HashSet<>();
         for (int round = 0; round < MAX_ROUNDS; round++) {
             boolean found = false;
-            try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"),
-                    p -> isNumber(p.getFileName().toString()))) {
+            try (DirectoryStream<Path> processes = ProcStat.processes()) {
                 for (Path process : processes) {
-                    String[] stat = stat(process);
+                    String[] stat = ProcStat.fields(process);
                     if (stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION])) {
                         continue;
                     }
@@ -95,23 +92,7 @@ final class Session {
     }
 
     private static boolean inSession(int pid, int sid) {
-        String[] stat = stat(Path.of("/proc", Integer.toString(pid)));
+        String[] stat = ProcStat.fields(ProcStat.of(pid));
         return stat != null && Integer.toString(sid).equals(stat[SESSION]);
-    }
-
-    /** The fields of {@code /proc/<pid>/stat} after the command name (0 state, 3 session, 19 start time), or null. */
-    private static String @Nullable [] stat(Path process) {
-        try {
-            String stat = Files.readString(process.resolve("stat"));
-            // the command name may hold spaces and parentheses, so count from the last ')'
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return fields.length > START_TIME ? fields : null;
-        } catch (IOException | RuntimeException e) {
-            return null; // gone
-        }
-    }
-
-    private static boolean isNumber(String name) {
-        return !name.isEmpty() && name.chars().allMatch(Character::isDigit);
     }
 }

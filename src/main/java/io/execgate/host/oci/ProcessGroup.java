@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import com.sun.jna.LastErrorException;
 import io.execgate.host.Signal;
 import io.execgate.host.local.Libc;
+import io.execgate.host.local.ProcStat;
 
 /**
  * The process group an exec'd process leads (the runtimes start it in a session of its own), after the leader
@@ -45,7 +46,7 @@ final class ProcessGroup {
         if (namespace == null) {
             return false; // the container is gone, and its processes with it
         }
-        try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), p -> isNumber(p.getFileName().toString()))) {
+        try (DirectoryStream<Path> processes = ProcStat.processes()) {
             for (Path process : processes) {
                 if (pgid == group(process) && namespace.equals(namespace(process))) {
                     return true;
@@ -58,28 +59,22 @@ final class ProcessGroup {
     }
 
     private static long group(Path process) {
-        return statField(process, 2);
+        return statField(process, ProcStat.GROUP);
     }
 
     /** The parent of a process, or -1 when it has gone. */
     static long parentOf(long pid) {
-        return statField(Path.of("/proc", Long.toString(pid)), 1);
+        return statField(ProcStat.of(pid), ProcStat.PARENT);
     }
 
-    /** A field of {@code /proc/<pid>/stat} after the command name: 0 state, 1 ppid, 2 pgrp; -1 when unreadable. */
+    /** A field of {@code /proc/<pid>/stat} ({@link ProcStat}'s indexes); -1 when the process has gone. */
     private static long statField(Path process, int index) {
-        try {
-            String stat = Files.readString(process.resolve("stat"));
-            // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so count from the last ')'
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[index]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        String[] fields = ProcStat.fields(process);
+        return fields == null ? -1 : Long.parseLong(fields[index]);
     }
 
     private static String namespace(long pid) {
-        return namespace(Path.of("/proc", Long.toString(pid)));
+        return namespace(ProcStat.of(pid));
     }
 
     private static String namespace(Path process) {
@@ -88,9 +83,5 @@ final class ProcessGroup {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    private static boolean isNumber(String name) {
-        return !name.isEmpty() && name.chars().allMatch(Character::isDigit);
     }
 }
