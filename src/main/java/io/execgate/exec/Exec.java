@@ -550,7 +550,7 @@ public final class Exec {
             byte[] chunk = new byte[1 + Math.min(REPLAY_CHUNK, retained.length())];
             for (int from = 0; from < retained.length() && !gone; from += REPLAY_CHUNK) {
                 int length = Math.min(REPLAY_CHUNK, retained.length() - from);
-                retained.copy(from, chunk, 1, length);
+                retained.read(from, chunk, 1, length);
                 deliver(stream, ByteBuffer.wrap(chunk, 1, length));
             }
         }

@@ -114,17 +114,19 @@ final class OutputBuffer {
             return length;
         }
 
-        /** Copies {@code count} bytes from {@code from} (counted from the oldest) into {@code into} at {@code offset}. */
-        void copy(int from, byte[] into, int offset, int count) {
-            if (from < 0 || count < 0 || from + count > length) {
-                throw new IndexOutOfBoundsException("bytes " + from + " to " + (from + count) + " of " + length);
-            }
-            if (count > 0) {
+        /**
+         * Copies up to {@code count} bytes, counted from the oldest and starting at {@code from}, into {@code into};
+         * how many it copied (0 past the end).
+         */
+        int read(int from, byte[] into, int offset, int count) {
+            int n = Math.max(0, Math.min(count, length - from));
+            if (n > 0) {
                 int at = (start + from) % data.length;
-                int first = Math.min(count, data.length - at);
+                int first = Math.min(n, data.length - at);
                 System.arraycopy(data, at, into, offset, first);
-                System.arraycopy(data, 0, into, offset + first, count - first);
+                System.arraycopy(data, 0, into, offset + first, n - first);
             }
+            return n;
         }
 
         /** Writes every byte, oldest first, in at most two writes. */
@@ -149,22 +151,6 @@ final class OutputBuffer {
                 data = data.clone();
             }
         }
-    }
-
-    /**
-     * Copies retained bytes, counted from the oldest, into {@code into}; how many it copied (0 past the end). A
-     * range stays put while the buffer keeps its oldest bytes or gets no more, as a run's ended buffers do, so a
-     * caller can read them a slice at a time instead of copying them whole.
-     */
-    synchronized int read(int from, byte[] into, int offset, int count) {
-        int n = Math.max(0, Math.min(count, length - from));
-        if (n > 0) {
-            int at = (start + from) % data.length;
-            int first = Math.min(n, data.length - at);
-            System.arraycopy(data, at, into, offset, first);
-            System.arraycopy(data, 0, into, offset + first, n - first);
-        }
-        return n;
     }
 
     /** The bytes retained now. */

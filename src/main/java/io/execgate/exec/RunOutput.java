@@ -14,40 +14,40 @@ import tools.jackson.databind.ser.std.StdSerializer;
  * answer a slice at a time, as UTF-8 text or base64. Building a String first held each output two or three more
  * times on the heap while the answer went out (a byte copy, then the String, for every run answering at once).
  *
- * @param retained the bytes the buffer held when the exec ended
- * @param cut      how many of the last of them are a piece of a character a truncation cut off, left out of text
- * @param text     whether it is written as text; when false, as base64 of every retained byte
+ * @param bytes the bytes the buffer held when the exec ended (a view of them, not a copy)
+ * @param cut   how many of the last of them are a piece of a character a truncation cut off, left out of text
+ * @param text  whether it is written as text; when false, as base64 of every retained byte
  */
 @JsonSerialize(using = RunOutput.Json.class)
-record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
+record RunOutput(OutputBuffer.Retained bytes, int cut, boolean text) {
 
     /** The buffer's bytes now, as text, less the piece of a character a truncation cut off. */
     static RunOutput of(OutputBuffer buffer, boolean truncated) {
-        int retained = buffer.retained();
+        OutputBuffer.Retained bytes = buffer.retainedNow();
         int cut = 0;
         if (truncated) {
-            byte[] tail = new byte[Math.min(3, retained)];
-            buffer.read(retained - tail.length, tail, 0, tail.length);
+            byte[] tail = new byte[Math.min(3, bytes.length())];
+            bytes.read(bytes.length() - tail.length, tail, 0, tail.length);
             cut = Utf8.incompleteTail(tail);
         }
-        return new RunOutput(buffer, retained, cut, true);
+        return new RunOutput(bytes, cut, true);
     }
 
     /** The bytes written: as text, without a cut-off character; as base64, all of them. */
     int length() {
-        return text ? retained - cut : retained;
+        return text ? bytes.length() - cut : bytes.length();
     }
 
     /** Whether the text's bytes are UTF-8. */
     boolean isUtf8() {
-        return Utf8.isValid(open(retained - cut));
+        return Utf8.isValid(open(bytes.length() - cut));
     }
 
     RunOutput asBase64() {
-        return new RunOutput(buffer, retained, cut, false);
+        return new RunOutput(bytes, cut, false);
     }
 
-    /** The first {@code length} bytes, read from the buffer a slice at a time. */
+    /** The first {@code length} bytes, read from the view a slice at a time. */
     private InputStream open(int length) {
         return new InputStream() {
             private int position;
@@ -63,7 +63,7 @@ record RunOutput(OutputBuffer buffer, int retained, int cut, boolean text) {
                 if (count == 0) {
                     return 0;
                 }
-                int n = buffer.read(position, into, offset, Math.min(count, length - position));
+                int n = bytes.read(position, into, offset, Math.min(count, length - position));
                 if (n <= 0) {
                     return -1;
                 }

@@ -2,7 +2,6 @@ package io.execgate.stream;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -21,6 +20,7 @@ import io.execgate.host.TargetRef;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
@@ -69,7 +69,7 @@ final class ExecHandshake implements HandshakeInterceptor {
         HttpServletRequest servlet = ((ServletServerHttpRequest) request).getServletRequest();
         StreamSessions.Reservation reservation = null;
         try {
-            checkUpgrade(servlet);
+            checkUpgrade(servlet.getMethod(), request.getHeaders());
             String protocol = ChannelProtocol.select(offeredProtocols(request)).orElseThrow(() -> ApiException.invalid(
                     "Sec-WebSocket-Protocol", "offer " + String.join(" or ", ChannelProtocol.SUPPORTED)));
             Caller caller = execs.currentCaller();
@@ -110,32 +110,21 @@ final class ExecHandshake implements HandshakeInterceptor {
      * Everything Spring's handshake handler would refuse after the interceptors, checked before them: a one-step
      * exec must not start for a handshake that is then refused, and the refusal must be a problem document.
      */
-    private static void checkUpgrade(HttpServletRequest request) {
-        if (!"GET".equals(request.getMethod())) {
+    private static void checkUpgrade(String method, HttpHeaders headers) {
+        if (!"GET".equals(method)) {
             throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET");
         }
-        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade")) || request.getHeader("Sec-WebSocket-Key") == null) {
+        if (!"websocket".equalsIgnoreCase(headers.getUpgrade()) || headers.getFirst("Sec-WebSocket-Key") == null) {
             throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
         }
-        if (!hasToken(request.getHeaders("Connection"), "upgrade")) {
+        if (headers.getConnection().stream().noneMatch("upgrade"::equalsIgnoreCase)) {
             throw ApiException.invalid("Connection", "a WebSocket handshake carries Connection: Upgrade");
         }
-        if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+        if (!"13".equals(headers.getFirst("Sec-WebSocket-Version"))) {
             // RFC 6455 4.4: the versions the server speaks go back in this header.
             throw ApiException.invalid("Sec-WebSocket-Version", "only WebSocket version 13 is spoken")
                     .withHeader("Sec-WebSocket-Version", "13");
         }
-    }
-
-    private static boolean hasToken(Enumeration<String> headers, String token) {
-        while (headers.hasMoreElements()) {
-            for (String value : headers.nextElement().split(",")) {
-                if (value.strip().equalsIgnoreCase(token)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     @Override

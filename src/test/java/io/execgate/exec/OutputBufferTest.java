@@ -61,7 +61,7 @@ class OutputBufferTest {
             assertThat(text(buffer)).as(policy.name()).isEqualTo(policy == OutputBuffer.Policy.KEEP_NEWEST ? "jklmnopq"
                     : "abcdefgh");
             byte[] middle = new byte[3];
-            later.copy(4, middle, 0, 3);
+            later.read(4, middle, 0, 3);
             assertThat(new String(middle, StandardCharsets.US_ASCII)).as(policy.name())
                     .isEqualTo(policy == OutputBuffer.Policy.KEEP_NEWEST ? "hij" : "efg");
         }
@@ -194,7 +194,7 @@ class OutputBufferTest {
 
     private static String text(OutputBuffer.Retained view) {
         byte[] bytes = new byte[view.length()];
-        view.copy(0, bytes, 0, bytes.length);
+        view.read(0, bytes, 0, bytes.length);
         return new String(bytes, StandardCharsets.UTF_8);
     }
 }

@@ -10,7 +10,7 @@ final class OutputBuffers {
     static byte[] bytes(OutputBuffer buffer) {
         OutputBuffer.Retained retained = buffer.retainedNow();
         byte[] bytes = new byte[retained.length()];
-        retained.copy(0, bytes, 0, bytes.length);
+        retained.read(0, bytes, 0, bytes.length);
         return bytes;
     }
 }

@@ -45,7 +45,7 @@ final class LocalProcess implements HostProcess {
     private LocalProcess(int pid, ProcessIo io, Clock clock) {
         this.pid = pid;
         this.io = io;
-        this.terminal = io.terminal();
+        this.terminal = io instanceof Terminal;
         this.clock = clock;
     }
 

@@ -55,11 +55,6 @@ final class PipeIo implements ProcessIo {
     }
 
     @Override
-    public boolean terminal() {
-        return false;
-    }
-
-    @Override
     public void close() {
         PosixSpawner.closeQuietly(stdin);
         PosixSpawner.closeQuietly(stdout);

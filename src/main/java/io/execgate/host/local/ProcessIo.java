@@ -21,9 +21,6 @@ interface ProcessIo extends AutoCloseable {
 
     void resize(ConsoleSize size) throws IOException;
 
-    /** Whether the process runs on a terminal this object holds. */
-    boolean terminal();
-
     /** Closes every stream; blocked reads and writes end. Idempotent. */
     @Override
     void close();

@@ -60,23 +60,12 @@ final class Session {
      * member that exited and was reaped since {@code /proc} was read may have left its pid to a stranger.
      */
     private static void kill(int pid, int sid) {
-        int fd;
-        try {
-            fd = (int) LIBC.syscall(Libc.SYS_PIDFD_OPEN, (long) pid, 0L);
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() != Libc.ESRCH) {
-                killWithoutPidfd(pid, sid); // no pidfds (before Linux 5.3, or refused by seccomp)
+        try (PidFd process = PidFd.open(pid)) {
+            if (process != null && inSession(pid, sid)) {
+                process.send(Signal.SIGKILL);
             }
-            return;
-        }
-        try {
-            if (inSession(pid, sid)) {
-                LIBC.syscall(Libc.SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) Signal.SIGKILL.number(), 0L, 0L);
-            }
-        } catch (LastErrorException ignored) {
-            // ESRCH: it exited meanwhile
-        } finally {
-            PolledDescriptor.closeQuietly(fd);
+        } catch (IOException e) {
+            killWithoutPidfd(pid, sid); // no pidfds (before Linux 5.3, or refused by seccomp)
         }
     }
 

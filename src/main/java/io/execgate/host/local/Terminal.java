@@ -136,11 +136,6 @@ final class Terminal implements ProcessIo {
     }
 
     @Override
-    public boolean terminal() {
-        return true;
-    }
-
-    @Override
     public void close() {
         master.close();
     }
@@ -149,11 +144,7 @@ final class Terminal implements ProcessIo {
     private final class TerminalInput extends OutputStream implements ImmediateInput {
         @Override
         public int writeWithoutWaiting(byte[] buffer, int offset, int length) throws IOException {
-            try {
-                return master.writeWithoutWaiting(buffer, offset, length);
-            } catch (PolledDescriptor.DescriptorException e) {
-                throw new IOException("writing to the terminal failed: " + e.getMessage(), e);
-            }
+            return master.writeWithoutWaiting(buffer, offset, length);
         }
 
         @Override

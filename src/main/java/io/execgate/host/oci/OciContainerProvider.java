@@ -26,6 +26,7 @@ import io.execgate.host.TargetKind;
 import io.execgate.host.TargetProvider;
 import io.execgate.host.TargetRef;
 import io.execgate.host.oci.RuntimeCommand.CommandException;
+import io.execgate.host.local.PidFd;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -23,6 +23,7 @@ import io.execgate.host.HostProcess;
 import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
 import io.execgate.host.local.Libc;
+import io.execgate.host.local.PidFd;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

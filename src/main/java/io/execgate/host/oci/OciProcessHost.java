@@ -19,6 +19,7 @@ import io.execgate.host.StartFailure;
 import io.execgate.host.StartFailure.Kind;
 import io.execgate.host.TargetRef;
 import io.execgate.host.local.LocalProcesses;
+import io.execgate.host.local.PidFd;
 import io.execgate.host.oci.RuntimeCommand.CommandException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;

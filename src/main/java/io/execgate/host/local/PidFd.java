@@ -1,19 +1,18 @@
-package io.execgate.host.oci;
+package io.execgate.host.local;
 
 import java.io.IOException;
 
 import com.sun.jna.LastErrorException;
 import io.execgate.host.Signal;
-import io.execgate.host.local.Libc;
-import io.execgate.host.local.PolledDescriptor;
 import io.execgate.host.local.PolledDescriptor.DescriptorException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A pidfd for a process the service did not start (the runtime did): signals reach that process and no other,
- * even after its pid is reused, and its exit can be waited for (the pidfd turns readable) without being its parent.
+ * A pidfd: signals reach the process it was opened for and no other, even after its pid is reused, and its exit
+ * can be waited for (the pidfd turns readable) without being its parent. The container backend holds one for each
+ * process a runtime started; the host backend opens one for each member of a session it kills.
  */
-final class PidFd implements AutoCloseable {
+public final class PidFd implements AutoCloseable {
 
     private static final Libc LIBC = Libc.INSTANCE;
 
@@ -26,7 +25,7 @@ final class PidFd implements AutoCloseable {
     }
 
     /** A pidfd for {@code pid}, or null when no such process exists. */
-    static @Nullable PidFd open(long pid) throws IOException {
+    public static @Nullable PidFd open(long pid) throws IOException {
         int fd;
         try {
             fd = (int) LIBC.syscall(Libc.SYS_PIDFD_OPEN, pid, 0L);
@@ -40,7 +39,7 @@ final class PidFd implements AutoCloseable {
     }
 
     /** Whether this kernel has pidfds (Linux 5.3) and lets the service use them (seccomp). */
-    static @Nullable String unsupportedBecause() {
+    public static @Nullable String unsupportedBecause() {
         try (PidFd self = open(ProcessHandle.current().pid())) {
             return self == null ? "pidfd_open found no process for the service itself" : null;
         } catch (IOException | UnsatisfiedLinkError e) {
@@ -49,7 +48,7 @@ final class PidFd implements AutoCloseable {
     }
 
     /** Sends a signal to the process; false when it has exited (or this pidfd is closed). */
-    boolean send(Signal signal) throws IOException {
+    public boolean send(Signal signal) throws IOException {
         if (descriptor.isClosed()) {
             return false;
         }
@@ -71,12 +70,12 @@ final class PidFd implements AutoCloseable {
     }
 
     /** Whether the process has exited (it may still be its parent's zombie). */
-    boolean exited() {
+    public boolean exited() {
         return descriptor.isClosed() || descriptor.readable();
     }
 
     /** Waits for the process to exit; false when this pidfd is closed first. */
-    boolean awaitExit() throws IOException {
+    public boolean awaitExit() throws IOException {
         return descriptor.awaitReadable();
     }
 
