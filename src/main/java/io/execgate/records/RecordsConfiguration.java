@@ -1,6 +1,6 @@
 package io.execgate.records;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -15,8 +15,8 @@ import org.springframework.context.annotation.Configuration;
 class RecordsConfiguration {
 
     @Bean(destroyMethod = "close")
-    RecordsDatabase recordsDatabase(ExecgateProperties service) {
-        return RecordsDatabase.open(service.dataDir());
+    RecordsDatabase recordsDatabase(DataDirectory data) {
+        return RecordsDatabase.open(data.path());
     }
 
     @Bean(destroyMethod = "closeStatements") // before the database it depends on closes

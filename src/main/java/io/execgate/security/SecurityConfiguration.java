@@ -6,7 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
 import io.execgate.api.RequestBodyLimit;
@@ -49,7 +49,7 @@ import tools.jackson.databind.json.JsonMapper;
  * of target. Bearer tokens only: no sessions, no cookies, so no CSRF to defend against.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({SecurityProperties.class, ExecgateProperties.class})
+@EnableConfigurationProperties(SecurityProperties.class)
 class SecurityConfiguration {
 
     private static final String AUDIENCES = "spring.security.oauth2.resourceserver.jwt.audiences";
@@ -97,12 +97,12 @@ class SecurityConfiguration {
 
     /** The configured tokens, the admin token, and, when nothing is configured at all, a generated admin token. */
     @Bean
-    StaticTokens staticTokens(SecurityProperties security, ExecgateProperties service, ObjectProvider<JwtDecoder> jwt) {
+    StaticTokens staticTokens(SecurityProperties security, DataDirectory data, ObjectProvider<JwtDecoder> jwt) {
         List<StaticTokens.Principal> principals = new ArrayList<>();
         List<String> plain = new ArrayList<>();
         String admin = security.adminToken();
         if ((admin == null || admin.isBlank()) && security.tokens().isEmpty() && jwt.getIfAvailable() == null) {
-            admin = AdminTokenFile.readOrCreate(service.dataDir());
+            admin = AdminTokenFile.readOrCreate(data.path());
         }
         if (admin != null && !admin.isBlank()) {
             principals.add(new StaticTokens.Principal("admin", Set.of(Role.ADMIN)));

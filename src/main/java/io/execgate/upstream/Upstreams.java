@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import jakarta.annotation.PreDestroy;
 import org.springframework.stereotype.Component;
 
@@ -23,9 +23,9 @@ public class Upstreams {
     private final Path dirs;
     private final Set<UpstreamConnection> open = ConcurrentHashMap.newKeySet();
 
-    public Upstreams(UpstreamProperties properties, ExecgateProperties service) {
+    public Upstreams(UpstreamProperties properties, DataDirectory data) {
         this.properties = properties;
-        this.dirs = service.dataDir().resolve("upstream").toAbsolutePath();
+        this.dirs = data.resolve("upstream");
         PrivateDir.sweep(dirs);
     }
 

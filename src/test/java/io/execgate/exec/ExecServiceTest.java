@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import io.execgate.upstream.UpstreamPlan;
 import io.execgate.upstream.UpstreamProperties;
 import io.execgate.upstream.Upstreams;
@@ -42,6 +42,7 @@ class ExecServiceTest {
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
     @org.junit.jupiter.api.io.TempDir
     java.nio.file.Path upstreamDir;
+    private DataDirectory data;
     private static final int PER_PRINCIPAL = 2;
     private Supplier<HostProcess> next = FakeHostProcess::new;
     private Caller caller = new Caller("alice", "10.0.0.1", true);
@@ -61,6 +62,9 @@ class ExecServiceTest {
     @AfterEach
     void stopTimer() {
         timer.shutdownNow();
+        if (data != null) {
+            data.close();
+        }
     }
 
     @Test
@@ -215,6 +219,9 @@ class ExecServiceTest {
     }
 
     private ExecService service(int maxRunning, ProcessHost host) {
+        if (data == null) {
+            data = DataDirectory.lock(upstreamDir);
+        }
         ExecProperties properties = new ExecProperties(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofHours(1),
                 100, maxRunning, PER_PRINCIPAL, DataSize.ofKilobytes(1), DataSize.ofMegabytes(1), null,
                 Duration.ofSeconds(1));
@@ -224,7 +231,7 @@ class ExecServiceTest {
                 Long.MAX_VALUE), properties, runtime,
                 jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events),
                 new Upstreams(new UpstreamProperties("execgate", Duration.ofSeconds(1), Duration.ofSeconds(1),
-                        Duration.ofSeconds(1)), new ExecgateProperties(upstreamDir)));
+                        Duration.ofSeconds(1)), data));
     }
 
     private static TargetProvider provider(ProcessHost host) {

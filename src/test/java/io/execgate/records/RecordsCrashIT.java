@@ -3,10 +3,7 @@ package io.execgate.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, and a data
- * directory on a read-only mount. The service runs from the packaged jar in a process of its own.
+ * The records against what an operator's machine does to a service: SIGKILL in the middle of writes (a data
+ * directory on a read-only mount is DataDirectoryIT's). The service runs from the packaged jar in a process of its
+ * own.
  */
 class RecordsCrashIT {
 
@@ -37,7 +35,7 @@ class RecordsCrashIT {
         Map<String, Integer> seen = new ConcurrentHashMap<>();
         long sleeperPid;
         String sleeper;
-        try (ForkedService service = start(data, "first.log")) {
+        try (ForkedService service = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
             JsonNode running = service.send(TOKEN, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
             sleeper = running.path("id").asString();
             sleeperPid = running.path("pid").asLong();
@@ -72,7 +70,7 @@ class RecordsCrashIT {
         }
         assertThat(seen).hasSizeGreaterThanOrEqualTo(200);
 
-        try (ForkedService again = start(data, "second.log")) {
+        try (ForkedService again = ForkedService.startJar(env(data), dir.resolve("second.log"))) {
             for (var entry : seen.entrySet()) {
                 JsonNode record = again.send(TOKEN, "GET", "/api/v1/execs/" + entry.getKey(), null);
                 assertThat(record.path("state").asString()).as("state of %s", entry.getKey()).isEqualTo("exited");
@@ -90,34 +88,6 @@ class RecordsCrashIT {
             ProcessHandle.of(sleeperPid).ifPresent(ProcessHandle::destroyForcibly);
         }
         assertThat(Processes.awaitGone(sleeperPid, 5_000)).isTrue();
-    }
-
-    @Test
-    void aDatabaseOnAReadOnlyMountStopsTheStartNamingTheFile() throws Exception {
-        Path data = Files.createDirectories(dir.resolve("data"));
-        Path file = data.resolve("execgate.db");
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            db.createStatement().execute("CREATE TABLE earlier (x INTEGER)"); // some database an earlier run left
-        }
-        byte[] before = Files.readAllBytes(file);
-        // In a mount namespace of its own, the data directory bound read-only over itself: only this service sees it.
-        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"", data.toString()));
-        command.addAll(ForkedService.jarCommand());
-        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
-                dir.resolve("ro.log"))) {
-            assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", service.log()).isEqualTo(1);
-            assertThat(service.log()).contains("APPLICATION FAILED TO START", "the exec records database " + file,
-                    "Make the file and its directory writable");
-        }
-        assertThat(Files.readAllBytes(file)).as("left as it was").isEqualTo(before);
-    }
-
-    private ForkedService start(Path data, String log) throws Exception {
-        ForkedService service = ForkedService.start(ForkedService.jarCommand(), Path.of("."), env(data),
-                ForkedService.freePort(), dir.resolve(log));
-        assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
-        return service;
     }
 
     private static Map<String, String> env(Path data) {

@@ -54,6 +54,20 @@ public final class ForkedService implements AutoCloseable {
         return new ForkedService(builder.start(), log, port);
     }
 
+    /**
+     * The packaged jar, run in the project directory with these environment variables on a free port, once live.
+     *
+     * @throws IllegalStateException, with the service's log, when it is not live within 60 s (it is stopped then)
+     */
+    public static ForkedService startJar(Map<String, String> env, Path log) throws IOException, InterruptedException {
+        ForkedService service = start(jarCommand(), Path.of("."), env, freePort(), log);
+        if (!service.awaitLive(Duration.ofSeconds(60))) {
+            service.close();
+            throw new IllegalStateException("the service is not live within 60 s; its log: " + service.log());
+        }
+        return service;
+    }
+
     /** {@code java -jar target/execgate-*.jar} with these arguments, run in the project directory. */
     public static List<String> jarCommand(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar",
@@ -122,6 +136,26 @@ public final class ForkedService implements AutoCloseable {
             throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
         }
         return JSON.readTree(response.body());
+    }
+
+    /**
+     * Waits for the UVM {@code id} to boot; its resource once running.
+     *
+     * @throws IllegalStateException when it is neither booting nor running, or still booting after 120 s
+     */
+    public JsonNode awaitUvmRunning(String token, String id) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            JsonNode uvm = send(token, "GET", "/api/v1/uvms/" + id, null);
+            String state = uvm.path("state").asString();
+            if (state.equals("running")) {
+                return uvm;
+            }
+            if (!state.equals("booting") || System.nanoTime() > deadline) {
+                throw new IllegalStateException("UVM " + id + " did not boot: " + uvm);
+            }
+            Thread.sleep(200);
+        }
     }
 
     public URI uri(String path) {

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import io.execgate.host.AmbiguousTargetException;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ProcessHost;
@@ -53,9 +53,9 @@ final class OciContainerProvider implements TargetProvider {
     private final Path workDir;
     private final RecentCheck recentCheck = new RecentCheck(CHECK_VALIDITY, this::checkNow);
 
-    OciContainerProvider(OciProperties properties, ExecgateProperties service) {
+    OciContainerProvider(OciProperties properties, DataDirectory data) {
         this.properties = properties;
-        this.workDir = service.dataDir().resolve("oci").toAbsolutePath();
+        this.workDir = data.resolve("oci");
         Map<String, OciRuntime> found = new LinkedHashMap<>();
         String detail;
         String duplicate = duplicateRootName(properties.roots());

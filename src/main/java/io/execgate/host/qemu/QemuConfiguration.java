@@ -1,6 +1,6 @@
 package io.execgate.host.qemu;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -9,7 +9,7 @@ import org.springframework.context.annotation.Configuration;
 class QemuConfiguration {
 
     @Bean(destroyMethod = "close")
-    QemuUvmProvider qemuUvms(QemuProperties properties, ExecgateProperties service) {
-        return new QemuUvmProvider(properties, service);
+    QemuUvmProvider qemuUvms(QemuProperties properties, DataDirectory data) {
+        return new QemuUvmProvider(properties, data);
     }
 }

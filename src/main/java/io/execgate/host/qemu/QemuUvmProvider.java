@@ -18,7 +18,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import io.execgate.host.BackendStatus;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.TargetInfo;
@@ -60,9 +60,9 @@ final class QemuUvmProvider implements TargetProvider, UvmLifecycle, AutoCloseab
     private final Set<String> deleting = new HashSet<>(); // guarded by this
     private boolean closed; // guarded by this
 
-    QemuUvmProvider(QemuProperties properties, ExecgateProperties service) {
+    QemuUvmProvider(QemuProperties properties, DataDirectory data) {
         this.properties = properties;
-        this.directories = new UvmDirectories(service.dataDir());
+        this.directories = new UvmDirectories(data.path());
         boolean kvm = QemuCommandLine.kvmUsable(Path.of("/dev/kvm"), Path.of("/proc/cpuinfo"));
         OptionalLong tsc = QemuCommandLine.hostTscKhz(Path.of("/proc/cpuinfo"));
         this.choice = QemuCommandLine.choose(properties.machine(), kvm, tsc);

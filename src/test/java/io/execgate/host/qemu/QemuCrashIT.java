@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -37,7 +36,7 @@ class QemuCrashIT {
         Path data = dir.resolve("data");
         Path uvms = data.resolve("uvm");
         long qemu = -1;
-        try (ForkedService service = start(data, "first.log")) {
+        try (ForkedService service = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
             JsonNode host = service.send(TOKEN, "GET", "/api/v1/host", null);
             boolean qemuAvailable = false;
             for (JsonNode backend : host.path("backends")) {
@@ -45,7 +44,7 @@ class QemuCrashIT {
             }
             assumeTrue(qemuAvailable, () -> "skipped: " + host);
             service.send(TOKEN, "POST", "/api/v1/uvms", "{\"id\": \"doomed\"}");
-            awaitRunning(service, "doomed");
+            service.awaitUvmRunning(TOKEN, "doomed");
             List<Path> left = list(uvms);
             assertThat(left).hasSize(1);
             qemu = Long.parseLong(Files.readString(left.getFirst().resolve("qemu.pid")));
@@ -66,22 +65,9 @@ class QemuCrashIT {
                 ProcessHandle.of(qemu).ifPresent(ProcessHandle::destroyForcibly); // never left behind, pass or fail
             }
         }
-        try (ForkedService again = start(data, "second.log")) {
+        try (ForkedService again = ForkedService.startJar(env(data), dir.resolve("second.log"))) {
             assertThat(list(uvms)).as("directories after the next start").isEmpty();
             assertThat(again.send(TOKEN, "GET", "/api/v1/uvms", null)).isEmpty();
-        }
-    }
-
-    private JsonNode awaitRunning(ForkedService service, String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (true) {
-            JsonNode uvm = service.send(TOKEN, "GET", "/api/v1/uvms/" + id, null);
-            if (uvm.path("state").asString().equals("running")) {
-                return uvm;
-            }
-            assertThat(uvm.path("state").asString()).as("uvm %s", uvm).isEqualTo("booting");
-            assertThat(System.nanoTime()).as("booted in time").isLessThan(deadline);
-            Thread.sleep(200);
         }
     }
 
@@ -94,12 +80,8 @@ class QemuCrashIT {
         }
     }
 
-    private ForkedService start(Path data, String log) throws Exception {
-        ForkedService service = ForkedService.start(ForkedService.jarCommand(), Path.of("."), Map.of(
-                "EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN,
-                "EXECGATE_BACKENDS_QEMU_IMAGE_DIR", IMAGE.toAbsolutePath().toString()),
-                ForkedService.freePort(), dir.resolve(log));
-        assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
-        return service;
+    private static Map<String, String> env(Path data) {
+        return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN,
+                "EXECGATE_BACKENDS_QEMU_IMAGE_DIR", IMAGE.toAbsolutePath().toString());
     }
 }

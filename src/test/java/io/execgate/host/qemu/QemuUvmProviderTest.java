@@ -9,9 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
-import io.execgate.ExecgateProperties;
+import io.execgate.DataDirectory;
 import io.execgate.host.UvmLifecycle.Refusal;
 import io.execgate.support.Processes;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.util.unit.DataSize;
@@ -24,6 +25,14 @@ class QemuUvmProviderTest {
 
     @TempDir
     Path dir;
+    DataDirectory data;
+
+    @AfterEach
+    void letGo() {
+        if (data != null) {
+            data.close();
+        }
+    }
 
     @Test
     void aVmBeingDeletedStillCountsTowardMaxUvmsAndHoldsItsIdButIsNoLongerListed() throws Exception {
@@ -82,7 +91,8 @@ class QemuUvmProviderTest {
         QemuProperties properties = new QemuProperties(true, qemu.toString(), image, maxUvms, DataSize.ofMegabytes(256),
                 1, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(5),
                 DataSize.ofKilobytes(64), "auto");
-        return new QemuUvmProvider(properties, new ExecgateProperties(dir.resolve("data")));
+        data = DataDirectory.lock(dir.resolve("data"));
+        return new QemuUvmProvider(properties, data);
     }
 
     private static long awaitPid(QemuUvmProvider provider, String id) throws InterruptedException {
