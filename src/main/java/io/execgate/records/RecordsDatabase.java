@@ -38,6 +38,8 @@ final class RecordsDatabase implements AutoCloseable {
     static final String FILE_NAME = "execgate.db";
     private static final Logger log = LoggerFactory.getLogger(RecordsDatabase.class);
     private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+    /** About a record with a long command line (most are far smaller; the largest allowed are 1 MiB of arguments). */
+    private static final int PROBE_BYTES = 64 * 1024;
 
     private final Path file;
     private final Connection connection;
@@ -163,12 +165,23 @@ final class RecordsDatabase implements AutoCloseable {
     /** A read-only file, directory or mount shows only on a write: make one now rather than at the first exec. */
     private void proveWritable() {
         try {
-            jdbc.sql("INSERT INTO service_state (key, value) VALUES ('last-start', ?) "
-                    + "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                    .param(Instant.now().toString()).update();
+            stamp("last-start", Instant.now().toString());
         } catch (RuntimeException e) {
             throw new RecordsUnavailableException(file, "cannot be written", e);
         }
+    }
+
+    /**
+     * A write of a record's size, to learn whether writing works again after a write failed; throws while it does
+     * not. A small one would tell nothing: it fits in the log space the failed transaction left allocated.
+     */
+    void probeWrite() {
+        stamp("last-probe", Instant.now() + " ".repeat(PROBE_BYTES));
+    }
+
+    private void stamp(String key, String value) {
+        jdbc.sql("INSERT INTO service_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .params(key, value).update();
     }
 
     /**

@@ -21,7 +21,7 @@ final class RecordsUnavailableException extends RuntimeException {
         return file;
     }
 
-    private static String rootMessage(Throwable cause) {
+    static String rootMessage(Throwable cause) {
         Throwable root = cause;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

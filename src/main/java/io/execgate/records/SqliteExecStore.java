@@ -14,7 +14,7 @@ import io.execgate.exec.ExecStore;
 import io.execgate.host.ExitReason;
 import io.execgate.host.TargetKind;
 import org.jspecify.annotations.Nullable;
-import org.springframework.jdbc.UncategorizedSQLException;
+import org.springframework.dao.DataAccessResourceFailureException;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,6 +45,8 @@ final class SqliteExecStore implements ExecStore {
     private final RecordsDatabase database;
     private @Nullable PreparedStatement upsert; // guarded by this
     private @Nullable PreparedStatement delete; // guarded by this
+    /** Why the last write failed, until a write succeeds again: the records health is DOWN meanwhile. */
+    private volatile @Nullable String writeFailure;
 
     SqliteExecStore(RecordsDatabase database) {
         this.database = database;
@@ -64,10 +66,37 @@ final class SqliteExecStore implements ExecStore {
             }
             bind(upsert, r);
             upsert.executeUpdate();
+            writeFailure = null;
         } catch (SQLException e) {
             closeStatements(); // prepared again by the next call, in case a statement itself is what broke
-            throw new UncategorizedSQLException("saving exec record " + r.id(), UPSERT, e);
+            throw failed("saving exec record " + r.id(), e);
         }
+    }
+
+    /**
+     * Notes a failed write for the health indicator, and names it without the statement's text: the message ends up
+     * in 503 problem documents ("[SQLITE_FULL] ... (database or disk is full)").
+     */
+    private DataAccessResourceFailureException failed(String what, SQLException e) {
+        String message = what + ": " + e.getMessage();
+        writeFailure = message;
+        return new DataAccessResourceFailureException(message, e);
+    }
+
+    /**
+     * Null while writes succeed. After a failed one, a probe write tells whether writing works again (space was
+     * freed, say), since a service whose readiness is down gets no exec that would write and find out.
+     */
+    synchronized @Nullable String writeFailure() {
+        if (writeFailure != null) {
+            try {
+                database.probeWrite();
+                writeFailure = null;
+            } catch (RuntimeException stillFailing) {
+                return writeFailure + "; a probe write fails too: " + RecordsUnavailableException.rootMessage(stillFailing);
+            }
+        }
+        return null;
     }
 
     private static void bind(PreparedStatement statement, ExecRecord r) throws SQLException {
@@ -126,9 +155,10 @@ final class SqliteExecStore implements ExecStore {
             }
             delete.setString(1, id);
             delete.executeUpdate();
+            writeFailure = null;
         } catch (SQLException e) {
             closeStatements();
-            throw new UncategorizedSQLException("deleting exec record " + id, DELETE, e);
+            throw failed("deleting exec record " + id, e);
         }
     }
 

@@ -3,6 +3,8 @@ package io.execgate.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,15 +18,17 @@ import io.execgate.support.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The records against what an operator's machine does to a service: SIGKILL in the middle of writes (a data
- * directory on a read-only mount is DataDirectoryIT's). The service runs from the packaged jar in a process of its
+ * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, a full disk
+ * (a data directory on a read-only mount is DataDirectoryIT's). The service runs from the packaged jar in a process of its
  * own.
  */
 class RecordsCrashIT {
 
     private static final String TOKEN = "records-crash-test-token";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
     Path dir;
@@ -88,6 +92,60 @@ class RecordsCrashIT {
             ProcessHandle.of(sleeperPid).ifPresent(ProcessHandle::destroyForcibly);
         }
         assertThat(Processes.awaitGone(sleeperPid, 5_000)).isTrue();
+    }
+
+    @Test
+    void aFullDiskRefusesExecsWithAProblemRunsNoneOfThemAndReadinessComesBackWithRoom() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path markers = Files.createDirectories(dir.resolve("markers"));
+        // In a mount namespace of its own, a 1 MiB tmpfs over the data directory, most of it taken by a ballast file.
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && head -c 700k /dev/zero > \"$0/ballast\" && exec \"$@\"",
+                data.toString()));
+        command.addAll(ForkedService.jarCommand());
+        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+                dir.resolve("full.log"))) {
+            assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
+            // Each exec marks that it ran; its long argument fills the records.
+            String padding = "x".repeat(4_000);
+            HttpResponse<String> refused = null;
+            int n = 0;
+            while (refused == null && n < 500) {
+                HttpResponse<String> run = service.exchange(TOKEN, "POST", "/api/v1/host/execs/run",
+                        "{\"command\": [\"sh\", \"-c\", \"touch \\\"$0\\\"\", \"" + markers.resolve(Integer.toString(++n))
+                                + "\", \"" + padding + "\"]}");
+                if (run.statusCode() != 200) {
+                    refused = run;
+                }
+            }
+            assertThat(refused).as("an exec refused before 500 ran").isNotNull();
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            JsonNode problem = JSON.readTree(refused.body());
+            assertThat(problem.path("code").asString()).isEqualTo("BACKEND_UNAVAILABLE");
+            assertThat(problem.path("detail").asString()).startsWith("the exec records cannot be written: saving exec record e_")
+                    .contains("[SQLITE_FULL]").doesNotContain("INSERT", "SQL state");
+            Thread.sleep(500);
+            try (var ran = Files.list(markers)) {
+                assertThat(ran).as("the refused exec never ran; all before it did").hasSize(n - 1)
+                        .doesNotContain(markers.resolve(Integer.toString(n)));
+            }
+
+            HttpResponse<String> readiness = service.exchange(TOKEN, "GET", "/actuator/health/readiness", null);
+            assertThat(readiness.statusCode()).isEqualTo(503);
+            JsonNode records = JSON.readTree(readiness.body()).path("components").path("records");
+            assertThat(records.path("status").asString()).isEqualTo("DOWN");
+            assertThat(records.path("details").path("detail").asString())
+                    .contains("the last write failed: saving exec record", "a probe write fails too", "SQLITE_FULL");
+
+            // Room again: the ballast goes, seen through the service's own mount namespace.
+            Files.delete(Path.of("/proc/" + service.handle().pid() + "/root" + data.toAbsolutePath(), "ballast"));
+            assertThat(service.exchange(TOKEN, "GET", "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+            JsonNode run = service.send(TOKEN, "POST", "/api/v1/host/execs/run",
+                    "{\"command\": [\"sh\", \"-c\", \"touch \\\"$0\\\"\", \"" + markers.resolve("after") + "\"]}");
+            assertThat(run.path("exitCode").asInt()).isZero();
+            assertThat(markers.resolve("after")).exists();
+        }
     }
 
     private static Map<String, String> env(Path data) {

@@ -125,17 +125,23 @@ public final class ForkedService implements AutoCloseable {
      */
     public JsonNode send(String token, String method, String path, @Nullable String json)
             throws IOException, InterruptedException {
+        HttpResponse<String> response = exchange(token, method, path, json);
+        if (response.statusCode() / 100 != 2) {
+            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** Sends {@code method path} with the bearer {@code token} and a JSON body (none when null); the answer as it is. */
+    public HttpResponse<String> exchange(String token, String method, String path, @Nullable String json)
+            throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token);
         if (json != null) {
             request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
         } else {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() / 100 != 2) {
-            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
-        }
-        return JSON.readTree(response.body());
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /**
