@@ -302,7 +302,9 @@ public class ExecService {
                 case BACKEND_UNAVAILABLE -> ErrorCode.BACKEND_UNAVAILABLE;
                 default -> ErrorCode.EXEC_START_FAILED;
             };
-            throw new ApiException(code, failure.getMessage()).with("execId", exec.id());
+            ApiException refused = new ApiException(code, failure.getMessage()).with("execId", exec.id());
+            // Unavailable for now (a UVM's sessions, a host out of processes): worth trying again soon.
+            throw code == ErrorCode.BACKEND_UNAVAILABLE ? refused.withHeader("Retry-After", "1") : refused;
         }
         return exec;
     }

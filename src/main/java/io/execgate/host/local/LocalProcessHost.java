@@ -26,6 +26,7 @@ final class LocalProcessHost implements ProcessHost {
     private static final int ENOEXEC = 8;
     private static final int EISDIR = 21;
     private static final int ENOTDIR = 20;
+    private static final int ENOMEM = 12;
 
     private final TargetRef target;
     private final LocalHostProperties properties;
@@ -117,6 +118,10 @@ final class LocalProcessHost implements ProcessHost {
         return switch (e.errno()) {
             case ENOENT, ENOTDIR -> new StartFailure(Kind.EXECUTABLE_NOT_FOUND, message, e);
             case EACCES, EPERM, ENOEXEC, EISDIR -> new StartFailure(Kind.NOT_EXECUTABLE, message, e);
+            // Out of processes (a pids limit, the kernel's threads-max) or memory: the host's state of the moment,
+            // not the command's fault, so the client is told to retry (503) rather than that its command is bad (422).
+            case Libc.EAGAIN, ENOMEM -> new StartFailure(Kind.BACKEND_UNAVAILABLE,
+                    message + " (the host is out of processes or memory for now)", e);
             default -> new StartFailure(Kind.BACKEND_ERROR, message, e);
         };
     }

@@ -1,0 +1,88 @@
+package io.execgate.host.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import io.execgate.support.ForkedService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A host out of processes: the service, forked from the packaged jar, is put in a pids cgroup with no room left,
+ * as a pod's pids limit does when something in it forks without end. posix_spawn then fails with EAGAIN, and the
+ * exec is a 503 to retry, not a 422 saying the command cannot run; with room again, execs run.
+ */
+class ProcessLimitIT {
+
+    private static final String TOKEN = "process-limit-test-token";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anExecOnAHostOutOfProcessesIsA503ToRetryAndRunsOnceThereIsRoom() throws Exception {
+        Path pids = pidsHierarchy();
+        assumeTrue(pids != null, "skipped: no writable pids cgroup (v1 /sys/fs/cgroup/pids or v2 with pids enabled)");
+        Path group = pids.resolve("execgate-test-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
+        try (ForkedService service = ForkedService.startJar(Map.of("EXECGATE_DATA_DIR", dir.resolve("data").toString(),
+                "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN), dir.resolve("service.log"))) {
+            assertThat(service.send(TOKEN, "POST", "/api/v1/host/execs/run", "{\"command\": [\"true\"]}")
+                    .path("exitCode").asInt()).isZero(); // its pools made, as a service in use has them
+            Files.createDirectory(group);
+            try {
+                Files.writeString(group.resolve("cgroup.procs"), Long.toString(service.handle().pid()));
+                // Every process and thread counts: at the limit, no fork or clone in the service succeeds.
+                Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).strip());
+
+                for (String path : new String[] {"/api/v1/host/execs", "/api/v1/host/execs/run"}) {
+                    HttpResponse<String> refused = service.exchange(TOKEN, "POST", path, "{\"command\": [\"true\"]}");
+                    assertThat(refused.statusCode()).as("%s: %s", path, refused.body()).isEqualTo(503);
+                    assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+                    assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+                    JsonNode problem = JSON.readTree(refused.body());
+                    assertThat(problem.path("code").asString()).isEqualTo("BACKEND_UNAVAILABLE");
+                    assertThat(problem.path("detail").asString()).isEqualTo("exec: \"true\": resource temporarily "
+                            + "unavailable (the host is out of processes or memory for now)");
+                    JsonNode exec = service.send(TOKEN, "GET", "/api/v1/execs/" + problem.path("execId").asString(), null);
+                    assertThat(exec.path("state").asString()).isEqualTo("failed");
+                    assertThat(exec.path("reason").asString()).isEqualTo("start-failed");
+                }
+
+                Files.writeString(group.resolve("pids.max"), "max");
+                JsonNode run = service.send(TOKEN, "POST", "/api/v1/host/execs/run", "{\"command\": [\"echo\", \"room\"]}");
+                assertThat(run.path("stdout").asString()).isEqualTo("room\n");
+            } finally {
+                Files.writeString(group.resolve("pids.max"), "max");
+                Files.writeString(pids.resolve("cgroup.procs"), Long.toString(service.handle().pid()));
+            }
+        } finally {
+            if (Files.isDirectory(group)) {
+                Files.delete(group); // empty once the service is back in its parent, or gone
+            }
+        }
+    }
+
+    /** Where pids cgroups can be made here, or null: cgroup v1's pids hierarchy, or v2's with the controller on. */
+    private static Path pidsHierarchy() throws Exception {
+        Path v1 = Path.of("/sys/fs/cgroup/pids");
+        if (Files.isWritable(v1.resolve("cgroup.procs"))) {
+            return v1;
+        }
+        Path v2 = Path.of("/sys/fs/cgroup");
+        Path control = v2.resolve("cgroup.subtree_control");
+        if (Files.isWritable(control) && Files.readString(control).contains("pids")) {
+            return v2;
+        }
+        return null;
+    }
+}
