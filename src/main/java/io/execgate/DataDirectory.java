@@ -8,11 +8,16 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -37,14 +42,23 @@ public final class DataDirectory implements AutoCloseable {
     static final String LOCK_FILE = "execgate.lock";
     private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
 
+    /**
+     * The lock files this process holds, by file key, with how each holder named itself. A second service in this
+     * process is refused from here, without opening the file: POSIX drops every lock a process has on a file when
+     * any of its descriptors of that file closes, so opening and closing it again would unlock the first.
+     */
+    private static final Map<Object, String> HELD = new HashMap<>(); // guarded by itself
+
     private final Path path;
     private final FileChannel channel;
     private final FileLock lock;
+    private final Object key;
 
-    private DataDirectory(Path path, FileChannel channel, FileLock lock) {
+    private DataDirectory(Path path, FileChannel channel, FileLock lock, Object key) {
         this.path = path;
         this.channel = channel;
         this.lock = lock;
+        this.key = key;
     }
 
     /**
@@ -53,38 +67,76 @@ public final class DataDirectory implements AutoCloseable {
      * @throws DataDirectoryException when another service holds it, or it cannot be made or written
      */
     public static DataDirectory lock(Path dir) {
-        Path path = dir.toAbsolutePath().normalize();
-        Path file = path.resolve(LOCK_FILE);
-        try {
-            if (!Files.isDirectory(path)) {
-                Files.createDirectories(path, ownerOnly("rwx------"));
+        synchronized (HELD) {
+            Path path = dir.toAbsolutePath().normalize();
+            Path file = path.resolve(LOCK_FILE);
+            try {
+                if (!Files.isDirectory(path)) {
+                    Files.createDirectories(path, ownerOnly("rwx------"));
+                }
+            } catch (IOException e) {
+                throw new DataDirectoryException(path, "cannot be created: " + reason(e));
             }
-        } catch (IOException e) {
-            throw new DataDirectoryException(path, "cannot be created: " + reason(e));
-        }
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE), ownerOnly("rw-------"));
-        } catch (IOException e) {
-            throw new DataDirectoryException(path, "cannot be written: opening " + file + " failed: " + reason(e));
-        }
-        try {
-            FileLock lock = tryLock(channel);
-            if (lock == null) {
-                throw new DataDirectoryException(path, "is in use by another execgate (" + holder(channel) + "). A second "
-                        + "service on it would take the first's running execs for lost ones and kill its UVMs");
+            Object key = existingFileKey(path, file);
+            String heldHere = key == null ? null : HELD.get(key);
+            if (heldHere != null) {
+                throw inUse(path, heldHere); // without opening the file: see HELD
             }
-            DataDirectory held = new DataDirectory(path, channel, lock);
-            held.nameHolder();
-            return held;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new DataDirectoryException(path, "cannot be locked through " + file + ": " + reason(e));
-        } catch (RuntimeException e) {
-            closeQuietly(channel);
-            throw e;
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), ownerOnly("rw-------"));
+            } catch (IOException e) {
+                throw new DataDirectoryException(path, "cannot be written: opening " + file + " failed: " + reason(e));
+            }
+            try {
+                FileLock lock = channel.tryLock();
+                if (lock == null) {
+                    throw inUse(path, holder(channel));
+                }
+                key = existingFileKey(path, file);
+                String holder = "pid " + ProcessHandle.current().pid() + ", locked at " + Instant.now();
+                DataDirectory held = new DataDirectory(path, channel, lock, key != null ? key : file);
+                held.nameHolder(holder);
+                HELD.put(held.key, holder);
+                return held;
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw new DataDirectoryException(path, "cannot be locked through " + file + ": " + reason(e));
+            } catch (OverlappingFileLockException e) {
+                // Held here under a key that did not match (no file keys, as on Windows, whose locks closing leaves).
+                closeQuietly(channel);
+                throw inUse(path, "pid " + ProcessHandle.current().pid() + ", this process");
+            } catch (RuntimeException e) {
+                closeQuietly(channel);
+                throw e;
+            }
         }
+    }
+
+    private static DataDirectoryException inUse(Path path, String holder) {
+        return new DataDirectoryException(path, "is in use by another execgate (" + holder + "). A second service on it "
+                + "would take the first's running execs for lost ones and kill its UVMs");
+    }
+
+    /**
+     * The lock file's identity (device and inode), or null while there is none. A link or anything but a regular
+     * file is refused: the service, often root, would truncate whatever it points to.
+     */
+    private static @Nullable Object existingFileKey(Path path, Path file) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException none) {
+            return null;
+        } catch (IOException e) {
+            throw new DataDirectoryException(path, "cannot be used: " + file + " cannot be read: " + reason(e));
+        }
+        if (!attributes.isRegularFile()) {
+            throw new DataDirectoryException(path, "cannot be used: " + file + " is " + (attributes.isSymbolicLink()
+                    ? "a symbolic link" : "not a regular file") + "; remove it (execgate makes its lock file itself)");
+        }
+        return attributes.fileKey();
     }
 
     /** A mode for a new file or directory, where the file system has POSIX modes (Windows has ACLs instead). */
@@ -95,18 +147,8 @@ public final class DataDirectory implements AutoCloseable {
         return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))};
     }
 
-    /** Null when another process, or another service in this one, holds the lock. */
-    private static @Nullable FileLock tryLock(FileChannel channel) throws IOException {
-        try {
-            return channel.tryLock();
-        } catch (OverlappingFileLockException inThisProcess) {
-            return null;
-        }
-    }
-
-    private void nameHolder() throws IOException {
-        byte[] text = ("pid " + ProcessHandle.current().pid() + ", locked at " + Instant.now() + "\n")
-                .getBytes(StandardCharsets.UTF_8);
+    private void nameHolder(String holder) throws IOException {
+        byte[] text = (holder + "\n").getBytes(StandardCharsets.UTF_8);
         channel.truncate(0);
         channel.write(ByteBuffer.wrap(text), 0);
     }
@@ -136,12 +178,15 @@ public final class DataDirectory implements AutoCloseable {
     /** Lets the directory go; called last, when everything that used it is closed. */
     @Override
     public void close() {
-        try {
-            lock.release();
-        } catch (IOException e) {
-            log.warn("releasing the lock on {} failed: {}", path, e.getMessage());
+        synchronized (HELD) {
+            try {
+                lock.release();
+            } catch (IOException e) {
+                log.warn("releasing the lock on {} failed: {}", path, e.getMessage());
+            }
+            closeQuietly(channel);
+            HELD.remove(key);
         }
-        closeQuietly(channel);
     }
 
     private static void closeQuietly(FileChannel channel) {

@@ -29,22 +29,32 @@ class DataDirectoryTest {
         }
     }
 
+    /** The lock file is not read while held here: closing a descriptor of it would drop this process's lock. */
     @Test
-    void aSecondHolderIsRefusedNamingTheFirstUntilTheFirstLetsGo() throws Exception {
-        DataDirectory first = DataDirectory.lock(dir);
-        String lockedAt = lockedAt();
-        try {
+    void aSecondHolderIsRefusedNamingTheFirstUntilTheFirstLetsGo() {
+        try (DataDirectory first = DataDirectory.lock(dir)) {
             assertThatExceptionOfType(DataDirectoryException.class).isThrownBy(() -> DataDirectory.lock(dir.resolve(".")))
-                    .withMessage("the data directory " + dir.toAbsolutePath() + " is in use by another execgate (pid "
-                            + ProcessHandle.current().pid() + ", locked at %s). A second service on it would take the "
-                            + "first's running execs for lost ones and kill its UVMs", lockedAt)
-                    .satisfies(refused -> assertThat(refused.dir()).isEqualTo(dir.toAbsolutePath()));
-        } finally {
-            first.close();
+                    .withMessageStartingWith("the data directory " + dir.toAbsolutePath() + " is in use by another "
+                            + "execgate (pid " + ProcessHandle.current().pid() + ", locked at ")
+                    .withMessageEndingWith("). A second service on it would take the first's running execs for lost "
+                            + "ones and kill its UVMs")
+                    .satisfies(refused -> assertThat(refused.dir()).isEqualTo(first.path()));
         }
         try (DataDirectory next = DataDirectory.lock(dir)) {
             assertThat(next.path()).isEqualTo(dir.toAbsolutePath());
         }
+    }
+
+    @Test
+    void aLinkInPlaceOfTheLockFileIsRefusedAndWhatItPointsToLeftAlone() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.createSymbolicLink(data.resolve(DataDirectory.LOCK_FILE), victim);
+        assertThatExceptionOfType(DataDirectoryException.class).isThrownBy(() -> DataDirectory.lock(data))
+                .withMessage("the data directory " + data.toAbsolutePath() + " cannot be used: "
+                        + data.resolve(DataDirectory.LOCK_FILE).toAbsolutePath() + " is a symbolic link; remove it "
+                        + "(execgate makes its lock file itself)");
+        assertThat(Files.readString(victim)).isEqualTo("precious");
     }
 
     @Test
@@ -61,10 +71,5 @@ class DataDirectoryTest {
         Path file = Files.writeString(dir.resolve("a-file"), "");
         assertThatExceptionOfType(DataDirectoryException.class).isThrownBy(() -> DataDirectory.lock(file.resolve("data")))
                 .withMessageStartingWith("the data directory " + file.resolve("data") + " cannot be created: ");
-    }
-
-    private String lockedAt() throws Exception {
-        String text = Files.readString(dir.resolve(DataDirectory.LOCK_FILE)).strip();
-        return text.substring(text.indexOf("locked at ") + "locked at ".length());
     }
 }

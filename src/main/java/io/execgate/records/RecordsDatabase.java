@@ -66,6 +66,7 @@ final class RecordsDatabase implements AutoCloseable {
         try {
             RecordsDatabase database = new RecordsDatabase(file, connection, fileKey(file));
             database.checkIntegrity();
+            database.walMode();
             database.migrate();
             database.proveWritable();
             return database;
@@ -79,11 +80,11 @@ final class RecordsDatabase implements AutoCloseable {
     private static SQLiteConfig config() {
         SQLiteConfig config = new SQLiteConfig();
         // The service holds the file alone (DataDirectory's lock keeps out a second service): SQLite takes its file
-        // locks once and keeps them, instead of six fcntl calls around each of an exec's four writes, and keeps its
-        // write-ahead log's index in memory instead of a shared -shm file.
+        // locks once and keeps them, instead of six fcntl calls around each of an exec's four writes. The journal
+        // and synchronous modes come later, in walMode(): sqlite-jdbc applies its pragmas in no set order, and
+        // either one before the locking mode opens an existing log with a shared -shm index; after it, the index
+        // lives in the service's memory.
         config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
         config.enforceForeignKeys(true);
         // Nothing reads generated keys; with them on, every insert, update and delete runs and prepares a
@@ -132,6 +133,14 @@ final class RecordsDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new RecordsUnavailableException(file, "cannot be written (its mode cannot be made owner-only)", e);
         }
+    }
+
+    private void walMode() {
+        String mode = jdbc.sql("PRAGMA journal_mode=WAL").query(String.class).single();
+        if (!"wal".equalsIgnoreCase(mode)) {
+            throw new RecordsUnavailableException(file, "cannot use a write-ahead log (SQLite keeps journal mode " + mode + ")");
+        }
+        jdbc.sql("PRAGMA synchronous=NORMAL").update();
     }
 
     private void checkIntegrity() {

@@ -4,6 +4,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -41,12 +42,15 @@ final class SqliteExecStore implements ExecStore {
                 stdin_path = excluded.stdin_path, stdout_path = excluded.stdout_path, stderr_path = excluded.stderr_path
             """;
     private static final String DELETE = "DELETE FROM exec_record WHERE id = ?";
+    private static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
 
     private final RecordsDatabase database;
     private @Nullable PreparedStatement upsert; // guarded by this
     private @Nullable PreparedStatement delete; // guarded by this
     /** Why the last write failed, until a write succeeds again: the records health is DOWN meanwhile. */
     private volatile @Nullable String writeFailure;
+    private @Nullable String probeFailure; // guarded by this
+    private long lastProbe; // guarded by this; System.nanoTime() of the last probe write, 0 before the first
 
     SqliteExecStore(RecordsDatabase database) {
         this.database = database;
@@ -88,15 +92,25 @@ final class SqliteExecStore implements ExecStore {
      * freed, say), since a service whose readiness is down gets no exec that would write and find out.
      */
     synchronized @Nullable String writeFailure() {
-        if (writeFailure != null) {
-            try {
-                database.probeWrite();
-                writeFailure = null;
-            } catch (RuntimeException stillFailing) {
-                return writeFailure + "; a probe write fails too: " + RecordsUnavailableException.rootMessage(stillFailing);
-            }
+        String failure = writeFailure;
+        if (failure == null) {
+            return null;
         }
-        return null;
+        // Health is anyone's to ask: at most one probe write per interval, whoever asks how often.
+        long now = System.nanoTime();
+        if (lastProbe != 0 && now - lastProbe < PROBE_INTERVAL.toNanos()) {
+            return failure + (probeFailure == null ? "" : "; a probe write fails too: " + probeFailure);
+        }
+        lastProbe = now;
+        try {
+            database.probeWrite();
+            writeFailure = null;
+            probeFailure = null;
+            return null;
+        } catch (RuntimeException stillFailing) {
+            probeFailure = RecordsUnavailableException.rootMessage(stillFailing);
+            return failure + "; a probe write fails too: " + probeFailure;
+        }
     }
 
     private static void bind(PreparedStatement statement, ExecRecord r) throws SQLException {

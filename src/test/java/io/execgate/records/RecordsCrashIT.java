@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +23,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, a full disk
- * (a data directory on a read-only mount is DataDirectoryIT's). The service runs from the packaged jar in a process of its
+ * The records against what an operator's machine does to a service: SIGKILL in the middle of writes, a full disk,
+ * a database file on a read-only mount (a whole data directory on one is DataDirectoryIT's). The service runs from the packaged jar in a process of its
  * own.
  */
 class RecordsCrashIT {
@@ -98,11 +100,10 @@ class RecordsCrashIT {
     void aFullDiskRefusesExecsWithAProblemRunsNoneOfThemAndReadinessComesBackWithRoom() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));
         Path markers = Files.createDirectories(dir.resolve("markers"));
-        // In a mount namespace of its own, a 1 MiB tmpfs over the data directory, most of it taken by a ballast file.
-        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                "mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && head -c 700k /dev/zero > \"$0/ballast\" && exec \"$@\"",
-                data.toString()));
-        command.addAll(ForkedService.jarCommand());
+        // A 1 MiB tmpfs over the data directory, most of it taken by a ballast file, in a mount namespace only this
+        // service sees.
+        List<String> command = ForkedService.jarCommandInMounts(
+                "mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && head -c 700k /dev/zero > \"$0/ballast\"", data);
         try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
                 dir.resolve("full.log"))) {
             assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
@@ -140,12 +141,37 @@ class RecordsCrashIT {
 
             // Room again: the ballast goes, seen through the service's own mount namespace.
             Files.delete(Path.of("/proc/" + service.handle().pid() + "/root" + data.toAbsolutePath(), "ballast"));
-            assertThat(service.exchange(TOKEN, "GET", "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // a probe write every 2 s at most
+            while (service.exchange(TOKEN, "GET", "/actuator/health/readiness", null).statusCode() != 200) {
+                assertThat(System.nanoTime()).as("ready again within 10 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
             JsonNode run = service.send(TOKEN, "POST", "/api/v1/host/execs/run",
                     "{\"command\": [\"sh\", \"-c\", \"touch \\\"$0\\\"\", \"" + markers.resolve("after") + "\"]}");
             assertThat(run.path("exitCode").asInt()).isZero();
             assertThat(markers.resolve("after")).exists();
         }
+    }
+
+    @Test
+    void aDatabaseOnAReadOnlyMountStopsTheStartNamingTheFile() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path file = data.resolve("execgate.db");
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            db.createStatement().execute("CREATE TABLE earlier (x INTEGER)"); // some database an earlier run left
+        }
+        byte[] before = Files.readAllBytes(file);
+        // The database file alone bound read-only over itself (the directory, and so the lock, stay writable), in a
+        // mount namespace only this service sees.
+        List<String> command = ForkedService.jarCommandInMounts(
+                "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\"", file);
+        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+                dir.resolve("ro.log"))) {
+            assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", service.log()).isEqualTo(1);
+            assertThat(service.log()).contains("APPLICATION FAILED TO START", "the exec records database " + file,
+                    "Make the file and its directory writable");
+        }
+        assertThat(Files.readAllBytes(file)).as("left as it was").isEqualTo(before);
     }
 
     private static Map<String, String> env(Path data) {

@@ -43,6 +43,33 @@ class RecordsDatabaseTest {
         }
     }
 
+    /**
+     * Exclusive locking, WAL and synchronous=NORMAL, at the first open and at every later one: with the journal or
+     * synchronous mode set before the locking mode, reopening a database whose log exists made a shared -shm index
+     * (and file locking on it for every write).
+     */
+    @Test
+    void everyOpenIsExclusiveWithItsLogIndexInMemory() throws Exception {
+        for (int open = 1; open <= 2; open++) {
+            try (RecordsDatabase database = RecordsDatabase.open(dataDir)) {
+                database.probeWrite(); // a log to reopen
+                assertThat(pragma(database, "locking_mode")).as("open %d", open).isEqualTo("exclusive");
+                assertThat(pragma(database, "journal_mode")).as("open %d", open).isEqualTo("wal");
+                assertThat(pragma(database, "synchronous")).as("open %d: NORMAL", open).isEqualTo("1");
+                assertThat(dataDir.resolve("execgate.db-wal")).as("open %d", open).exists();
+                assertThat(dataDir.resolve("execgate.db-shm")).as("open %d", open).doesNotExist();
+            }
+        }
+    }
+
+    private static String pragma(RecordsDatabase database, String name) throws Exception {
+        try (Statement statement = database.connection().createStatement();
+                ResultSet value = statement.executeQuery("PRAGMA " + name)) {
+            assertThat(value.next()).isTrue();
+            return value.getString(1);
+        }
+    }
+
     /** The file holds command lines with their secrets: only the service's user may read it, and its log too. */
     @Test
     void theFilesAreTheServiceUsersAloneWhateverTheDirectory() throws Exception {

@@ -76,6 +76,18 @@ public final class ForkedService implements AutoCloseable {
         return command;
     }
 
+    /**
+     * {@link #jarCommand} in a mount namespace of its own, after the shell commands {@code setup} ran there with
+     * {@code path} as {@code $0}: mounts only the service sees, e.g. a read-only bind or a small tmpfs. The service
+     * keeps the process's pid (every step execs the next), so {@code /proc/<pid>/root} shows its view.
+     */
+    public static List<String> jarCommandInMounts(String setup, Path path) throws IOException {
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                setup + " && exec \"$@\"", path.toString()));
+        command.addAll(jarCommand());
+        return command;
+    }
+
     public static Path packagedJar() throws IOException {
         try (DirectoryStream<Path> jars = Files.newDirectoryStream(Path.of("target"), "execgate-*.jar")) {
             for (Path jar : jars) {
@@ -142,6 +154,16 @@ public final class ForkedService implements AutoCloseable {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Whether {@code GET /api/v1/host} lists the backend {@code name} as available. */
+    public boolean backendAvailable(String token, String name) throws IOException, InterruptedException {
+        for (JsonNode backend : send(token, "GET", "/api/v1/host", null).path("backends")) {
+            if (backend.path("name").asString().equals(name)) {
+                return backend.path("available").asBoolean();
+            }
+        }
+        return false;
     }
 
     /**

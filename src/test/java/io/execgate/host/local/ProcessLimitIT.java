@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,11 +39,14 @@ class ProcessLimitIT {
                 "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN), dir.resolve("service.log"))) {
             assertThat(service.send(TOKEN, "POST", "/api/v1/host/execs/run", "{\"command\": [\"true\"]}")
                     .path("exitCode").asInt()).isZero(); // its pools made, as a service in use has them
+            long pid = service.handle().pid();
+            Path home = pids.resolve(ownGroup(pid, pids));
             Files.createDirectory(group);
             try {
-                Files.writeString(group.resolve("cgroup.procs"), Long.toString(service.handle().pid()));
-                // Every process and thread counts: at the limit, no fork or clone in the service succeeds.
-                Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).strip());
+                Files.writeString(group.resolve("cgroup.procs"), Long.toString(pid));
+                // Every process and thread counts, and the limit may lie below what the group has: no fork or clone
+                // in the service succeeds, whichever of its threads end meanwhile.
+                Files.writeString(group.resolve("pids.max"), "1");
 
                 for (String path : new String[] {"/api/v1/host/execs", "/api/v1/host/execs/run"}) {
                     HttpResponse<String> refused = service.exchange(TOKEN, "POST", path, "{\"command\": [\"true\"]}");
@@ -63,13 +67,25 @@ class ProcessLimitIT {
                 assertThat(run.path("stdout").asString()).isEqualTo("room\n");
             } finally {
                 Files.writeString(group.resolve("pids.max"), "max");
-                Files.writeString(pids.resolve("cgroup.procs"), Long.toString(service.handle().pid()));
+                Files.writeString(home.resolve("cgroup.procs"), Long.toString(pid)); // back where it was
             }
         } finally {
             if (Files.isDirectory(group)) {
                 Files.delete(group); // empty once the service is back in its parent, or gone
             }
         }
+    }
+
+    /** The pids cgroup of a process, relative to the hierarchy: {@code /proc/<pid>/cgroup}'s pids (v1) or only (v2) line. */
+    private static String ownGroup(long pid, Path hierarchy) throws Exception {
+        boolean v1 = hierarchy.endsWith("pids");
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+            String[] fields = line.split(":", 3);
+            if (v1 ? Arrays.asList(fields[1].split(",")).contains("pids") : fields[0].equals("0")) {
+                return fields[2].substring(1); // without the leading slash
+            }
+        }
+        throw new IllegalStateException("no pids cgroup for " + pid + " in /proc/" + pid + "/cgroup");
     }
 
     /** Where pids cgroups can be made here, or null: cgroup v1's pids hierarchy, or v2's with the controller on. */
