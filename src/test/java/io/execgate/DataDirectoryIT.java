@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.execgate.support.ForkedService;
@@ -35,7 +34,7 @@ class DataDirectoryIT {
     void aSecondServiceOnTheDirectoryStopsAndLeavesTheFirstsExecsAlone() throws Exception {
         Path data = dir.resolve("data");
         long sleeperPid = -1;
-        try (ForkedService first = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
+        try (ForkedService first = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("first.log"))) {
             JsonNode running = first.send(TOKEN, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
             String sleeper = running.path("id").asString();
             sleeperPid = running.path("pid").asLong();
@@ -47,7 +46,7 @@ class DataDirectoryIT {
             } finally {
                 first.kill(); // SIGKILL: the kernel drops its lock
             }
-            try (ForkedService next = ForkedService.startJar(env(data), dir.resolve("next.log"))) {
+            try (ForkedService next = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("next.log"))) {
                 // The killed holder kept nothing out, and the records the second service did not touch say what ran.
                 JsonNode lost = next.send(TOKEN, "GET", "/api/v1/execs/" + sleeper, null);
                 assertThat(lost.path("reason").asString()).isEqualTo("lost");
@@ -66,7 +65,7 @@ class DataDirectoryIT {
         assumeTrue(Files.isRegularFile(IMAGE.resolve("initrd.img")), "skipped: no UVM image (uvm/build-image)");
         Path data = dir.resolve("data");
         long qemu = -1;
-        try (ForkedService first = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
+        try (ForkedService first = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("first.log"))) {
             assumeTrue(first.backendAvailable(TOKEN, "qemu"), "skipped: the QEMU backend is not available here");
             first.send(TOKEN, "POST", "/api/v1/uvms", "{\"id\": \"kept\"}");
             first.awaitUvmRunning(TOKEN, "kept");
@@ -111,7 +110,7 @@ class DataDirectoryIT {
     }
 
     private void secondIsRefused(ForkedService first, Path data) throws Exception {
-        ForkedService second = ForkedService.start(ForkedService.jarCommand(), Path.of("."), env(data),
+        ForkedService second = ForkedService.start(ForkedService.jarCommand(), Path.of("."), ForkedService.env(data, TOKEN),
                 ForkedService.freePort(), dir.resolve("second.log"));
         try {
             assertThat(second.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", second.log()).isEqualTo(1);
@@ -133,7 +132,7 @@ class DataDirectoryIT {
         // The data directory bound read-only over itself, in a mount namespace only this service sees.
         List<String> command = ForkedService.jarCommandInMounts(
                 "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\"", data);
-        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+        try (ForkedService service = ForkedService.start(command, Path.of("."), ForkedService.env(data, TOKEN), ForkedService.freePort(),
                 dir.resolve("ro.log"))) {
             assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", service.log()).isEqualTo(1);
             assertThat(service.log()).contains("APPLICATION FAILED TO START",
@@ -143,10 +142,5 @@ class DataDirectoryIT {
         try (var left = Files.list(data)) {
             assertThat(left).as("left as it was").containsExactly(records);
         }
-    }
-
-    private static Map<String, String> env(Path data) {
-        return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN,
-                "EXECGATE_BACKENDS_QEMU_IMAGE_DIR", IMAGE.toAbsolutePath().toString());
     }
 }

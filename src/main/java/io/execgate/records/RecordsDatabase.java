@@ -93,15 +93,8 @@ final class RecordsDatabase implements AutoCloseable {
         return config;
     }
 
+    /** The data directory exists: {@link io.execgate.DataDirectory} made it before anything else ran. */
     private static void checkBeforeOpening(Path file) {
-        Path dir = file.getParent();
-        try {
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-        } catch (IOException e) {
-            throw new RecordsUnavailableException(file, "cannot be created (its directory cannot be made)", e);
-        }
         if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 throw new RecordsUnavailableException(file, "is not a regular file");

@@ -48,7 +48,7 @@ final class SqliteExecStore implements ExecStore {
     private @Nullable PreparedStatement upsert; // guarded by this
     private @Nullable PreparedStatement delete; // guarded by this
     /** Why the last write failed, until a write succeeds again: the records health is DOWN meanwhile. */
-    private volatile @Nullable String writeFailure;
+    private @Nullable String writeFailure; // guarded by this
     private @Nullable String probeFailure; // guarded by this
     private long lastProbe; // guarded by this; System.nanoTime() of the last probe write, 0 before the first
 

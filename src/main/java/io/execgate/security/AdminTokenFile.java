@@ -39,9 +39,7 @@ final class AdminTokenFile {
     static String readOrCreate(Path dataDir) {
         Path file = dataDir.resolve("admin-token");
         try {
-            if (!Files.isDirectory(dataDir)) {
-                Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
+            // The directory exists: DataDirectory made it (mode 0700) before the service's other beans.
             Set<PosixFilePermission> dirMode = Files.getPosixFilePermissions(dataDir);
             if (dirMode.stream().anyMatch(OTHERS_WRITE::contains)) {
                 throw refuse(dataDir, "is writable by others (" + PosixFilePermissions.toString(dirMode)

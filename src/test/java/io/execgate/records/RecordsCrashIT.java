@@ -41,7 +41,7 @@ class RecordsCrashIT {
         Map<String, Integer> seen = new ConcurrentHashMap<>();
         long sleeperPid;
         String sleeper;
-        try (ForkedService service = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
+        try (ForkedService service = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("first.log"))) {
             JsonNode running = service.send(TOKEN, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"600\"]}");
             sleeper = running.path("id").asString();
             sleeperPid = running.path("pid").asLong();
@@ -76,7 +76,7 @@ class RecordsCrashIT {
         }
         assertThat(seen).hasSizeGreaterThanOrEqualTo(200);
 
-        try (ForkedService again = ForkedService.startJar(env(data), dir.resolve("second.log"))) {
+        try (ForkedService again = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("second.log"))) {
             for (var entry : seen.entrySet()) {
                 JsonNode record = again.send(TOKEN, "GET", "/api/v1/execs/" + entry.getKey(), null);
                 assertThat(record.path("state").asString()).as("state of %s", entry.getKey()).isEqualTo("exited");
@@ -104,7 +104,7 @@ class RecordsCrashIT {
         // service sees.
         List<String> command = ForkedService.jarCommandInMounts(
                 "mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && head -c 700k /dev/zero > \"$0/ballast\"", data);
-        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+        try (ForkedService service = ForkedService.start(command, Path.of("."), ForkedService.env(data, TOKEN), ForkedService.freePort(),
                 dir.resolve("full.log"))) {
             assertThat(service.awaitLive(Duration.ofSeconds(60))).as("live; log: %s", service.log()).isTrue();
             // Each exec marks that it ran; its long argument fills the records.
@@ -165,16 +165,12 @@ class RecordsCrashIT {
         // mount namespace only this service sees.
         List<String> command = ForkedService.jarCommandInMounts(
                 "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\"", file);
-        try (ForkedService service = ForkedService.start(command, Path.of("."), env(data), ForkedService.freePort(),
+        try (ForkedService service = ForkedService.start(command, Path.of("."), ForkedService.env(data, TOKEN), ForkedService.freePort(),
                 dir.resolve("ro.log"))) {
             assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code; log: %s", service.log()).isEqualTo(1);
             assertThat(service.log()).contains("APPLICATION FAILED TO START", "the exec records database " + file,
                     "Make the file and its directory writable");
         }
         assertThat(Files.readAllBytes(file)).as("left as it was").isEqualTo(before);
-    }
-
-    private static Map<String, String> env(Path data) {
-        return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN);
     }
 }

@@ -55,6 +55,14 @@ public final class ForkedService implements AutoCloseable {
     }
 
     /**
+     * The environment of a forked service with this data directory and admin token. Run in the project directory,
+     * it finds the UVM image where {@code uvm/build-image} puts it ({@code target/uvm-image}, the default).
+     */
+    public static Map<String, String> env(Path dataDir, String adminToken) {
+        return Map.of("EXECGATE_DATA_DIR", dataDir.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", adminToken);
+    }
+
+    /**
      * The packaged jar, run in the project directory with these environment variables on a free port, once live.
      *
      * @throws IllegalStateException, with the service's log, when it is not live within 60 s (it is stopped then)

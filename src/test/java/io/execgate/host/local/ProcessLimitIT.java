@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.execgate.support.ForkedService;
@@ -35,8 +34,8 @@ class ProcessLimitIT {
         Path pids = pidsHierarchy();
         assumeTrue(pids != null, "skipped: no writable pids cgroup (v1 /sys/fs/cgroup/pids or v2 with pids enabled)");
         Path group = pids.resolve("execgate-test-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
-        try (ForkedService service = ForkedService.startJar(Map.of("EXECGATE_DATA_DIR", dir.resolve("data").toString(),
-                "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN), dir.resolve("service.log"))) {
+        try (ForkedService service = ForkedService.startJar(ForkedService.env(dir.resolve("data"), TOKEN),
+                dir.resolve("service.log"))) {
             assertThat(service.send(TOKEN, "POST", "/api/v1/host/execs/run", "{\"command\": [\"true\"]}")
                     .path("exitCode").asInt()).isZero(); // its pools made, as a service in use has them
             long pid = service.handle().pid();

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import io.execgate.host.local.LocalProcesses;
 import io.execgate.support.ForkedService;
@@ -36,7 +35,7 @@ class QemuCrashIT {
         Path data = dir.resolve("data");
         Path uvms = data.resolve("uvm");
         long qemu = -1;
-        try (ForkedService service = ForkedService.startJar(env(data), dir.resolve("first.log"))) {
+        try (ForkedService service = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("first.log"))) {
             assumeTrue(service.backendAvailable(TOKEN, "qemu"), "skipped: the QEMU backend is not available here");
             service.send(TOKEN, "POST", "/api/v1/uvms", "{\"id\": \"doomed\"}");
             service.awaitUvmRunning(TOKEN, "doomed");
@@ -60,7 +59,7 @@ class QemuCrashIT {
                 ProcessHandle.of(qemu).ifPresent(ProcessHandle::destroyForcibly); // never left behind, pass or fail
             }
         }
-        try (ForkedService again = ForkedService.startJar(env(data), dir.resolve("second.log"))) {
+        try (ForkedService again = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("second.log"))) {
             assertThat(list(uvms)).as("directories after the next start").isEmpty();
             assertThat(again.send(TOKEN, "GET", "/api/v1/uvms", null)).isEmpty();
         }
@@ -73,10 +72,5 @@ class QemuCrashIT {
         try (var entries = Files.list(uvms)) {
             return entries.toList();
         }
-    }
-
-    private static Map<String, String> env(Path data) {
-        return Map.of("EXECGATE_DATA_DIR", data.toString(), "EXECGATE_SECURITY_ADMIN_TOKEN", TOKEN,
-                "EXECGATE_BACKENDS_QEMU_IMAGE_DIR", IMAGE.toAbsolutePath().toString());
     }
 }
