@@ -149,7 +149,7 @@ public class Bench {
         lifeRow(life);
 
         int wsdPort = freePort();
-        startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "echo", "hi"), wsdPort);
+        Process wsd = startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "echo", "hi"), wsdPort);
         String oneStep = "ws://127.0.0.1:" + port + "/api/v1/host/exec?command=echo&command=hi&stdout=true&stderr=false";
         String websocketd = "ws://127.0.0.1:" + wsdPort + "/";
         // warm-up, both sides alike; the WebSocket path has code of its own that the JIT takes longer to finish (C2
@@ -157,10 +157,18 @@ public class Bench {
         int warmOneStep = quick ? warm : 8000;
         nodeOneShots(oneStep, V5, warmOneStep);
         nodeOneShots(websocketd, null, warmOneStep);
+        // The server's own CPU per exec (not its children's: echo is the same for both) shows what bounds the
+        // latency on two cores shared with the client and the command.
+        long egBefore = cpuTicks(service.pid());
         double[] egWs = nodeOneShots(oneStep, V5, n);
+        double egCpu = millisPerTick(cpuTicks(service.pid()) - egBefore) / n;
+        long wsdBefore = cpuTicks(wsd.pid());
         double[] wsdWs = nodeOneShots(websocketd, null, n);
+        double wsdCpu = millisPerTick(cpuTicks(wsd.pid()) - wsdBefore) / n;
         rowPercentiles("latency", "one-step WebSocket `echo hi`, connect to close, Node ws client (ms)", egWs,
                 "websocketd `echo hi`", wsdWs);
+        row("latency", "the server's own CPU per one-step exec (ms; lower is better)", new double[] {egCpu},
+                "websocketd `echo hi`", new double[] {wsdCpu}, false);
 
         String container = OciFixture.start(WORK);
         if (container != null) {
@@ -209,16 +217,32 @@ public class Bench {
         long[] base = memory();
         String url = "ws://127.0.0.1:" + port + "/api/v1/host/exec?command=cat&stdin=true&stdout=true&stderr=false";
         long[][] at = new long[2][];
-        ScaleResult eg = nodeScale(url, V5, sessions, stage -> at[stage] = memory());
+        long[] egTicks = new long[2];
+        ScaleResult eg = nodeScale(url, V5, sessions, stage -> {
+            if (stage < 2) {
+                at[stage] = memory();
+            } else {
+                egTicks[stage - 2] = cpuTicks(service.pid());
+            }
+        });
         int wsdPort = freePort();
-        startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1", "--maxforks=" + (sessions + 10), "cat"),
-                wsdPort);
-        ScaleResult wsd = nodeScale("ws://127.0.0.1:" + wsdPort + "/", null, sessions, stage -> { });
+        Process wsdProcess = startPeer(List.of("websocketd", "--port=" + wsdPort, "--address=127.0.0.1",
+                "--maxforks=" + (sessions + 10), "cat"), wsdPort);
+        long[] wsdTicks = new long[2];
+        ScaleResult wsd = nodeScale("ws://127.0.0.1:" + wsdPort + "/", null, sessions, stage -> {
+            if (stage >= 2) {
+                wsdTicks[stage - 2] = cpuTicks(wsdProcess.pid());
+            }
+        });
         String who = sessions + " attached `cat` sessions, ";
         rowPercentiles("scale", who + "\"ping\" through every one at once, the first time (ms)", eg.first, "websocketd `cat`",
                 wsd.first);
         rowPercentiles("scale", who + "ten more such bursts, after five untimed (ms)", eg.later, "websocketd `cat`",
                 wsd.later);
+        // A burst is bound by CPU: the last echo comes once everything queued before it is done on 2 cores
+        row("scale", "the server's own CPU per echoed message in those ten bursts (µs; lower is better)",
+                new double[] {millisPerTick(egTicks[1] - egTicks[0]) * 1000 / eg.later.length}, "websocketd `cat`",
+                new double[] {millisPerTick(wsdTicks[1] - wsdTicks[0]) * 1000 / wsd.later.length}, false);
         rowPercentiles("scale", who + "\"ping\" through one at a time, round robin (ms)", eg.single, "websocketd `cat`",
                 wsd.single);
         TABLE.add(new String[] {"scale", "service RSS at 0 / 100 / " + sessions + " sessions (MiB)",
@@ -368,7 +392,10 @@ public class Bench {
         void reached(int stage) throws Exception;
     }
 
-    /** Runs the Node client's scale mode; {@code stage} is called at 100 sessions (0) and at all of them (1). */
+    /**
+     * Runs the Node client's scale mode; {@code stage} is called at 100 sessions (0), at all of them (1), before the
+     * timed bursts (2) and after them (3).
+     */
     static ScaleResult nodeScale(String url, String protocol, int sessions, Stage stage) throws Exception {
         Process client = nodeClient("scale", url, sessions, protocol);
         var lines = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
@@ -377,7 +404,7 @@ public class Bench {
         int stages = 0;
         String result = null;
         while ((line = lines.readLine()) != null) {
-            if (line.startsWith("connected ")) {
+            if (line.startsWith("connected ") || line.startsWith("timed")) {
                 if (stages == 1) {
                     Thread.sleep(2000); // let the last sessions settle before measuring
                 }
@@ -512,6 +539,11 @@ public class Bench {
         double value = measure.run();
         cpu.add((cpuTicks(server.pid()) - before) / 100.0 / (bytes / (double) (1L << 30)));
         return value;
+    }
+
+    /** Clock ticks in milliseconds. */
+    static double millisPerTick(long ticks) {
+        return ticks * 10.0;
     }
 
     /** utime + stime of a process, in clock ticks (100 a second on Linux). */

@@ -9,8 +9,9 @@
 //   node bench/ws-client.mjs scale URL SESSIONS [PROTOCOL TOKEN]
 //       opens SESSIONS sessions to an echoing command (cat), printing "connected N" after 100 and after all and
 //       waiting for a line on stdin each time (bench/run measures the service then); then sends "ping" through
-//       every session at once (the first burst; then five untimed and ten timed ones), then through one session at
-//       a time; prints the round trips as JSON
+//       every session at once (the first burst; then five untimed and ten timed ones, with "timed" and "timed end"
+//       printed around the timed ones, each waiting for a line too), then through one session at a time; prints
+//       the round trips as JSON
 import WebSocket from 'ws';
 import { createInterface } from 'node:readline';
 
@@ -99,9 +100,15 @@ async function scale() {
   const later = [];
   for (let burst = 0; burst < 15; burst++) {
     await pause();
+    if (burst === 5) {
+      console.log('timed'); // bench/run notes the server's CPU time here and after the last burst
+      await lines.next();
+    }
     const times = await Promise.all(sessions.map(ping));
     if (burst >= 5) later.push(...times);
   }
+  console.log('timed end');
+  await lines.next();
   await pause();
   const single = [];
   for (const session of sessions) {

@@ -9,6 +9,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import io.execgate.host.ImmediateInput;
 
@@ -119,20 +120,21 @@ public final class PolledDescriptor implements AutoCloseable {
                 if (!await(readPoll)) {
                     return -1;
                 }
-                try {
-                    int room = Math.min(length, CHUNK);
-                    int n = LIBC.read(fd, readBuffer, new NativeLong(room)).intValue();
-                    if (n <= 0) {
-                        return -1;
+                int room = Math.min(length, CHUNK);
+                int n = LIBC.read(fd, readBuffer, new NativeLong(room)).intValue();
+                if (n < 0) {
+                    int errno = Native.getLastError();
+                    if (errno != Libc.EAGAIN && errno != Libc.EINTR) {
+                        throw new DescriptorException("read", errno);
                     }
-                    n += readMore(n, room);
-                    readBuffer.read(0, buffer, offset, n);
-                    return n;
-                } catch (LastErrorException e) {
-                    if (e.getErrorCode() != Libc.EAGAIN && e.getErrorCode() != Libc.EINTR) {
-                        throw new DescriptorException("read", e.getErrorCode());
-                    }
+                    continue;
                 }
+                if (n == 0) {
+                    return -1;
+                }
+                n += readMore(n, room);
+                readBuffer.read(0, buffer, offset, n);
+                return n;
             }
         } finally {
             descriptors.readLock().unlock();
@@ -148,12 +150,7 @@ public final class PolledDescriptor implements AutoCloseable {
     private int readMore(int filled, int room) {
         int more = 0;
         while (filled + more < room) {
-            int n;
-            try {
-                n = LIBC.read(fd, readBuffer.share(filled + more), new NativeLong(room - filled - more)).intValue();
-            } catch (LastErrorException e) {
-                return more;
-            }
+            int n = LIBC.read(fd, readBuffer.share(filled + more), new NativeLong(room - filled - more)).intValue();
             if (n <= 0) {
                 return more;
             }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import io.execgate.host.local.Libc;
 import org.jspecify.annotations.Nullable;
@@ -78,16 +79,15 @@ final class ContainerFiles {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Memory chunk = new Memory(64 * 1024);
         while (true) {
-            int n;
-            try {
-                n = LIBC.read(fd, chunk, new NativeLong(chunk.size())).intValue();
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == Libc.EINTR) {
+            int n = LIBC.read(fd, chunk, new NativeLong(chunk.size())).intValue();
+            if (n < 0) {
+                int errno = Native.getLastError();
+                if (errno == Libc.EINTR) {
                     continue;
                 }
-                throw new IOException("cannot read /" + relative + ": " + LIBC.strerror(e.getErrorCode()), e);
+                throw new IOException("cannot read /" + relative + ": " + LIBC.strerror(errno));
             }
-            if (n <= 0) {
+            if (n == 0) {
                 return out.toByteArray();
             }
             if (out.size() + n > max) {

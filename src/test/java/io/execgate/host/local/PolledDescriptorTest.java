@@ -1,8 +1,13 @@
 package io.execgate.host.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
@@ -41,6 +46,51 @@ class PolledDescriptorTest {
             if (pipe[1] >= 0) {
                 LIBC.close(pipe[1]);
             }
+        }
+    }
+
+    @Test
+    void aReadOfAnEmptyPipeWaitsForTheWriteAndCloseEndsAWaitingRead() throws Exception {
+        int[] pipe = new int[2];
+        LIBC.pipe2(pipe, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        try (PolledDescriptor reader = PolledDescriptor.of(pipe[0])) {
+            byte[] buffer = new byte[64];
+            CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> read(reader, buffer));
+            Thread.sleep(200);
+            assertThat(first).as("nothing there yet: the read waits (EAGAIN is not an error)").isNotDone();
+            write(pipe[1], 5, (byte) 'z');
+            assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+            assertThat(buffer[4]).isEqualTo((byte) 'z');
+
+            CompletableFuture<Integer> second = CompletableFuture.supplyAsync(() -> read(reader, buffer));
+            Thread.sleep(200);
+            assertThat(second).isNotDone();
+            reader.close();
+            assertThat(second.get(10, TimeUnit.SECONDS)).as("closed while waiting: as at end-of-file").isEqualTo(-1);
+        } finally {
+            LIBC.close(pipe[1]);
+        }
+    }
+
+    @Test
+    void aFailedReadSaysWhyWithTheErrnoOfThatRead() throws Exception {
+        int[] pipe = new int[2];
+        LIBC.pipe2(pipe, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        LIBC.close(pipe[0]);
+        // the write end cannot be read: EBADF; read() reports it through errno rather than an exception
+        try (PolledDescriptor writeEnd = PolledDescriptor.of(pipe[1])) {
+            assertThatThrownBy(() -> writeEnd.read(new byte[16], 0, 16))
+                    .isInstanceOfSatisfying(PolledDescriptor.DescriptorException.class,
+                            e -> assertThat(e.errno()).isEqualTo(9))
+                    .hasMessage("read: Bad file descriptor");
+        }
+    }
+
+    private static int read(PolledDescriptor reader, byte[] buffer) {
+        try {
+            return reader.read(buffer, 0, buffer.length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
