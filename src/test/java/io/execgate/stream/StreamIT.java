@@ -168,6 +168,10 @@ class StreamIT {
     @Test
     void aSlowClientHoldsTheProcessBackInsteadOfFillingTheHeap() throws Exception {
         long size = 256L * 1024 * 1024;
+        // What the stream adds to the heap, not the heap itself: this JVM also holds the contexts of the test
+        // classes before this one, more of them as test classes are added.
+        System.gc();
+        long baseline = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         ChannelClient client = ChannelClient.connect(oneStep("stderr=false", "head", "-c", String.valueOf(size), "/dev/zero"),
                 true, false, ChannelClient.V5);
         String id = newestExec();
@@ -188,7 +192,8 @@ class StreamIT {
         assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
         assertThat(client.received()).as("all of stdout, plus the status").isEqualTo(size + statusBytes(client));
         assertThat(maxAhead).as("bytes the process got ahead of the client").isLessThan(8L * 1024 * 1024);
-        assertThat(maxHeap).as("heap in use while 256 MiB went through").isLessThan(256L * 1024 * 1024);
+        // a 1 MiB output buffer, relay chunks of up to 1 MiB, the client's own buffers: nothing near the 256 MiB
+        assertThat(maxHeap - baseline).as("heap grown while 256 MiB went through").isLessThan(64L * 1024 * 1024);
     }
 
     @Test

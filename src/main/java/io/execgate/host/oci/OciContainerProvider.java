@@ -39,7 +39,7 @@ import org.springframework.stereotype.Component;
  * being the root's last path segment ({@code k8s.io:abc}); a plain id then names neither.
  */
 @Component
-final class OciContainerProvider implements TargetProvider {
+final class OciContainerProvider implements TargetProvider, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(OciContainerProvider.class);
 
@@ -52,10 +52,12 @@ final class OciContainerProvider implements TargetProvider {
     private final BackendStatus status;
     private final Path workDir;
     private final RecentCheck recentCheck = new RecentCheck(CHECK_VALIDITY, this::checkNow);
+    private final RunningContainers running;
 
     OciContainerProvider(OciProperties properties, DataDirectory data) {
         this.properties = properties;
         this.workDir = data.resolve("oci");
+        this.running = new RunningContainers(properties.rememberedContainers());
         Map<String, OciRuntime> found = new LinkedHashMap<>();
         String detail;
         String duplicate = duplicateRootName(properties.roots());
@@ -191,14 +193,21 @@ final class OciContainerProvider implements TargetProvider {
 
     /**
      * A process host for the container whose state directory the id names. The runtime is not asked here: the
-     * start asks it ({@code state}) once, right before the exec.
+     * start asks it ({@code state}) right before the exec, unless it knows the container runs
+     * ({@link RunningContainers}).
      */
     @Override
     public Optional<ProcessHost> open(String id) {
         List<Candidate> candidates = only(id, candidates(id));
         return candidates.stream().findFirst().map(c -> new OciProcessHost(new TargetRef(TargetKind.CONTAINER, id),
                 c.runtime(), c.root(), c.id(), workDir, properties.startTimeout(), properties.outputGrace(),
-                Clock.systemUTC()));
+                Clock.systemUTC(), running));
+    }
+
+    /** Lets go of the pidfds of the containers it remembers. */
+    @Override
+    public void close() {
+        running.close();
     }
 
     /** A root holding a state directory for the id, in a format a runtime here reads. */

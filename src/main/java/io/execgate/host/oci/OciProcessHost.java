@@ -1,11 +1,9 @@
 package io.execgate.host.oci;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,9 +22,7 @@ import io.execgate.host.oci.RuntimeCommand.CommandException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One container as a place to run processes: {@code <runtime> exec --process <file>} in the foreground, on a
@@ -36,8 +32,7 @@ final class OciProcessHost implements ProcessHost {
 
     private static final Logger log = LoggerFactory.getLogger(OciProcessHost.class);
     private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
-    private static final int MAX_CONFIG = 16 * 1024 * 1024;
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Duration SHORT_POLLS = Duration.ofMillis(100);
 
     private final TargetRef target;
     private final OciRuntime runtime;
@@ -47,9 +42,10 @@ final class OciProcessHost implements ProcessHost {
     private final Duration startTimeout;
     private final Duration outputGrace;
     private final Clock clock;
+    private final RunningContainers containers;
 
     OciProcessHost(TargetRef target, OciRuntime runtime, Path root, String id, Path workDir, Duration startTimeout,
-            Duration outputGrace, Clock clock) {
+            Duration outputGrace, Clock clock, RunningContainers containers) {
         this.target = target;
         this.runtime = runtime;
         this.root = root;
@@ -58,6 +54,7 @@ final class OciProcessHost implements ProcessHost {
         this.startTimeout = startTimeout;
         this.outputGrace = outputGrace;
         this.clock = clock;
+        this.containers = containers;
     }
 
     @Override
@@ -67,8 +64,9 @@ final class OciProcessHost implements ProcessHost {
 
     @Override
     public HostProcess start(ProcessSpec spec) throws StartFailure {
-        OciContainer container = runningContainer();
-        JsonNode containerProcess = containerProcess(container);
+        RunningContainers.Known known = containers.running(runtime, root, id);
+        OciContainer container = known.container();
+        JsonNode containerProcess = known.process();
         ContainerUsers.Identity identity = spec.user() == null ? ExecProcessSpec.containerUser(containerProcess)
                 : resolveUser(container, spec.user());
         ConsoleSize size = spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE;
@@ -112,52 +110,13 @@ final class OciProcessHost implements ProcessHost {
         }
     }
 
-    private OciContainer runningContainer() throws StartFailure {
-        Optional<OciContainer> found;
-        try {
-            found = runtime.state(root, id);
-        } catch (CommandException e) {
-            throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
-        }
-        OciContainer container = found.orElseThrow(() -> new StartFailure(Kind.TARGET_GONE,
-                "container " + id + " does not exist (any more)"));
-        if (!container.running()) {
-            throw new StartFailure(Kind.TARGET_GONE, "container " + id + " is " + container.status() + ", not running");
-        }
-        return container;
-    }
-
-    /**
-     * The {@code process} of the container's {@code config.json}. Without it the exec would run with less than
-     * the container's confinement (root, no {@code noNewPrivileges}), so it does not run at all.
-     */
-    private static JsonNode containerProcess(OciContainer container) throws StartFailure {
-        if (container.bundle() == null) {
-            throw new StartFailure(Kind.BACKEND_ERROR, "the runtime names no bundle for container " + container.id()
-                    + ", so its process settings are unknown");
-        }
-        Path config = container.bundle().resolve("config.json");
-        try {
-            if (Files.size(config) > MAX_CONFIG) {
-                throw new IOException("larger than " + MAX_CONFIG + " bytes");
-            }
-            JsonNode process = JSON.readTree(Files.readAllBytes(config)).path("process");
-            if (!process.isObject()) {
-                throw new IOException("it has no process object");
-            }
-            return process;
-        } catch (IOException | JacksonException e) {
-            throw new StartFailure(Kind.BACKEND_ERROR, "cannot read the container's " + config + " (" + e.getMessage()
-                    + "); execgate needs it to run the exec with the container's user and confinement", e);
-        }
-    }
-
     /**
      * Waits for the runtime to write the process's pid (the process has started) or to exit (it could not start:
      * its log says why). A runtime that does neither in time is killed.
      */
     private HostProcess awaitStart(HostProcess process, ExecFiles files, OciContainer container) throws StartFailure {
-        long deadline = System.nanoTime() + startTimeout.toNanos();
+        long began = System.nanoTime();
+        long deadline = began + startTimeout.toNanos();
         try {
             while (true) {
                 OptionalLong pid = files.readPid();
@@ -176,7 +135,10 @@ final class OciProcessHost implements ProcessHost {
                             + startTimeout + " (execgate.backends.oci.start-timeout)");
                 }
                 try {
-                    process.onExit().get(5, TimeUnit.MILLISECONDS);
+                    // Every millisecond at first: runc writes the pid file 15 to 25 ms in, and each poll is a failed
+                    // open; every 5 once the start takes longer than usual.
+                    long waited = System.nanoTime() - began;
+                    process.onExit().get(waited < SHORT_POLLS.toNanos() ? 1 : 5, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException | ExecutionException ignored) {
                     // look again
                 }

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
@@ -23,6 +25,10 @@ import org.springframework.validation.annotation.Validated;
  * @param commandTimeout how long a {@code list} or {@code state} may take
  * @param outputGrace    how long processes an exec's command left running may hold its output after the command
  *                       exited, before they are killed (runc waits for them before it reports the exit)
+ * @param rememberedContainers how many running containers the backend remembers between execs (the runtime's
+ *                       state and the {@code config.json} process, trusted while a pidfd shows the container's init
+ *                       alive), so that an exec skips the runtime's {@code state} call; each holds three
+ *                       descriptors. 0 asks the runtime for every exec
  */
 @Validated
 @ConfigurationProperties("execgate.backends.oci")
@@ -32,5 +38,6 @@ public record OciProperties(
         @DefaultValue("/run/runc") @NotEmpty List<@NotNull Path> roots,
         @DefaultValue("30s") @NotNull Duration startTimeout,
         @DefaultValue("10s") @NotNull Duration commandTimeout,
-        @DefaultValue("2s") @NotNull Duration outputGrace) {
+        @DefaultValue("2s") @NotNull Duration outputGrace,
+        @DefaultValue("128") @Min(0) @Max(4096) int rememberedContainers) {
 }

@@ -313,12 +313,19 @@ class OciContainerIT {
             TestContainers.run(List.of("runc", "--root=" + ROOT_A, "resume", "frozen"));
             assertThat(Processes.awaitGone(exec.path("pid").asLong(), 10_000)).as("killed once thawed").isTrue();
 
-            Files.move(bundle.resolve("config.json"), bundle.resolve("config.moved"));
-            Api.Response noConfig = api.post("/api/v1/containers/frozen/execs", "{\"command\": [\"true\"]}")
+        } finally {
+            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "frozen"));
+        }
+        // config.json is read at a container's first exec (and kept while its init lives): one gone by then
+        Path configless = TestContainers.bundle(DIR.resolve("bundle-configless"));
+        TestContainers.start("runc", ROOT_A, configless, "configless");
+        try {
+            Files.move(configless.resolve("config.json"), configless.resolve("config.moved"));
+            Api.Response noConfig = api.post("/api/v1/containers/configless/execs", "{\"command\": [\"true\"]}")
                     .isProblem(422, "EXEC_START_FAILED");
             assertThat(noConfig.json().path("detail").asString()).contains("config.json");
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "frozen"));
+            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "configless"));
         }
     }
 
