@@ -64,7 +64,9 @@ class AttachmentReplayIT {
             }
             api.delete("/api/v1/execs/" + id);
             for (ChannelClient client : stalled) {
-                assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
+                int code = client.awaitClose(WAIT);
+                assertThat(code).as("close of a stalled client after %d bytes (error: %s)", client.received(),
+                        client.error()).isEqualTo(1000);
                 assertThat(client.received() - client.statuses().getFirst().length()).as("stdout replayed")
                         .isEqualTo(EIGHT_MIB);
             }

@@ -44,6 +44,7 @@ public final class ChannelClient implements WebSocket.Listener {
     private final boolean autoRead;
     private ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private volatile @Nullable String closeReason;
+    private volatile @Nullable Throwable error;
     private volatile int readyChannel = -1;
     private volatile @Nullable String text;
     private volatile WebSocket socket;
@@ -172,6 +173,7 @@ public final class ChannelClient implements WebSocket.Listener {
 
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
+        this.error = error;
         closed.complete(1006);
     }
 
@@ -279,6 +281,11 @@ public final class ChannelClient implements WebSocket.Listener {
 
     public List<Integer> channels() {
         return channels;
+    }
+
+    /** What ended the connection without a close frame (the 1006 of {@link #awaitClose}), or null. */
+    public @Nullable Throwable error() {
+        return error;
     }
 
     public @Nullable String closeReason() {
