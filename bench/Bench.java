@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * it reads about twice as fast as the JDK's client here; the JDK's HttpClient for the REST rows; and the JDK's
  * WebSocket client for a second set of streaming rows and the UVM stream.
  *
- * <p>Usage: {@code java bench/Bench.java [--rounds N] [--only throughput,latency,scale,soak,uvm] [--quick]}
+ * <p>Usage: {@code java bench/Bench.java [--rounds N] [--only throughput,latency,scale,soak,uvm] [--quick] [--keep]}
  */
 public class Bench {
 
@@ -42,6 +42,7 @@ public class Bench {
 
     static int rounds = 3;
     static boolean quick;
+    static boolean keep;
     static List<String> only = List.of("throughput", "latency", "scale", "soak", "uvm");
     static Process service;
     static int port;
@@ -52,6 +53,7 @@ public class Bench {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--only" -> only = List.of(args[++i].split(","));
                 case "--quick" -> quick = true;
+                case "--keep" -> keep = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -76,6 +78,11 @@ public class Bench {
         }
         printTable();
         stopAll();
+        if (keep) {
+            System.out.println("kept " + WORK + " (logs, data directory, JFR recording)");
+        } else {
+            removeWork(); // after a failure it stays, for its logs: its path was printed at the start
+        }
         System.exit(0);
     }
 
@@ -798,6 +805,20 @@ public class Bench {
         for (Process child : CHILDREN) {
             child.destroy();
         }
+        for (Process child : CHILDREN) {
+            try {
+                if (!child.waitFor(20, TimeUnit.SECONDS)) {
+                    child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // (runc makes a --root that is not there: after the work directory is gone, there is nothing to delete)
+        if (!Files.isDirectory(OciFixture.root(WORK))) {
+            CHILDREN.clear();
+            return;
+        }
         try {
             new ProcessBuilder("runc", "--root", OciFixture.root(WORK).toString(), "delete", "-f", "bench")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
@@ -810,6 +831,15 @@ public class Bench {
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
+        }
+    }
+
+    /** Removes the run's work directory (its links are removed, never followed). */
+    static void removeWork() throws IOException {
+        try (var paths = Files.walk(WORK)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
         }
     }
 
