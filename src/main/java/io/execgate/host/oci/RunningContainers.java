@@ -115,7 +115,12 @@ final class RunningContainers implements AutoCloseable {
             return null;
         }
         String[] stat = ProcStat.fields(ProcStat.of(container.pid()));
-        long started = stat == null ? Long.MAX_VALUE : Long.parseLong(stat[ProcStat.START_TIME]);
+        long started;
+        try {
+            started = stat == null ? Long.MAX_VALUE : Long.parseLong(stat[ProcStat.START_TIME]);
+        } catch (NumberFormatException e) {
+            started = Long.MAX_VALUE;
+        }
         // both in clock ticks since boot, /proc/uptime rounded to hundredths: two ticks of margin
         if (asked == 0 || started + 2 > asked || init.exited()) {
             init.close();
