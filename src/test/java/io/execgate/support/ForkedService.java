@@ -155,7 +155,9 @@ public final class ForkedService implements AutoCloseable {
     /** Sends {@code method path} with the bearer {@code token} and a JSON body (none when null); the answer as it is. */
     public HttpResponse<String> exchange(String token, String method, String path, @Nullable String json)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token);
+        // A service that never answers fails the test instead of holding the build for ever.
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + token);
         if (json != null) {
             request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
         } else {

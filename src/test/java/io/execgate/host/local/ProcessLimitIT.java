@@ -36,8 +36,17 @@ class ProcessLimitIT {
         Path group = pids.resolve("execgate-test-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
         try (ForkedService service = ForkedService.startJar(ForkedService.env(dir.resolve("data"), TOKEN),
                 dir.resolve("service.log"))) {
+            // Its threads made, as a service in use has them; past the limit the JVM can start no thread either.
+            // Besides the pools an exec uses, a timed wait (an exit wait) starts the virtual threads' timer
+            // thread, which a 503's response may need too: without it a request could hang.
             assertThat(service.send(TOKEN, "POST", "/api/v1/host/execs/run", "{\"command\": [\"true\"]}")
-                    .path("exitCode").asInt()).isZero(); // its pools made, as a service in use has them
+                    .path("exitCode").asInt()).isZero();
+            String sleeping = service.send(TOKEN, "POST", "/api/v1/host/execs", "{\"command\": [\"sleep\", \"0.5\"]}")
+                    .path("id").asString();
+            assertThat(service.send(TOKEN, "GET", "/api/v1/execs/" + sleeping + "/exit?wait=PT0.1S", null)
+                    .path("exited").asBoolean()).isFalse();
+            assertThat(service.send(TOKEN, "GET", "/api/v1/execs/" + sleeping + "/exit?wait=PT10S", null)
+                    .path("exitCode").asInt()).isZero();
             long pid = service.handle().pid();
             Path home = pids.resolve(ownGroup(pid, pids));
             Files.createDirectory(group);
