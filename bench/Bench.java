@@ -168,10 +168,10 @@ public class Bench {
         // latency on two cores shared with the client and the command.
         long egBefore = cpuTicks(service.pid());
         double[] egWs = nodeOneShots(oneStep, V5, n);
-        double egCpu = millisPerTick(cpuTicks(service.pid()) - egBefore) / n;
+        double egCpu = ticksToMillis(cpuTicks(service.pid()) - egBefore) / n;
         long wsdBefore = cpuTicks(wsd.pid());
         double[] wsdWs = nodeOneShots(websocketd, null, n);
-        double wsdCpu = millisPerTick(cpuTicks(wsd.pid()) - wsdBefore) / n;
+        double wsdCpu = ticksToMillis(cpuTicks(wsd.pid()) - wsdBefore) / n;
         rowPercentiles("latency", "one-step WebSocket `echo hi`, connect to close, Node ws client (ms)", egWs,
                 "websocketd `echo hi`", wsdWs);
         row("latency", "the server's own CPU per one-step exec (ms; lower is better)", new double[] {egCpu},
@@ -248,8 +248,8 @@ public class Bench {
                 wsd.later);
         // A burst is bound by CPU: the last echo comes once everything queued before it is done on 2 cores
         row("scale", "the server's own CPU per echoed message in those ten bursts (µs; lower is better)",
-                new double[] {millisPerTick(egTicks[1] - egTicks[0]) * 1000 / eg.later.length}, "websocketd `cat`",
-                new double[] {millisPerTick(wsdTicks[1] - wsdTicks[0]) * 1000 / wsd.later.length}, false);
+                new double[] {ticksToMillis(egTicks[1] - egTicks[0]) * 1000 / eg.later.length}, "websocketd `cat`",
+                new double[] {ticksToMillis(wsdTicks[1] - wsdTicks[0]) * 1000 / wsd.later.length}, false);
         rowPercentiles("scale", who + "\"ping\" through one at a time, round robin (ms)", eg.single, "websocketd `cat`",
                 wsd.single);
         TABLE.add(new String[] {"scale", "service RSS at 0 / 100 / " + sessions + " sessions (MiB)",
@@ -549,7 +549,7 @@ public class Bench {
     }
 
     /** Clock ticks in milliseconds. */
-    static double millisPerTick(long ticks) {
+    static double ticksToMillis(long ticks) {
         return ticks * 10.0;
     }
 

@@ -120,6 +120,15 @@ public final class TestContainers {
         }
     }
 
+    /** A new directory for a test class's roots and bundles (removed by {@link #removeAll}), made in a static field. */
+    public static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGKILLs the container's init: the container stops, as when its node kills it. */
     public static void kill(String runtime, Path root, String id) throws IOException {
         run(List.of(which(runtime), "--root=" + root, "kill", id, "KILL"));

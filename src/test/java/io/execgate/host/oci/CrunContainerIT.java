@@ -38,7 +38,7 @@ import tools.jackson.databind.JsonNode;
 class CrunContainerIT {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static final Path DIR = tempDir();
+    private static final Path DIR = TestContainers.tempDir("execgate-crun-it");
     private static final Path ROOT = DIR.resolve("crun");
 
     @LocalServerPort
@@ -155,14 +155,5 @@ class CrunContainerIT {
         String query = Arrays.stream(command).map(c -> "command=" + URLEncoder.encode(c, StandardCharsets.UTF_8))
                 .collect(Collectors.joining("&"));
         return URI.create("ws://127.0.0.1:" + port + "/api/v1/containers/k1/exec?" + query + "&" + flags);
-    }
-
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("execgate-crun-it");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -48,7 +48,7 @@ class OciContainerIT {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Path DIR = tempDir();
+    private static final Path DIR = TestContainers.tempDir("execgate-oci-it");
     private static final Path ROOT_A = DIR.resolve("runc-a");
     private static final Path ROOT_B = DIR.resolve("runc-b");
     private static final Path DATA = DIR.resolve("data");
@@ -484,14 +484,6 @@ class OciContainerIT {
         }
         try (Stream<Path> dirs = Files.list(work)) {
             return dirs.count();
-        }
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("execgate-oci-it");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

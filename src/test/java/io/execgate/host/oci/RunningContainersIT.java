@@ -37,7 +37,7 @@ import tools.jackson.databind.node.ObjectNode;
 class RunningContainersIT {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Path DIR = tempDir();
+    private static final Path DIR = TestContainers.tempDir("execgate-remembered");
     private static final Path ROOT = DIR.resolve("runc-r");
     private static final Path CALLS = DIR.resolve("runtime-calls.log");
     private static final Path WRAPPER = DIR.resolve("bin/runc");
@@ -204,14 +204,6 @@ class RunningContainersIT {
                     return false;
                 }
             }).count();
-        }
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("execgate-remembered");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
