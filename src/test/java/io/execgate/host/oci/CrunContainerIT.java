@@ -139,9 +139,13 @@ class CrunContainerIT {
             sized++;
         }
         assertThat(sized).as("runs that printed the size asked for").isGreaterThanOrEqualTo(2);
-        // Resizes, read while the command still runs (its last output is not at crun's mercy that way).
+        // Resizes, read while the command still runs (its last output is not at crun's mercy that way). The first
+        // race above also hits this command's first stty (a CI run saw "stty: standard input" here), so it waits
+        // for crun to size the terminal (busybox stty exits 0 on a 0x0 terminal, printing to stderr only, so the
+        // loop looks at stdout); a size that never comes still fails the test below.
         ChannelClient client = ChannelClient.connect(oneStep("tty=true&stdin=true&width=80&height=24", "sh", "-c",
-                "stty size; read a; stty size; read b"), ChannelClient.V5);
+                "until [ -n \"$(stty size 2>/dev/null)\" ]; do sleep 0.01; done; stty size; read a; stty size; read b"),
+                ChannelClient.V5);
         client.awaitStdout("24 80", WAIT);
         client.resize(120, 50);
         Thread.sleep(200);
