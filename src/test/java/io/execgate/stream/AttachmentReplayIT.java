@@ -66,7 +66,7 @@ class AttachmentReplayIT {
             for (ChannelClient client : stalled) {
                 int code = client.awaitClose(WAIT);
                 assertThat(code).as("close of a stalled client after %d bytes (error: %s)", client.received(),
-                        client.error()).isEqualTo(1000);
+                        client.errorChain()).isEqualTo(1000);
                 assertThat(client.received() - client.statuses().getFirst().length()).as("stdout replayed")
                         .isEqualTo(EIGHT_MIB);
             }
