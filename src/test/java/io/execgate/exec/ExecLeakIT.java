@@ -112,11 +112,13 @@ class ExecLeakIT {
     }
 
     /**
-     * The service's threads: all but the test client's own (the JDK HttpClient's workers come and go) and the
+     * The service's threads: all but the test clients' own (the JDK HttpClient's workers come and go, a
+     * ChannelClient's reader lasts as long as its connection) and the
      * carriers of virtual threads (the JDK's scheduler keeps one per core, and idle ones leave after 30 s).
      */
     private static int threads() {
         return (int) Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !t.getName().startsWith("HttpClient-") && !t.getName().startsWith("ForkJoinPool-")).count();
+                .filter(t -> !t.getName().startsWith("HttpClient-") && !t.getName().startsWith("ForkJoinPool-")
+                        && !t.getName().startsWith("channel-client-")).count();
     }
 }

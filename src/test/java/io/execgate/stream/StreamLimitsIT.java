@@ -161,7 +161,7 @@ class StreamLimitsIT {
         while (true) {
             try {
                 return open(token);
-            } catch (java.util.concurrent.CompletionException refused) {
+            } catch (ChannelClient.HandshakeRefused refused) {
                 if (System.nanoTime() > deadline) {
                     throw refused;
                 }

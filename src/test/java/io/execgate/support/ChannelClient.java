@@ -14,6 +14,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -38,13 +40,16 @@ import org.jspecify.annotations.Nullable;
  * A real WebSocket client speaking the Kubernetes channel protocol, for integration tests: it sorts what arrives by
  * channel, keeps the status and the close, and can read as slowly as a test wants.
  *
- * <p>It speaks RFC 6455 itself over a plain socket, checking every frame the server sends (no mask, no reserved
- * bits, known opcodes, whole control frames of at most 125 bytes, the handshake's accept key). It used to be the
- * JDK's {@code java.net.http.WebSocket}, which (JDK 25.0.3) loses or misplaces bytes that arrive while it hands the
- * connection from its HTTP reader to the WebSocket: a server that writes more than about 16 KiB right behind the 101,
- * as an attach replaying retained output does, made it report "Unexpected rsv2 bit" or deliver corrupted data (a
- * raw-socket server with no execgate in it reproduced that for 49 of 900 connections). Refused handshakes still go
- * through the JDK's client ({@link #refused}): there is no data behind a refusal.
+ * <p>It speaks RFC 6455 itself over a plain socket and checks what the server sends: the handshake (the accept key,
+ * Upgrade and Connection, a subprotocol it offered) and every frame (no mask, no reserved bits, known opcodes,
+ * lengths in their shortest form, whole control frames of at most 125 bytes, close codes an endpoint may send with
+ * UTF-8 reasons, binary messages only).
+ *
+ * <p>It used to be the JDK's {@code java.net.http.WebSocket}, which (JDK 25.0.3) loses or misplaces bytes that
+ * arrive while it hands the connection from its HTTP reader to the WebSocket: a server that writes more than about
+ * 16 KiB right behind the 101, as an attach replaying retained output does, made it report "Unexpected rsv2 bit" or
+ * deliver corrupted data (a raw-socket server with no execgate in it reproduced that for 49 of 900 connections).
+ * Refused handshakes still go through the JDK's client ({@link #refused}): there is no data behind a refusal.
  */
 public final class ChannelClient {
 
@@ -57,6 +62,9 @@ public final class ChannelClient {
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Data messages go out in frames of at most this much, so a pong or a close can go between them. */
+    private static final int FRAGMENT = 64 * 1024;
+
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final List<String> statuses = new CopyOnWriteArrayList<>();
@@ -67,9 +75,11 @@ public final class ChannelClient {
     private final AtomicInteger largest = new AtomicInteger();
     private final boolean countOnly;
     private final Object demandLock = new Object();
-    private long demand; // guarded by demandLock: frames the reader may still read; Long.MAX_VALUE is without limit
-    private final Object sendLock = new Object();
-    private boolean closeSent; // guarded by sendLock
+    private long demand; // guarded by demandLock: messages the reader may still take; Long.MAX_VALUE is no limit
+    private boolean aborted; // guarded by demandLock
+    private final Object messageLock = new Object(); // one data message at a time, all of its frames
+    private final Object frameLock = new Object(); // one frame at a time
+    private boolean closeSent; // guarded by frameLock
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
@@ -97,6 +107,7 @@ public final class ChannelClient {
      * @param countOnly count output bytes instead of keeping them (for floods)
      * @param autoRead  read each message as soon as it comes; otherwise the client reads the first one (the ready
      *                  message) and then only as many as the test lets in with {@link #read(long)}
+     * @throws HandshakeRefused when the server answers with anything but a 101
      */
     public static ChannelClient connect(URI uri, boolean countOnly, boolean autoRead, String... protocols) {
         Socket socket = new Socket();
@@ -116,8 +127,8 @@ public final class ChannelClient {
             if (sendsAdminToken(protocols)) {
                 request.append("Authorization: Bearer ").append(Api.ADMIN_TOKEN).append("\r\n");
             }
-            String[] offered = offered(protocols);
-            if (offered.length > 0) {
+            List<String> offered = offered(protocols);
+            if (!offered.isEmpty()) {
                 request.append("Sec-WebSocket-Protocol: ").append(String.join(", ", offered)).append("\r\n");
             }
             OutputStream out = socket.getOutputStream();
@@ -126,23 +137,40 @@ public final class ChannelClient {
             // Buffered: the bytes behind the response's head are the first frames, and they stay in this buffer.
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
             Map<String, String> headers = new LinkedHashMap<>();
-            String status = readHead(in, headers);
-            if (!status.startsWith("HTTP/1.1 101 ")) {
-                throw new IllegalStateException("the handshake was refused: " + status);
+            int status = readHead(in, headers);
+            if (status != 101) {
+                throw new HandshakeRefused(status);
             }
             String accept = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
                     .digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII)));
-            if (!accept.equals(headers.get("sec-websocket-accept"))) {
-                throw new IllegalStateException("a 101 with the wrong Sec-WebSocket-Accept: " + headers);
+            String chosen = headers.getOrDefault("sec-websocket-protocol", "");
+            if (!accept.equals(headers.get("sec-websocket-accept"))
+                    || !"websocket".equalsIgnoreCase(headers.get("upgrade"))
+                    || !headers.getOrDefault("connection", "").toLowerCase(Locale.ROOT).contains("upgrade")
+                    || !(chosen.isEmpty() || offered.contains(chosen))) {
+                throw new IllegalStateException("a 101 that does not complete the handshake: " + headers);
             }
             socket.setSoTimeout(0);
-            ChannelClient client = new ChannelClient(socket, in, headers.getOrDefault("sec-websocket-protocol", ""),
-                    countOnly, autoRead);
+            ChannelClient client = new ChannelClient(socket, in, chosen, countOnly, autoRead);
             Thread.ofPlatform().daemon().name("channel-client-" + socket.getLocalPort()).start(client::receive);
             return client;
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             closeQuietly(socket);
             throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+        }
+    }
+
+    /** The server answered the handshake with {@code status} instead of a 101. */
+    public static final class HandshakeRefused extends IllegalStateException {
+        private final int status;
+
+        HandshakeRefused(int status) {
+            super("the handshake was refused with " + status);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
         }
     }
 
@@ -175,9 +203,9 @@ public final class ChannelClient {
         if (sendsAdminToken(protocols)) {
             builder.header("Authorization", "Bearer " + Api.ADMIN_TOKEN);
         }
-        String[] offered = offered(protocols);
-        if (offered.length > 0) {
-            builder.subprotocols(offered[0], Arrays.copyOfRange(offered, 1, offered.length));
+        List<String> offered = offered(protocols);
+        if (!offered.isEmpty()) {
+            builder.subprotocols(offered.getFirst(), offered.subList(1, offered.size()).toArray(String[]::new));
         }
         return builder;
     }
@@ -188,20 +216,28 @@ public final class ChannelClient {
         return !list.contains(NO_TOKEN) && list.stream().noneMatch(p -> p.startsWith("base64url.bearer."));
     }
 
-    private static String[] offered(String... protocols) {
-        return Arrays.stream(protocols).filter(p -> !p.equals(NO_TOKEN)).toArray(String[]::new);
+    private static List<String> offered(String... protocols) {
+        return Arrays.stream(protocols).filter(p -> !p.equals(NO_TOKEN)).toList();
     }
 
-    /** Reads the response's status line and headers (names in lower case); the stream is left at the first frame. */
-    private static String readHead(DataInputStream in, Map<String, String> headers) throws IOException {
-        String status = readLine(in);
+    /** Reads the response's head: returns its status code, puts its headers (names in lower case). */
+    private static int readHead(DataInputStream in, Map<String, String> headers) throws IOException {
+        String statusLine = readLine(in);
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+            throw new ProtocolException("not an HTTP response: " + statusLine);
+        }
         for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
             int colon = line.indexOf(':');
             if (colon > 0) {
                 headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
             }
         }
-        return status;
+        try {
+            return Integer.parseInt(parts[1]);
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("not an HTTP status: " + statusLine);
+        }
     }
 
     private static String readLine(InputStream in) throws IOException {
@@ -217,12 +253,17 @@ public final class ChannelClient {
         return line.toString(StandardCharsets.ISO_8859_1);
     }
 
-    /** The reader thread: frames until the close or the connection's end. */
+    /**
+     * The reader thread: frames until the close or the connection's end. Anything that breaks RFC 6455, or the
+     * channel protocol, ends the connection as the 1006 of {@link #awaitClose} with {@link #errorChain} saying what.
+     */
     private void receive() {
         try {
             ByteArrayOutputStream message = null; // a fragmented message under way
             while (true) {
-                awaitDemand();
+                if (message == null) {
+                    awaitDemand(); // a message's frames come in as one, and control frames need none
+                }
                 int b0 = in.readUnsignedByte();
                 int b1 = in.readUnsignedByte();
                 int opcode = b0 & 0x0f;
@@ -236,14 +277,20 @@ public final class ChannelClient {
                 long length = b1 & 0x7f;
                 if (length == 126) {
                     length = in.readUnsignedShort();
+                    if (length < 126) {
+                        throw new ProtocolException("a 16-bit length for " + length + " bytes");
+                    }
                 } else if (length == 127) {
                     length = in.readLong();
+                    if (length <= 0xffff) {
+                        throw new ProtocolException("a 64-bit length for " + length + " bytes");
+                    }
                 }
                 boolean control = opcode >= 0x8;
                 if (control && (!fin || length > 125)) {
                     throw new ProtocolException("a fragmented or long control frame: opcode " + opcode + ", " + length);
                 }
-                if (length > Integer.MAX_VALUE - 8 || length < 0) {
+                if (length > Integer.MAX_VALUE - 8) {
                     throw new ProtocolException("a frame of " + length + " bytes");
                 }
                 byte[] payload = in.readNBytes((int) length);
@@ -251,13 +298,10 @@ public final class ChannelClient {
                     throw new EOFException("the connection ended inside a frame");
                 }
                 switch (opcode) {
-                    case 0x0, 0x1, 0x2 -> {
+                    case 0x0, 0x2 -> {
                         if ((opcode == 0) != (message != null)) {
                             throw new ProtocolException(opcode == 0 ? "a continuation without a message"
                                     : "a new message inside a fragmented one");
-                        }
-                        if (opcode == 0x1) {
-                            throw new ProtocolException("a text message: the channel protocols send binary ones");
                         }
                         if (message == null) {
                             message = new ByteArrayOutputStream();
@@ -266,31 +310,27 @@ public final class ChannelClient {
                         if (fin) {
                             accept(message.toByteArray());
                             message = null;
+                            tookMessage();
                         }
                     }
+                    case 0x1 -> throw new ProtocolException("a text message: the channel protocols send binary ones");
                     case 0x8 -> {
-                        int code = payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
-                        closeReason = payload.length > 2
-                                ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
-                        sendFrame(0x8, payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0]); // the echo
-                        closed.complete(code);
-                        socket.setSoTimeout(10_000);
-                        in.skip(Long.MAX_VALUE); // the server ends the connection after the echo
+                        closedByServer(payload);
                         return;
                     }
                     case 0x9 -> {
                         pings.incrementAndGet();
-                        sendFrame(0xA, payload);
+                        sendFrame(0xA, payload, 0, payload.length, true);
                     }
                     case 0xA -> {
-                        // a pong to one of ours
+                        // a pong: the client sends no pings
                     }
-                    default -> throw new ProtocolException("unknown opcode " + opcode);
+                    default -> throw new ProtocolException("an unknown opcode: " + opcode);
                 }
             }
-        } catch (IOException | RuntimeException | InterruptedException e) {
+        } catch (Throwable t) { // an AssertionError from accept too: a test must not wait for a close that never comes
             if (!closed.isDone()) {
-                error = e;
+                error = t;
                 closed.complete(1006);
             }
         } finally {
@@ -298,12 +338,54 @@ public final class ChannelClient {
         }
     }
 
-    /** Waits until the test lets the next frame in (autoRead clients never wait). */
-    private void awaitDemand() throws InterruptedException {
+    /**
+     * The server's close: its code and reason count from now, whatever becomes of the echo (a server that closes
+     * its connection at once, as Tomcat does after a protocol error, makes the echo fail); then the connection's end.
+     */
+    private void closedByServer(byte[] payload) throws IOException {
+        int code = 1005;
+        if (payload.length == 1) {
+            throw new ProtocolException("a close frame of one byte");
+        }
+        if (payload.length >= 2) {
+            code = ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+            boolean valid = code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999;
+            if (!valid) {
+                throw new ProtocolException("a close code no endpoint may send: " + code);
+            }
+            try {
+                closeReason = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(payload, 2, payload.length - 2))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException("a close reason that is not UTF-8");
+            }
+        } else {
+            closeReason = "";
+        }
+        closed.complete(code);
+        try {
+            sendFrame(0x8, payload, 0, Math.min(2, payload.length), true); // the echo
+            socket.setSoTimeout(10_000);
+            in.transferTo(OutputStream.nullOutputStream()); // the server ends the connection after the echo
+        } catch (IOException gone) {
+            // the server did not wait for the echo
+        }
+    }
+
+    /** Waits until the test lets the next message in (autoRead clients never wait); throws once aborted. */
+    private void awaitDemand() throws InterruptedException, IOException {
         synchronized (demandLock) {
-            while (demand == 0) {
+            while (demand == 0 && !aborted) {
                 demandLock.wait();
             }
+            if (aborted) {
+                throw new IOException("aborted by the test");
+            }
+        }
+    }
+
+    private void tookMessage() {
+        synchronized (demandLock) {
             if (demand != Long.MAX_VALUE) {
                 demand--;
             }
@@ -334,30 +416,41 @@ public final class ChannelClient {
         }
     }
 
+    /** Sends a data message in frames of at most {@link #FRAGMENT}, so that control frames can go between them. */
+    private void sendMessage(int opcode, byte[] payload) throws IOException {
+        synchronized (messageLock) {
+            int from = 0;
+            do {
+                int length = Math.min(FRAGMENT, payload.length - from);
+                boolean fin = from + length == payload.length;
+                sendFrame(from == 0 ? opcode : 0x0, payload, from, length, fin);
+                from += length;
+            } while (from < payload.length);
+        }
+    }
+
     /** Writes one masked frame; a close goes out once, and nothing after it. */
-    private void sendFrame(int opcode, byte[] payload) throws IOException {
+    private void sendFrame(int opcode, byte[] payload, int from, int length, boolean fin) throws IOException {
         byte[] mask = randomBytes(4);
-        ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | opcode);
-        if (payload.length < 126) {
-            frame.write(0x80 | payload.length);
-        } else if (payload.length <= 0xffff) {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream(length + 14);
+        frame.write((fin ? 0x80 : 0) | opcode);
+        if (length < 126) {
+            frame.write(0x80 | length);
+        } else if (length <= 0xffff) {
             frame.write(0x80 | 126);
-            frame.write(payload.length >>> 8);
-            frame.write(payload.length & 0xff);
+            frame.write(length >>> 8);
+            frame.write(length & 0xff);
         } else {
             frame.write(0x80 | 127);
             for (int shift = 56; shift >= 0; shift -= 8) {
-                frame.write((int) ((long) payload.length >>> shift) & 0xff);
+                frame.write((int) ((long) length >>> shift) & 0xff);
             }
         }
         frame.writeBytes(mask);
-        byte[] masked = payload.clone();
-        for (int i = 0; i < masked.length; i++) {
-            masked[i] ^= mask[i & 3];
+        for (int i = 0; i < length; i++) {
+            frame.write(payload[from + i] ^ mask[i & 3]);
         }
-        frame.writeBytes(masked);
-        synchronized (sendLock) {
+        synchronized (frameLock) {
             if (closeSent) {
                 return;
             }
@@ -383,8 +476,11 @@ public final class ChannelClient {
 
     /** Lets the next {@code n} messages in (for a client that reads slowly); Long.MAX_VALUE lets everything in. */
     public void read(long n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("read(" + n + ")");
+        }
         synchronized (demandLock) {
-            demand = n == Long.MAX_VALUE || demand > Long.MAX_VALUE - n ? Long.MAX_VALUE : demand + n;
+            demand = demand > Long.MAX_VALUE - n ? Long.MAX_VALUE : demand + n;
             demandLock.notifyAll();
         }
     }
@@ -410,30 +506,38 @@ public final class ChannelClient {
     }
 
     public void sendText(String text) {
-        send(0x1, text.getBytes(StandardCharsets.UTF_8), "a text message");
-    }
-
-    public void sendRaw(byte[] message) {
-        send(0x2, message, "a message");
-    }
-
-    private void send(int opcode, byte[] payload, String what) {
         try {
-            sendFrame(opcode, payload);
+            sendMessage(0x1, text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new IllegalStateException("sending " + what + " failed", e);
+            throw new IllegalStateException("sending a text message failed", e);
         }
     }
 
-    /** Drops the connection without a close handshake, as a killed client does. */
+    public void sendRaw(byte[] message) {
+        try {
+            sendMessage(0x2, message);
+        } catch (IOException e) {
+            throw new IllegalStateException("sending a message failed", e);
+        }
+    }
+
+    /** Drops the connection without a close handshake, as a killed client does; {@link #awaitClose} says 1006. */
     public void abort() {
+        synchronized (demandLock) {
+            aborted = true;
+            demandLock.notifyAll(); // a reader waiting for the test to let a message in
+        }
         closeQuietly(socket);
     }
 
     /** Starts the close handshake (1000, "bye"); the server's answer completes {@link #awaitClose}. */
     public void closeNormally() {
         byte[] payload = {0x03, (byte) 0xe8, 'b', 'y', 'e'};
-        send(0x8, payload, "the close");
+        try {
+            sendFrame(0x8, payload, 0, payload.length, true);
+        } catch (IOException e) {
+            throw new IllegalStateException("sending the close failed", e);
+        }
     }
 
     /** Waits for the server's close and returns its code (1006 when the connection ended without one). */
