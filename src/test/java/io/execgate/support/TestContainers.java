@@ -134,6 +134,11 @@ public final class TestContainers {
         run(List.of(which(runtime), "--root=" + root, "kill", id, "KILL"));
     }
 
+    /** Removes the container, running or not. */
+    public static void delete(String runtime, Path root, String id) throws IOException {
+        run(List.of(which(runtime), "--root=" + root, "delete", "-f", id));
+    }
+
     /** Removes every container under {@code root}, then {@code dir}. */
     public static void removeAll(String runtime, Path root, Path dir) throws IOException {
         if (Files.isDirectory(root)) {

@@ -314,7 +314,7 @@ class OciContainerIT {
             assertThat(Processes.awaitGone(exec.path("pid").asLong(), 10_000)).as("killed once thawed").isTrue();
 
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "frozen"));
+            TestContainers.delete("runc", ROOT_A, "frozen");
         }
         // config.json is read at a container's first exec (and kept while its init lives): one gone by then
         Path configless = TestContainers.bundle(DIR.resolve("bundle-configless"));
@@ -325,7 +325,7 @@ class OciContainerIT {
                     .isProblem(422, "EXEC_START_FAILED");
             assertThat(noConfig.json().path("detail").asString()).contains("config.json");
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "configless"));
+            TestContainers.delete("runc", ROOT_A, "configless");
         }
     }
 
@@ -362,7 +362,7 @@ class OciContainerIT {
             awaitState("doomed", "stopped");
             api.post("/api/v1/containers/doomed/execs/run", "{\"command\": [\"true\"]}").isProblem(409, "CONFLICT");
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT_A, "delete", "-f", "doomed"));
+            TestContainers.delete("runc", ROOT_A, "doomed");
         }
         api.get("/api/v1/containers/doomed").isProblem(404, "TARGET_NOT_FOUND");
     }

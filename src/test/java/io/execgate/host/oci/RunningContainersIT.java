@@ -92,7 +92,7 @@ class RunningContainersIT {
             TestContainers.kill("runc", ROOT, "same");
             awaitStopped("same");
             api.post("/api/v1/containers/same/execs/run", "{\"command\": [\"true\"]}").isProblem(409, "CONFLICT");
-            TestContainers.run(List.of("runc", "--root=" + ROOT, "delete", "-f", "same"));
+            TestContainers.delete("runc", ROOT, "same");
             Path next = TestContainers.bundle(DIR.resolve("bundle-next"));
             setFoo(next, "second");
             start(next, "same");
@@ -108,7 +108,7 @@ class RunningContainersIT {
             TestContainers.run(List.of("runc", "--root=" + ROOT, "resume", "same"));
             assertThat(foo("same")).isEqualTo("second");
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT, "delete", "-f", "same"));
+            TestContainers.delete("runc", ROOT, "same");
         }
     }
 
@@ -144,8 +144,8 @@ class RunningContainersIT {
                 assertThat(e.kind()).isEqualTo(StartFailure.Kind.TARGET_GONE);
             }
         } finally {
-            TestContainers.run(List.of("runc", "--root=" + ROOT, "delete", "-f", "one"));
-            TestContainers.run(List.of("runc", "--root=" + ROOT, "delete", "-f", "two"));
+            TestContainers.delete("runc", ROOT, "one");
+            TestContainers.delete("runc", ROOT, "two");
         }
     }
 
