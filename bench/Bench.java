@@ -58,6 +58,9 @@ public class Bench {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be 1 or more, not " + rounds);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(Bench::stopAll));
         System.out.printf("machine: %s, %d cpus, %s; load %s%n", cpuModel(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.version"), Files.readString(Path.of("/proc/loadavg")).strip());
@@ -177,28 +180,25 @@ public class Bench {
         }
         // Timed in rounds that alternate the three servers. The server's own CPU per exec (not its children's: echo
         // is the same for all) shows what bounds the latency on two cores shared with the client and the command.
-        int perRound = Math.max(1, n / rounds);
         double[][] times = new double[urls.length][0];
-        double[] cpu = new double[urls.length];
+        double[][] cpu = new double[urls.length][rounds]; // ms per exec, per round
         for (int round = 0; round < rounds; round++) {
+            int count = n / rounds + (round < n % rounds ? 1 : 0);
             for (int s = 0; s < urls.length; s++) {
                 long before = cpuTicks(pids[s]);
-                double[] these = nodeOneShots(urls[s], protocols[s], perRound);
-                cpu[s] += ticksToMillis(cpuTicks(pids[s]) - before);
+                double[] these = nodeOneShots(urls[s], protocols[s], count);
+                cpu[s][round] = ticksToMillis(cpuTicks(pids[s]) - before) / count;
                 times[s] = DoubleStream.concat(Arrays.stream(times[s]), Arrays.stream(these)).sorted().toArray();
             }
-        }
-        for (int s = 0; s < urls.length; s++) {
-            cpu[s] /= times[s].length;
         }
         rowPercentiles("latency", "one-step WebSocket `echo hi`, connect to close, Node ws client (ms)", times[0],
                 "websocketd --binary `echo hi`", times[1]);
         rowPercentiles("latency", "the same, against websocketd's text mode (ms)", times[0], "websocketd `echo hi`, text",
                 times[2]);
-        row("latency", "the server's own CPU per one-step exec (ms; lower is better)", new double[] {cpu[0]},
-                "websocketd --binary `echo hi`", new double[] {cpu[1]}, false);
-        row("latency", "the same, against websocketd's text mode (ms)", new double[] {cpu[0]},
-                "websocketd `echo hi`, text", new double[] {cpu[2]}, false);
+        row("latency", "the server's own CPU per one-step exec (ms; lower is better)", cpu[0],
+                "websocketd --binary `echo hi`", cpu[1], false);
+        row("latency", "the server's own CPU per one-step exec, against websocketd's text mode (ms)", cpu[0],
+                "websocketd `echo hi`, text", cpu[2], false);
 
         String container = OciFixture.start(WORK);
         if (container != null) {
