@@ -431,31 +431,26 @@ public final class ChannelClient {
 
     /** Writes one masked frame; a close goes out once, and nothing after it. */
     private void sendFrame(int opcode, byte[] payload, int from, int length, boolean fin) throws IOException {
-        byte[] mask = randomBytes(4);
-        ByteArrayOutputStream frame = new ByteArrayOutputStream(length + 14);
-        frame.write((fin ? 0x80 : 0) | opcode);
-        if (length < 126) {
-            frame.write(0x80 | length);
-        } else if (length <= 0xffff) {
-            frame.write(0x80 | 126);
-            frame.write(length >>> 8);
-            frame.write(length & 0xff);
-        } else {
-            frame.write(0x80 | 127);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                frame.write((int) ((long) length >>> shift) & 0xff);
-            }
+        int lengthBytes = length < 126 ? 0 : length <= 0xffff ? 2 : 8;
+        byte[] frame = new byte[2 + lengthBytes + 4 + length];
+        frame[0] = (byte) ((fin ? 0x80 : 0) | opcode);
+        frame[1] = (byte) (0x80 | (lengthBytes == 0 ? length : lengthBytes == 2 ? 126 : 127));
+        for (int i = 0; i < lengthBytes; i++) {
+            frame[2 + i] = (byte) ((long) length >>> (8 * (lengthBytes - 1 - i)));
         }
-        frame.writeBytes(mask);
+        int at = 2 + lengthBytes;
+        byte[] mask = randomBytes(4);
+        System.arraycopy(mask, 0, frame, at, 4);
+        at += 4;
         for (int i = 0; i < length; i++) {
-            frame.write(payload[from + i] ^ mask[i & 3]);
+            frame[at + i] = (byte) (payload[from + i] ^ mask[i & 3]);
         }
         synchronized (frameLock) {
             if (closeSent) {
                 return;
             }
             closeSent = opcode == 0x8;
-            out.write(frame.toByteArray());
+            out.write(frame);
             out.flush();
         }
     }
