@@ -158,6 +158,14 @@ final class StreamSession implements Attachment {
         }
     }
 
+    /**
+     * Pings on a virtual thread of its own: a client that stopped reading with the socket full holds a ping up to
+     * the send timeout, and the timer that calls this serves every session.
+     */
+    void pingLater() {
+        Thread.ofVirtual().name("session-" + session.getId() + "-ping").start(this::ping);
+    }
+
     /** Pings, unless a send is under way (that shows the connection is used anyway). */
     void ping() {
         if (sending.tryLock()) {

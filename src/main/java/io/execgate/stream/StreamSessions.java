@@ -157,7 +157,7 @@ final class StreamSessions implements AutoCloseable {
             if (properties.idleTimeout().isPositive() && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
                 session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than " + properties.idleTimeout()));
             } else {
-                session.ping();
+                session.pingLater();
             }
         }
     }

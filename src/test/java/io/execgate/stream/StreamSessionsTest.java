@@ -82,4 +82,54 @@ class StreamSessionsTest {
                     null, Duration.ofSeconds(1)), expired)).as("no room left for it").isFalse();
         }
     }
+    /**
+     * A client that stopped reading can hold a ping for the send timeout: the other sessions' pings go on meanwhile,
+     * and that session gets no second ping stacked behind the first.
+     */
+    @Test
+    void aPingThatCannotGoOutHoldsUpNoOtherSession() throws Exception {
+        StreamProperties properties = new StreamProperties(Duration.ofMillis(50), Duration.ofHours(4),
+                Duration.ofSeconds(30), DataSize.ofMegabytes(1), 10, 10);
+        java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger stalledPings = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger healthyPings = new java.util.concurrent.atomic.AtomicInteger();
+        try (StreamSessions sessions = new StreamSessions(properties)) {
+            sessions.add(session("stalled", () -> {
+                stalledPings.incrementAndGet();
+                stalled.await(); // a full socket: the send does not return
+            }), sessions.reserve("alice"));
+            sessions.add(session("healthy", healthyPings::incrementAndGet), sessions.reserve("bob"));
+            Thread.sleep(1000);
+            assertThat(healthyPings.get()).as("pings of the healthy session in a second, one every 50 ms")
+                    .isGreaterThanOrEqualTo(5);
+            assertThat(stalledPings.get()).as("the stalled one's first ping is still under way").isEqualTo(1);
+        } finally {
+            stalled.countDown();
+        }
+    }
+
+    private interface Send {
+        void run() throws Exception;
+    }
+
+    /** A session over a WebSocket connection that only answers what a ping needs; {@code ping} is the send. */
+    private static StreamSession session(String id, Send ping) {
+        org.springframework.web.socket.WebSocketSession connection = (org.springframework.web.socket.WebSocketSession)
+                java.lang.reflect.Proxy.newProxyInstance(StreamSessionsTest.class.getClassLoader(),
+                        new Class<?>[] {org.springframework.web.socket.WebSocketSession.class}, (proxy, method, args) ->
+                                switch (method.getName()) {
+                                    case "getId" -> id;
+                                    case "isOpen" -> true;
+                                    case "sendMessage" -> {
+                                        assertThat(args[0]).isInstanceOf(org.springframework.web.socket.PingMessage.class);
+                                        ping.run();
+                                        yield null;
+                                    }
+                                    case "hashCode" -> System.identityHashCode(proxy);
+                                    case "equals" -> proxy == args[0];
+                                    default -> throw new UnsupportedOperationException(method.getName());
+                                });
+        return new StreamSession(connection, ChannelProtocol.SUPPORTED.getFirst(), false, true, true, null,
+                Duration.ofSeconds(30));
+    }
 }
