@@ -21,6 +21,8 @@ final class PipeStdin extends OutputStream implements ImmediateInput {
     private static final Libc LIBC = Libc.INSTANCE;
     /** Most one immediate write takes: a small message or keystroke, not a flood (the writer thread has those). */
     private static final int MOST_AT_ONCE = 16 * 1024;
+    /** The most one blocking write takes: a pipe's worth. */
+    static final int SLICE = 64 * 1024;
 
     private final FileChannel channel;
     private final int noWait;
@@ -38,11 +40,19 @@ final class PipeStdin extends OutputStream implements ImmediateInput {
         write(new byte[] {(byte) b}, 0, 1);
     }
 
+    /**
+     * Writes in slices of at most {@link #SLICE}: the JDK writes a heap buffer through a temporary direct one as
+     * large as the write, and keeps it cached on the thread, so one large input (a run's {@code input}, up to the
+     * request size) would leave each pooled thread that wrote one holding as much native memory for good.
+     */
     @Override
     public void write(byte[] data, int offset, int length) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(data, offset, length);
-        while (bytes.hasRemaining()) {
-            channel.write(bytes);
+        int end = offset + length;
+        for (int at = offset; at < end; at += SLICE) {
+            ByteBuffer bytes = ByteBuffer.wrap(data, at, Math.min(SLICE, end - at));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
         }
     }
 

@@ -67,4 +67,44 @@ class PipeStdinTest {
             cat.close();
         }
     }
+    /**
+     * A large input (a run's {@code input}) goes into the pipe in slices: the JDK writes a heap array through a
+     * temporary native buffer as large as the write and keeps it on the thread, so an unsliced 4 MiB write would
+     * leave the writing thread holding 4 MiB of native memory.
+     */
+    @Test
+    void aLargeWriteLeavesNoLargeNativeBufferOnTheWritingThread() throws Exception {
+        HostProcess cat = LocalProcesses.start("/bin/cat", new ProcessSpec(List.of("cat"), List.of(), "/", null,
+                false, null, true, true, false), Clock.systemUTC());
+        try {
+            CompletableFuture<Long> out = CompletableFuture.supplyAsync(() -> {
+                try (InputStream stdout = cat.stdout().orElseThrow()) {
+                    return stdout.transferTo(OutputStream.nullOutputStream());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] input = new byte[4 * 1024 * 1024];
+            java.lang.management.BufferPoolMXBean direct = java.lang.management.ManagementFactory
+                    .getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+                    .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+            long[] grew = new long[1];
+            Thread writer = Thread.ofPlatform().start(() -> {
+                long before = direct.getMemoryUsed();
+                try {
+                    cat.stdin().orElseThrow().write(input);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                grew[0] = direct.getMemoryUsed() - before; // the thread's cached buffer is still there
+            });
+            writer.join(Duration.ofSeconds(20));
+            cat.closeStdin();
+            assertThat(out.get(20, TimeUnit.SECONDS)).isEqualTo(input.length);
+            assertThat(grew[0]).as("native memory the write left behind").isLessThanOrEqualTo(2L * PipeStdin.SLICE);
+        } finally {
+            cat.kill();
+            cat.close();
+        }
+    }
 }
