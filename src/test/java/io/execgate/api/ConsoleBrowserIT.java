@@ -272,8 +272,15 @@ class ConsoleBrowserIT {
         browser.await(WAIT, d -> ("\n" + screen() + "\n").contains(text) ? true : null);
     }
 
+    /** On a timeout, says what the page showed instead: the status, the terminal's counters and its screen. */
     private void awaitStatus(String text) {
-        browser.await(WAIT, d -> text(d.findElement(By.id("status"))).equals(text) ? true : null);
+        try {
+            browser.await(WAIT, d -> text(d.findElement(By.id("status"))).equals(text) ? true : null);
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError("the status never said \"" + text + "\"; it says \""
+                    + text(browser.driver().findElement(By.id("status"))) + "\"; the terminal's counters: "
+                    + browser.script("return JSON.stringify(window.execgateTerminal)") + "; its screen:\n" + screen(), e);
+        }
     }
 
     /** The terminal's size as {@code stty size} prints it: rows, then columns. */
