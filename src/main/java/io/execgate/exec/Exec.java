@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
 public final class Exec {
 
     private static final Logger log = LoggerFactory.getLogger(Exec.class);
-    /** More than a pipe (64 KiB) and a relay's chunk hold: output read past this after the exit is a child's. */
-    private static final long DRAIN_SLACK = 1024 * 1024;
+    /**
+     * More than a pipe (grown, 1 MiB) and a relay's chunk (1 MiB) hold together, with room: output read past this
+     * after the exit is a child's.
+     */
+    private static final long DRAIN_SLACK = 4L * OutputRelay.MOST;
     private static final Duration DRAIN_RECHECK = Duration.ofMillis(100);
     /** Input queued for a process that has not read it yet, at most. */
     private static final long STDIN_QUEUE_BYTES = 1024 * 1024;
@@ -244,16 +247,18 @@ public final class Exec {
             }
         }
         OutputRelay out = started.stdout()
-                .map(s -> OutputRelay.start(id, "stdout", s, sink(StdStream.STDOUT), relaysOpen))
+                .map(s -> OutputRelay.start(id, "stdout", s, sink(StdStream.STDOUT), relaysOpen,
+                        runtime.relayBuffers()))
                 .orElseGet(OutputRelay::none);
         OutputRelay err = started.stderr()
-                .map(s -> OutputRelay.start(id, "stderr", s, sink(StdStream.STDERR), relaysOpen))
+                .map(s -> OutputRelay.start(id, "stderr", s, sink(StdStream.STDERR), relaysOpen,
+                        runtime.relayBuffers()))
                 .orElseGet(OutputRelay::none);
         if (upstream != null && upstream.stdin().isPresent() && started.stdin().isPresent()) {
             UpstreamStdin.start(id, upstream.stdin().get(), started);
         }
         if (input != null) {
-            StdinWriter writer = stdinWriter(true);
+            StdinWriter writer = stdinWriter();
             if (writer != null) {
                 writer.write(input); // the queue is empty: taken at once, whatever its size
                 writer.close();
@@ -308,7 +313,8 @@ public final class Exec {
     /**
      * Once the copy-after-exit timeout has passed, closes the streams a child still holds open. A relay still
      * handing a slow client what the process wrote before it exited (at most a pipe's worth and a chunk) is
-     * waited for, so that output is never cut for being slow; a relay that waits for data that does not come,
+     * waited for, so that output is never cut for being slow: one that is sending, or whose stream still holds
+     * unread bytes (between two sends, the relay reads them next). A relay that waits for data that does not come,
      * or that reads a child's new output beyond {@link #DRAIN_SLACK}, is closed.
      */
     private void scheduleDrainGuard(HostProcess exited, List<OutputRelay> relays, long[] atExit,
@@ -328,7 +334,8 @@ public final class Exec {
             }
             for (int i = 0; i < relays.size(); i++) {
                 OutputRelay relay = relays.get(i);
-                if (!relay.done().isDone() && relay.delivering() && relay.bytes() - atExit[i] < DRAIN_SLACK) {
+                if (!relay.done().isDone() && (relay.delivering() || relay.pending() > 0)
+                        && relay.bytes() - atExit[i] < DRAIN_SLACK) {
                     scheduleDrainGuard(exited, relays, atExit, drained, DRAIN_RECHECK.toNanos());
                     return;
                 }
@@ -495,14 +502,14 @@ public final class Exec {
     }
 
     private boolean writeStdin(byte[] data, Duration patience) throws InterruptedException {
-        StdinWriter writer = stdinWriter(true);
+        StdinWriter writer = stdinWriter();
         return writer == null || writer.write(data, patience);
     }
 
-    /** The exec's stdin writer, made on first use when asked; null when the process has no stdin or has exited. */
-    private @Nullable StdinWriter stdinWriter(boolean make) {
+    /** The exec's stdin writer, made on first use; null when the process has no stdin or has exited. */
+    private @Nullable StdinWriter stdinWriter() {
         synchronized (lock) {
-            if (stdinWriter == null && make && state == ExecState.RUNNING && !processExited && process != null
+            if (stdinWriter == null && state == ExecState.RUNNING && !processExited && process != null
                     && process.stdin().isPresent()) {
                 HostProcess running = process;
                 stdinWriter = StdinWriter.of(id, running.stdin().get(), () -> {
@@ -522,6 +529,7 @@ public final class Exec {
         private final Attachment attachment;
         private final ReentrantLock lock = new ReentrantLock();
         private volatile boolean gone;
+        private volatile boolean stdinRefused;
         private final AtomicBoolean left = new AtomicBoolean();
 
         private Subscriber(Attachment attachment) {
@@ -569,9 +577,20 @@ public final class Exec {
             }
         }
 
+        /**
+         * Once one part of this attachment's input could not be queued in time, it is dropped and so is everything
+         * after it: a stream with a hole in it must not reach the process as if it were whole.
+         */
         @Override
         public boolean writeStdin(byte[] data, Duration patience) throws InterruptedException {
-            return gone || Exec.this.writeStdin(data, patience);
+            if (gone) {
+                return true;
+            }
+            if (stdinRefused || !Exec.this.writeStdin(data, patience)) {
+                stdinRefused = true;
+                return false;
+            }
+            return true;
         }
 
         @Override
@@ -677,11 +696,11 @@ public final class Exec {
         if (running == null) {
             return false;
         }
-        StdinWriter writer = stdinWriter(false);
+        // Through the writer, whose platform thread does it after any queued input: closing a terminal's input is
+        // a write (Ctrl-D twice) that waits while the terminal is full, which must not hold the caller's thread.
+        StdinWriter writer = stdinWriter();
         if (writer != null) {
             writer.close();
-        } else {
-            running.closeStdin();
         }
         return true;
     }

@@ -38,7 +38,7 @@ class ExecConfiguration {
     @Bean
     ExecRuntime execRuntime(ScheduledExecutorService execTimer, ExecProperties properties) {
         return new ExecRuntime(execTimer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
-                properties.killGracePeriod());
+                properties.killGracePeriod(), new RelayBuffers(properties.relayBufferLimit().toBytes()));
     }
 
     /**

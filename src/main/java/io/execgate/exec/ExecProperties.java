@@ -29,6 +29,9 @@ import org.springframework.validation.annotation.Validated;
  *                             unset, a quarter of the heap
  * @param runKeepAlive         how long a run-to-completion answer waits before it begins, and then between the
  *                             spaces it writes to learn whether its caller is still there (see {@link RunKeepAlive})
+ * @param relayBufferLimit     how much memory the output relays of all running execs hold together beyond their
+ *                             first 4 KiB chunk each: a flooding stream's relay reads into chunks of up to 1 MiB
+ *                             (native memory for a pipe) while there is room, and smaller ones after
  */
 @Validated
 @ConfigurationProperties("execgate.exec")
@@ -42,7 +45,8 @@ public record ExecProperties(
         @DefaultValue("1MB") DataSize outputBufferSize,
         @DefaultValue("256MB") DataSize retainedOutputLimit,
         @Nullable DataSize runningOutputLimit,
-        @DefaultValue("1s") Duration runKeepAlive) {
+        @DefaultValue("1s") Duration runKeepAlive,
+        @DefaultValue("32MB") DataSize relayBufferLimit) {
 
     /** The running output limit in bytes: as configured, or a quarter of {@code maxHeap}. */
     long runningOutputBytes(long maxHeap) {
@@ -63,6 +67,11 @@ public record ExecProperties(
     @AssertTrue(message = "output-buffer-size must be between 0 and 64MB")
     boolean isOutputBufferSizeValid() {
         return outputBufferSize.toBytes() >= 0 && outputBufferSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();
+    }
+
+    @AssertTrue(message = "relay-buffer-limit must be between 0 and 1GB")
+    boolean isRelayBufferLimitValid() {
+        return relayBufferLimit.toBytes() >= 0 && relayBufferLimit.toBytes() <= DataSize.ofGigabytes(1).toBytes();
     }
 
     @AssertTrue(message = "retained-output-limit and running-output-limit must not be negative")

@@ -7,6 +7,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.util.concurrent.CompletableFuture;
 
 import io.execgate.host.BlockingThreads;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * <p>Its chunk starts small and doubles whenever a read fills it, up to {@link #MOST}: an idle or chatty session
  * holds 4 KiB per stream, and a stream that floods reaches what its source hands out per read (a terminal about
  * 4 KiB to 64 KiB, a pipe that grows while it floods up to 1 MiB), which is what keeps the per-frame costs of the
- * relay, the socket and the client low. A stream that is also a {@link ReadableByteChannel} (a local pipe) is read
+ * relay, the socket and the client low. Grown chunks come from {@link RelayBuffers}, whose limit all relays share,
+ * and go back once the flood is over: after {@link #SMALL_READS_TO_SHRINK} chatty reads in a row (less than
+ * {@link #CHATTY} bytes each), or one small read that had to wait for its data. A stream that is also a {@link ReadableByteChannel} (a local pipe) is read
  * into a direct buffer: the JDK then copies nothing between the kernel's pipe and its socket.
  */
 final class OutputRelay {
@@ -37,68 +40,119 @@ final class OutputRelay {
         void accept(ByteBuffer chunk);
     }
 
+    /** Reads in a row of less than {@link #CHATTY} bytes, after which a grown chunk is given back. */
+    static final int SMALL_READS_TO_SHRINK = 16;
+    /** A read smaller than this is a line or a keystroke's echo, not part of a flood. */
+    static final int CHATTY = 2 * 1024;
+    /** A read that used less than this share (1/8) of a grown chunk is small. */
+    private static final int SMALL_READ = 8;
+    /** A small read that had to wait this long for its data: the stream has gone quiet, the grown chunk goes back. */
+    private static final long QUIET_NANOS = 100_000_000L;
+
     private final CompletableFuture<Long> done = new CompletableFuture<>();
+    private final InputStream in;
     private volatile long bytes;
     private volatile boolean delivering;
 
-    private OutputRelay() {
+    private OutputRelay(InputStream in) {
+        this.in = in;
     }
 
     /** A relay for a stream that does not exist: done at once. */
     static OutputRelay none() {
-        OutputRelay relay = new OutputRelay();
+        OutputRelay relay = new OutputRelay(InputStream.nullInputStream());
         relay.done.complete(0L);
         return relay;
     }
 
     /**
      * Starts the relay on its own platform thread. It reads nothing before {@code gate} completes: until then the
-     * process fills the pipe and waits, as it would for a slow reader.
+     * process fills the pipe and waits, as it would for a slow reader. Chunks beyond the first come from
+     * {@code buffers}, within its limit.
      */
-    static OutputRelay start(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate) {
-        OutputRelay relay = new OutputRelay();
-        BlockingThreads.start("exec-" + execId + "-" + stream, () -> relay.run(execId, stream, in, sink, gate));
+    static OutputRelay start(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate,
+            RelayBuffers buffers) {
+        OutputRelay relay = new OutputRelay(in);
+        BlockingThreads.start("exec-" + execId + "-" + stream, () -> relay.run(execId, stream, sink, gate, buffers));
         return relay;
     }
 
-    private void run(String execId, String stream, InputStream in, Sink sink, CompletableFuture<?> gate) {
+    private void run(String execId, String stream, Sink sink, CompletableFuture<?> gate, RelayBuffers buffers) {
         long reads = 0;
+        int grown = 0;
+        int shrunk = 0;
         ReadableByteChannel channel = in instanceof ReadableByteChannel c ? c : null;
-        ByteBuffer chunk = allocate(FIRST_CHUNK, channel != null);
-        gate.join();
+        RelayBuffers.Chunk chunk = null;
         try (in) {
+            RelayBuffers.Chunk first = RelayBuffers.first(1 + FIRST_CHUNK, channel != null);
+            chunk = first;
+            gate.join();
+            int smallReads = 0;
             while (true) {
-                chunk.clear().position(1); // one spare byte in front, so that a frame header goes there without a copy
-                int n = channel != null ? channel.read(chunk)
-                        : in.read(chunk.array(), chunk.arrayOffset() + 1, chunk.remaining());
+                ByteBuffer buffer = chunk.buffer();
+                buffer.clear().position(1); // one spare byte in front, so that a frame header goes there without a copy
+                long asked = System.nanoTime();
+                int n = channel != null ? channel.read(buffer)
+                        : in.read(buffer.array(), buffer.arrayOffset() + 1, buffer.remaining());
                 if (n < 0) {
                     break;
                 }
-                chunk.position(1).limit(1 + n);
+                buffer.position(1).limit(1 + n);
                 bytes += n;
                 reads++;
                 delivering = true;
                 try {
-                    sink.accept(chunk);
+                    sink.accept(buffer);
                 } finally {
                     delivering = false;
                 }
-                if (n == chunk.capacity() - 1 && n < MOST) {
-                    chunk = allocate(Math.min(MOST, 2 * n), channel != null); // a full read: more is coming
+                int room = buffer.capacity() - 1;
+                if (n == room && n < MOST) {
+                    RelayBuffers.Chunk larger = buffers.take(1 + Math.min(MOST, 2 * n), channel != null);
+                    if (larger != null) {
+                        grown++;
+                    }
+                    chunk = swap(buffers, chunk, larger);
+                    smallReads = 0; // a full read: more is coming
+                } else if (chunk != first && n < room / SMALL_READ) {
+                    // A flood the relay keeps up with reads what the process wrote last (often 4 KiB): small for the
+                    // chunk, but no reason to give it back. Chatty output (lines) and a stream gone quiet are.
+                    boolean quiet = System.nanoTime() - asked > QUIET_NANOS;
+                    boolean chatty = n < CHATTY && ++smallReads >= SMALL_READS_TO_SHRINK;
+                    if (quiet || chatty) {
+                        chunk = swap(buffers, chunk, first); // the flood is over: chatty or quiet again
+                        shrunk++;
+                        smallReads = 0;
+                    }
+                } else {
+                    smallReads = 0;
                 }
             }
-            log.debug("exec {}: {} relay complete, {} bytes in {} reads", execId, stream, bytes, reads);
+            log.debug("exec {}: {} relay complete, {} bytes in {} reads; its chunk grew {} times and shrank {}",
+                    execId, stream, bytes, reads, grown, shrunk);
         } catch (IOException e) {
             // Closed by the exec after the copy-after-exit timeout, or the stream broke: either way it is over.
             log.debug("exec {}: {} relay ended after {} bytes: {}", execId, stream, bytes, e.toString());
+        } catch (RuntimeException | Error e) {
+            // Not the stream's doing (no memory for even the first chunk, a sink's bug): the stream is closed, so
+            // the process is not left blocked on it, and the exec still ends.
+            log.warn("exec {}: {} relay failed after {} bytes", execId, stream, bytes, e);
         } finally {
+            if (chunk != null) {
+                buffers.give(chunk);
+            }
             done.complete(bytes);
         }
     }
 
-    /** A chunk of {@code size} bytes plus the spare one; direct for a channel, which reads into it without a copy. */
-    private static ByteBuffer allocate(int size, boolean direct) {
-        return direct ? ByteBuffer.allocateDirect(1 + size) : ByteBuffer.allocate(1 + size);
+    /** The chunk to read into next: {@code next} if there is one, giving back the one it replaces. */
+    private static RelayBuffers.Chunk swap(RelayBuffers buffers, RelayBuffers.Chunk current,
+            RelayBuffers.@Nullable Chunk next) {
+        if (next == null) {
+            return current; // over the limit: go on with what it has
+        }
+        buffers.give(current);
+        return next;
     }
 
     /** Completes with the number of bytes copied once the stream has ended. */
@@ -114,5 +168,17 @@ final class OutputRelay {
     /** True while the relay hands a chunk on (to a client that may be slow), false while it waits to read. */
     boolean delivering() {
         return delivering;
+    }
+
+    /**
+     * Bytes its stream holds that the relay has not read yet (what a pipe holds, {@code FIONREAD}); 0 when the
+     * stream cannot tell or is closed.
+     */
+    int pending() {
+        try {
+            return in.available();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 }

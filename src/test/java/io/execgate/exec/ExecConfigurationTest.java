@@ -29,6 +29,6 @@ class ExecConfigurationTest {
 
     private static ExecProperties properties(DataSize running) {
         return new ExecProperties(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofHours(1), 1000, 64, 32,
-                DataSize.ofMegabytes(1), DataSize.ofMegabytes(256), running, Duration.ofSeconds(1));
+                DataSize.ofMegabytes(1), DataSize.ofMegabytes(256), running, Duration.ofSeconds(1), DataSize.ofMegabytes(32));
     }
 }

@@ -114,6 +114,27 @@ class ExecTest {
         assertThat(new String(OutputBuffers.bytes(exec.stdout()), StandardCharsets.UTF_8)).isEqualTo("partial");
     }
 
+    /**
+     * The copy-after-exit guard closes only a stream that holds nothing the process wrote before it exited: a relay
+     * slow to get to the next read (not sending anything at that moment) with bytes still in its pipe is waited for.
+     */
+    @Test
+    void aRelayBehindWithOutputStillInItsPipeIsNotCutAtTheCopyAfterExitTimeout() throws Exception {
+        process.stdout.readDelayMillis = 60;
+        Exec exec = exec(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        String piece = "x".repeat(99) + "\n";
+        for (int i = 0; i < 10; i++) {
+            process.stdout.write(piece);
+        }
+        process.exit.complete(ExitStatus.exited(0, Instant.now()));
+
+        exec.ended().get(5, TimeUnit.SECONDS);
+        assertThat(new String(OutputBuffers.bytes(exec.stdout()), StandardCharsets.UTF_8))
+                .as("all ten pieces written before the exit").isEqualTo(piece.repeat(10));
+        assertThat(process.closed).as("then closed: nothing more came").isTrue();
+    }
+
     @Test
     void zeroCopyAfterExitTimeoutWaitsForTheOutputForEver() throws Exception {
         Exec exec = exec(Duration.ZERO, Duration.ofSeconds(5), Duration.ZERO);
@@ -181,9 +202,57 @@ class ExecTest {
         Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
         exec.start(process.host(), SPEC, null);
         assertThat(exec.signal(Signal.parse("USR1"))).isTrue();
-        assertThat(exec.closeStdin()).isTrue();
         assertThat(process.signals).containsExactly(Signal.parse("SIGUSR1"));
+    }
+
+    /**
+     * Closing stdin happens on the stdin writer's platform thread, after what was queued before it: a terminal's
+     * close is a write that can wait, which must not hold the caller's (virtual) thread.
+     */
+    @Test
+    void stdinClosesAfterTheInputBeforeItOnTheWritersOwnThread() throws Exception {
+        process.withStdin = true;
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        Thread caller = Thread.currentThread();
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        process.onCloseStdin = () -> closer.set(Thread.currentThread());
+        assertThat(exec.closeStdin()).isTrue();
+        for (int i = 0; i < 250 && !process.stdinClosed.get(); i++) {
+            Thread.sleep(20);
+        }
         assertThat(process.stdinClosed).isTrue();
+        assertThat(closer.get()).isNotSameAs(caller);
+        assertThat(closer.get().isVirtual()).isFalse();
+    }
+
+    /**
+     * An attachment whose input part could not be queued in time (the process does not read) has that part
+     * dropped, and then every later part too, even once there is room again: the process never sees a stream
+     * with a hole in it.
+     */
+    @Test
+    void afterOneInputPartIsRefusedTheAttachmentsLaterInputIsRefusedToo() throws Exception {
+        process.withStdin = true;
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        process.stdinGate = reading;
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        RecordingAttachment attachment = new RecordingAttachment();
+        Subscription subscription = exec.attach(attachment);
+        byte[] mebibyte = new byte[1024 * 1024];
+        assertThat(subscription.writeStdin(mebibyte, Duration.ofSeconds(1))).as("queued: the writer holds it").isTrue();
+        assertThat(subscription.writeStdin("hole".getBytes(StandardCharsets.UTF_8), Duration.ofMillis(200)))
+                .as("no room: the queue is full and the process reads nothing").isFalse();
+        reading.countDown(); // the process reads again: room for everything
+        for (int i = 0; i < 250 && process.stdinLength() < mebibyte.length; i++) {
+            Thread.sleep(20);
+        }
+        assertThat(process.stdinLength()).isEqualTo(mebibyte.length);
+        assertThat(subscription.writeStdin("after".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(1)))
+                .as("refused: it would follow the hole").isFalse();
+        Thread.sleep(200);
+        assertThat(process.stdinLength()).as("the part before the hole, nothing after").isEqualTo(mebibyte.length);
     }
 
     @Test

@@ -37,6 +37,14 @@ final class FakeHostProcess implements HostProcess {
     final AtomicInteger kills = new AtomicInteger();
     final AtomicBoolean closed = new AtomicBoolean();
     final AtomicBoolean stdinClosed = new AtomicBoolean();
+    /** What the process was given on stdin, when it has one ({@link #withStdin}). */
+    final java.io.ByteArrayOutputStream stdinBytes = new java.io.ByteArrayOutputStream();
+    /** When set before the start, the process has a stdin, which {@link #stdinBytes} collects. */
+    volatile boolean withStdin;
+    /** When set, a write to stdin waits for it: the process does not read until then. */
+    volatile java.util.concurrent.@org.jspecify.annotations.Nullable CountDownLatch stdinGate;
+    /** Run when stdin is closed, on the closing thread. */
+    volatile @org.jspecify.annotations.Nullable Runnable onCloseStdin;
     /** When set, SIGTERM ends the process (with its output) as a well-behaved program would. */
     volatile boolean exitsOnTerminate;
 
@@ -47,7 +55,38 @@ final class FakeHostProcess implements HostProcess {
 
     @Override
     public Optional<OutputStream> stdin() {
-        return Optional.empty();
+        if (!withStdin) {
+            return Optional.empty();
+        }
+        return Optional.of(new OutputStream() {
+            @Override
+            public void write(int b) {
+                synchronized (stdinBytes) {
+                    stdinBytes.write(b);
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                java.util.concurrent.CountDownLatch gate = stdinGate;
+                try {
+                    if (gate != null) {
+                        gate.await();
+                    }
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                synchronized (stdinBytes) {
+                    stdinBytes.write(b, off, len);
+                }
+            }
+        });
+    }
+
+    int stdinLength() {
+        synchronized (stdinBytes) {
+            return stdinBytes.size();
+        }
     }
 
     @Override
@@ -91,6 +130,10 @@ final class FakeHostProcess implements HostProcess {
 
     @Override
     public void closeStdin() {
+        Runnable told = onCloseStdin;
+        if (told != null) {
+            told.run();
+        }
         stdinClosed.set(true);
     }
 
@@ -143,6 +186,8 @@ final class FakeHostProcess implements HostProcess {
         private static final byte[] CLOSED = new byte[0];
         private final LinkedBlockingQueue<byte[]> chunks = new LinkedBlockingQueue<>();
         private volatile boolean done;
+        /** How long each read takes before it looks for data: a reader slow to get to it. */
+        volatile long readDelayMillis;
 
         void write(String text) {
             chunks.add(text.getBytes(StandardCharsets.UTF_8));
@@ -152,9 +197,17 @@ final class FakeHostProcess implements HostProcess {
             chunks.add(END);
         }
 
+        /** As a closed pipe does, loses what it held: a read gets the close, not the rest. */
         @Override
         public void close() {
+            chunks.clear();
             chunks.add(CLOSED);
+        }
+
+        /** What it holds unread, as {@code FIONREAD} tells of a pipe. */
+        @Override
+        public int available() {
+            return chunks.stream().filter(chunk -> chunk != END && chunk != CLOSED).mapToInt(chunk -> chunk.length).sum();
         }
 
         @Override
@@ -170,6 +223,9 @@ final class FakeHostProcess implements HostProcess {
             }
             byte[] chunk;
             try {
+                if (readDelayMillis > 0) {
+                    Thread.sleep(readDelayMillis);
+                }
                 chunk = chunks.take();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -45,6 +45,8 @@ public interface Libc extends Library {
     int ENXIO = 6;
     int EPIPE = 32;
     long TIOCSWINSZ = 0x5414;
+    /** {@code ioctl} request: how many bytes a pipe or terminal holds unread. */
+    long FIONREAD = 0x541B;
     /** The Linux system call numbers, the same on every architecture since 5.1's unified table. */
     long SYS_PIDFD_SEND_SIGNAL = 424;
     long SYS_PIDFD_OPEN = 434;
@@ -124,6 +126,8 @@ public interface Libc extends Library {
     int ptsname_r(int fd, byte[] buffer, NativeLong length);
 
     int ioctl(int fd, NativeLong request, winsize size) throws LastErrorException;
+
+    int ioctl(int fd, NativeLong request, IntByReference count) throws LastErrorException;
 
     int poll(pollfd[] fds, int count, int timeoutMillis) throws LastErrorException;
 

@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.NativeLong;
+import com.sun.jna.ptr.IntByReference;
 
 /**
  * The parent's end of a pipe a process writes its stdout or stderr to. It is a stream and a channel: a relay that
@@ -18,7 +20,12 @@ import com.sun.jna.LastErrorException;
  * sent on), the pipe doubles, up to {@link #MOST}: each read then brings more, and every read is a frame to a client
  * and a wake-up of the process, whose fixed costs dominate a flood. Kernel pages back only what the pipe holds, and
  * only flooding pipes grow, so idle sessions cost no more. A pipe that may not grow (over the user's pipe limit,
- * {@code /proc/sys/fs/pipe-user-pages-soft}) stays as it is.
+ * {@code /proc/sys/fs/pipe-user-pages-soft}) stays as it is. Once the flood is over ({@link #SMALL_READS_TO_SHRINK}
+ * reads of a line or so in a row) a grown pipe goes back to its first size: for a service not run as root, a pipe's size
+ * counts against that limit whether it holds anything or not.
+ *
+ * <p>How far a pipe grows follows its reader: it grows only while a read had room for more than the pipe held, so a
+ * relay held to small chunks ({@code execgate.exec.relay-buffer-limit}) keeps its pipe small too.
  */
 final class OutputPipe extends InputStream implements ReadableByteChannel {
 
@@ -29,10 +36,17 @@ final class OutputPipe extends InputStream implements ReadableByteChannel {
     /** The largest the pipe grows to: 1 MiB, also Linux's default {@code pipe-max-size} for unprivileged users. */
     static final int MOST = 1024 * 1024;
 
+    /** Reads in a row of less than {@link #CHATTY} bytes, after which a grown pipe shrinks back. */
+    static final int SMALL_READS_TO_SHRINK = 16;
+    /** A read smaller than this is a line, not part of a flood. */
+    private static final int CHATTY = 2 * 1024;
+
     private final FileChannel channel;
     /** Another descriptor of the same pipe, for its size; owned and closed with the channel. */
     private final int sizing;
+    private final int firstCapacity;
     private int capacity;
+    private int smallReads;
     private boolean growing = true;
     private final Object descriptor = new Object(); // guards sizing against its close: its number could be reused
     private boolean closed; // guarded by descriptor
@@ -49,6 +63,7 @@ final class OutputPipe extends InputStream implements ReadableByteChannel {
             growing = false;
         }
         this.capacity = size;
+        this.firstCapacity = size;
     }
 
     @Override
@@ -56,9 +71,34 @@ final class OutputPipe extends InputStream implements ReadableByteChannel {
         int room = into.remaining();
         int n = channel.read(into);
         if (n > capacity - PAGE && room > n) {
+            smallReads = 0;
             grow(); // the pipe was full and the reader had room for more: it lags behind the process
+        } else if (capacity > firstCapacity && n < CHATTY) {
+            if (++smallReads >= SMALL_READS_TO_SHRINK) {
+                smallReads = 0;
+                resize(firstCapacity); // the flood is over: the process writes lines now
+            }
+        } else {
+            smallReads = 0; // a flood the reader keeps up with still reads what the process wrote last, often 4 KiB
         }
         return n;
+    }
+
+    /** Bytes the pipe holds unread ({@code FIONREAD}); 0 once closed. */
+    @Override
+    public int available() throws IOException {
+        synchronized (descriptor) {
+            if (closed) {
+                return 0;
+            }
+            IntByReference count = new IntByReference();
+            try {
+                LIBC.ioctl(sizing, new NativeLong(Libc.FIONREAD), count);
+            } catch (LastErrorException e) {
+                throw new IOException("FIONREAD: " + LIBC.strerror(e.getErrorCode()), e);
+            }
+            return count.getValue();
+        }
     }
 
     @Override
@@ -81,14 +121,22 @@ final class OutputPipe extends InputStream implements ReadableByteChannel {
         if (!growing || capacity >= MOST) {
             return;
         }
+        if (!resize(Math.min(MOST, 2 * capacity))) {
+            growing = false; // EPERM over the user's pipe limit: it stays at its size
+        }
+    }
+
+    /** False when the kernel refused (over the user's pipe limit; or, shrinking, more held than would fit). */
+    private boolean resize(int size) {
         synchronized (descriptor) {
             if (closed) {
-                return;
+                return true;
             }
             try {
-                capacity = LIBC.fcntl(sizing, F_SETPIPE_SZ, Math.min(MOST, 2 * capacity));
+                capacity = LIBC.fcntl(sizing, F_SETPIPE_SZ, size);
+                return true;
             } catch (LastErrorException e) {
-                growing = false; // EPERM over the user's pipe limit, EBUSY: it stays at its size
+                return false;
             }
         }
     }

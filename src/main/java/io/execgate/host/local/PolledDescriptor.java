@@ -265,6 +265,18 @@ public final class PolledDescriptor implements AutoCloseable {
      */
     public InputStream inputStream() {
         return new InputStream() {
+            /** What the descriptor holds unread ({@code FIONREAD}); 0 once closed or hung up. */
+            @Override
+            public int available() {
+                com.sun.jna.ptr.IntByReference count = new com.sun.jna.ptr.IntByReference();
+                try {
+                    use("FIONREAD", fd -> LIBC.ioctl(fd, new NativeLong(Libc.FIONREAD), count));
+                } catch (IOException e) {
+                    return 0;
+                }
+                return count.getValue();
+            }
+
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];

@@ -94,6 +94,56 @@ class OutputPipeTest {
         }
     }
 
+    /**
+     * After a flood the process turns chatty: the grown pipe goes back to Linux's size once the reads have been
+     * small for a while (for a service not run as root, its size counts against the user's pipe limit). What the
+     * pipe holds unread is what {@code available} says.
+     */
+    @Test
+    void aGrownPipeShrinksBackOnceTheFloodIsOverAndTellsWhatItHolds() throws Exception {
+        HostProcess sh = start("sh", "-c", "head -c 8388608 /dev/zero; sleep 0.3; "
+                + "for i in $(seq 60); do echo line $i; sleep 0.005; done");
+        try {
+            OutputPipe pipe = pipe(sh);
+            ByteBuffer buffer = ByteBuffer.allocateDirect(2 * OutputPipe.MOST);
+            long flood = 0;
+            int mostHeld = 0;
+            while (flood < 8388608) {
+                Thread.sleep(3); // behind head: the pipe grows
+                mostHeld = Math.max(mostHeld, pipe.available());
+                buffer.clear();
+                int n = pipe.read(buffer);
+                assertThat(n).isPositive();
+                flood += n;
+            }
+            assertThat(pipe.capacity()).as("grown by the flood").isEqualTo(OutputPipe.MOST);
+            assertThat(mostHeld).as("what a full pipe held before a read").isGreaterThan(LINUX_DEFAULT);
+            List<Integer> capacities = new ArrayList<>();
+            StringBuilder lines = new StringBuilder();
+            while (true) {
+                buffer.clear();
+                int n = pipe.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                buffer.flip();
+                lines.append(java.nio.charset.StandardCharsets.US_ASCII.decode(buffer));
+                capacities.add(pipe.capacity());
+            }
+            assertThat(lines.toString()).startsWith("line 1\n").endsWith("line 60\n");
+            assertThat(capacities.getLast()).as("back to its first size").isEqualTo(LINUX_DEFAULT);
+            // after the small reads it waits for (the flood's last read may have been one of them)
+            assertThat(capacities.indexOf(LINUX_DEFAULT)).as("reads before it shrank")
+                    .isGreaterThanOrEqualTo(OutputPipe.SMALL_READS_TO_SHRINK - 2);
+            assertThat(pipe.available()).as("nothing left at the end").isZero();
+            pipe.close();
+            assertThat(pipe.available()).as("closed").isZero();
+        } finally {
+            sh.kill();
+            sh.close();
+        }
+    }
+
     @Test
     void closingItEndsAReadBlockedOnAPipeAGrandchildHolds() throws Exception {
         HostProcess sh = start("sh", "-c", "sleep 30 & echo started");

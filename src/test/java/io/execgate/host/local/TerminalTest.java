@@ -27,4 +27,25 @@ class TerminalTest {
             terminal.close();
         }
     }
+    /** What a process wrote and nobody has read yet is what the output stream says is available. */
+    @Test
+    void itsOutputTellsWhatItHoldsUnread() throws Exception {
+        Terminal terminal = Terminal.open(new ConsoleSize(80, 24));
+        java.io.InputStream output = terminal.stdout().orElseThrow();
+        try (java.io.FileOutputStream slave = new java.io.FileOutputStream(terminal.slavePath())) {
+            assertThat(output.available()).isZero();
+            slave.write("hello".getBytes(StandardCharsets.US_ASCII));
+            slave.flush();
+            for (int i = 0; i < 100 && output.available() == 0; i++) {
+                Thread.sleep(10);
+            }
+            assertThat(output.available()).isEqualTo(5);
+            byte[] read = new byte[16];
+            assertThat(output.read(read, 0, read.length)).isEqualTo(5);
+            assertThat(output.available()).isZero();
+        } finally {
+            terminal.close();
+        }
+        assertThat(output.available()).as("closed").isZero();
+    }
 }
