@@ -10,8 +10,8 @@
 //       opens SESSIONS sessions to an echoing command (cat), printing "connected N" after 100 and after all and
 //       waiting for a line on stdin each time (bench/run measures the service then); then sends "ping" through
 //       every session at once (the first burst; then five untimed and ten timed ones, with "timed" and "timed end"
-//       printed around the timed ones, each waiting for a line too), then through one session at a time; prints
-//       the round trips as JSON
+//       printed around the timed ones, each waiting for a line too), then through one session at a time; closes
+//       every session and waits until each is closed; prints the round trips as JSON
 import WebSocket from 'ws';
 import { createInterface } from 'node:readline';
 
@@ -115,8 +115,17 @@ async function scale() {
     single.push(await ping(session));
   }
   const round = (times) => times.map((t) => Number(t.toFixed(3)));
+  // Close every session and wait for each to be closed (the server's close frame, or ws's own 30 s close timeout),
+  // so that bench/run knows this system is done with before it starts the next one's sessions
+  await Promise.all(sessions.map((session) => new Promise((resolve) => {
+    if (session.ws.readyState === WebSocket.CLOSED) {
+      resolve();
+      return;
+    }
+    session.ws.once('close', resolve);
+    session.ws.close();
+  })));
   console.log(JSON.stringify({ first: round(first), later: round(later), single: round(single) }));
-  sessions.forEach((session) => session.ws.close());
 }
 
 const modes = { stream, oneshot, scale };
