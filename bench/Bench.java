@@ -73,10 +73,11 @@ public class Bench {
     /** Every child process still running, so that stopAll (also run on SIGTERM, as a shutdown hook) ends it. */
     static final Set<Process> CHILDREN = new LinkedHashSet<>();
     static final List<String[]> TABLE = new ArrayList<>();
-    static final Path WORK = tempDir();
     /** Reads children's output on the side, so that a deadline holds while a child writes nothing. */
     static final Executor READERS = task -> Thread.ofVirtual().start(task);
 
+    /** The run's work directory (logs, data directory, bundle, recording), made once the arguments are good. */
+    static Path WORK;
     static HttpClient http = newHttpClient();
     static boolean stopping;
     static int rounds = 3;
@@ -106,6 +107,7 @@ public class Bench {
                 throw new IllegalArgumentException("--only takes " + String.join(",", SCENARIOS) + ", not " + scenario);
             }
         }
+        WORK = Files.createTempDirectory("execgate-bench");
         Runtime.getRuntime().addShutdownHook(new Thread(Bench::stopAll));
         System.out.printf("machine: %s, %d cpus, %s; load %s%n", cpuModel(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.version"), Files.readString(Path.of("/proc/loadavg")).strip());
@@ -1275,14 +1277,6 @@ public class Bench {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
             }
-        }
-    }
-
-    static Path tempDir() {
-        try {
-            return Files.createTempDirectory("execgate-bench");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 
