@@ -253,8 +253,9 @@ public class Bench {
         }
         // Timed in rounds that alternate the three servers. The server's own CPU per exec (not its children's: echo
         // is the same for all) shows what bounds the latency on two cores shared with the client and the command.
-        // A round's CPU is a few hundred ticks of 10 ms, so one tick moves it by about half a per cent: the row gives
-        // the figure pooled over all rounds (all ticks / all execs) and the rounds' range beside it.
+        // /proc counts CPU in ticks of 10 ms, and a round of a full run (167 execs of 0.7 to 2.5 ms of the server's
+        // CPU each) is only 12 to 40 of them: one tick moves a round's figure by 3 to 8 %. The row gives the figure
+        // pooled over all rounds (all ticks / all execs) and the rounds' range beside it.
         double[][] times = new double[urls.length][0];
         double[][] cpu = new double[urls.length][rounds]; // ms per exec, per round
         long[] ticks = new long[urls.length];
