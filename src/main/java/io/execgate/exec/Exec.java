@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.execgate.host.ConsoleSize;
@@ -47,6 +48,8 @@ public final class Exec {
      */
     private static final long DRAIN_SLACK = 4L * OutputRelay.MOST;
     private static final Duration DRAIN_RECHECK = Duration.ofMillis(100);
+    /** How long a close of stdin waits to hear whether it failed, before it leaves the close queued. */
+    private static final Duration CLOSE_STDIN_WAIT = Duration.ofSeconds(1);
     /** Input queued for a process that has not read it yet, at most. */
     private static final long STDIN_QUEUE_BYTES = 1024 * 1024;
     /** Retained output goes to a late attachment in messages of this size: a terminal page takes them in stride. */
@@ -319,32 +322,43 @@ public final class Exec {
      */
     private void scheduleDrainGuard(HostProcess exited, List<OutputRelay> relays, long[] atExit,
             CompletableFuture<Void> drained, long delayNanos) {
-        ScheduledFuture<?> guard = runtime.scheduler().schedule(() -> {
-            if (drained.isDone()) {
+        AtomicReference<ScheduledFuture<?>> next = new AtomicReference<>();
+        next.set(runtime.scheduler().schedule(() -> drainGuard(exited, relays, atExit, drained, next), delayNanos,
+                TimeUnit.NANOSECONDS));
+        // Registered once, not once per recheck, and after the first is scheduled: a guard left waiting for its
+        // time would hold the exited process that long.
+        drained.whenComplete((ignored, error) -> next.get().cancel(false));
+    }
+
+    private void drainGuard(HostProcess exited, List<OutputRelay> relays, long[] atExit,
+            CompletableFuture<Void> drained, AtomicReference<ScheduledFuture<?>> next) {
+        if (drained.isDone()) {
+            return;
+        }
+        boolean asked;
+        synchronized (lock) {
+            asked = terminating != null;
+        }
+        if (asked) {
+            // Asked to end (DELETE, timeout, shutdown) and still draining after the copy-after-exit time: an
+            // upstream reader that left for good or takes nothing is let go; the relays then drain and end.
+            closeUpstream();
+        }
+        for (int i = 0; i < relays.size(); i++) {
+            OutputRelay relay = relays.get(i);
+            if (!relay.done().isDone() && (relay.delivering() || relay.pending() > 0)
+                    && relay.bytes() - atExit[i] < DRAIN_SLACK) {
+                next.set(runtime.scheduler().schedule(() -> drainGuard(exited, relays, atExit, drained, next),
+                        DRAIN_RECHECK.toNanos(), TimeUnit.NANOSECONDS));
+                if (drained.isDone()) {
+                    next.get().cancel(false); // drained between the check and the schedule
+                }
                 return;
             }
-            boolean asked;
-            synchronized (lock) {
-                asked = terminating != null;
-            }
-            if (asked) {
-                // Asked to end (DELETE, timeout, shutdown) and still draining after the copy-after-exit time: an
-                // upstream reader that left for good or takes nothing is let go; the relays then drain and end.
-                closeUpstream();
-            }
-            for (int i = 0; i < relays.size(); i++) {
-                OutputRelay relay = relays.get(i);
-                if (!relay.done().isDone() && (relay.delivering() || relay.pending() > 0)
-                        && relay.bytes() - atExit[i] < DRAIN_SLACK) {
-                    scheduleDrainGuard(exited, relays, atExit, drained, DRAIN_RECHECK.toNanos());
-                    return;
-                }
-            }
-            log.warn("exec {}: output still open {} after the process exited (a child may hold it); closing it",
-                    id, runtime.copyAfterExitTimeout());
-            exited.close();
-        }, delayNanos, TimeUnit.NANOSECONDS);
-        drained.whenComplete((ignored, error) -> guard.cancel(false));
+        }
+        log.warn("exec {}: output still open {} after the process exited (a child may hold it); closing it",
+                id, runtime.copyAfterExitTimeout());
+        exited.close();
     }
 
     private void end(ExitStatus status) {
@@ -512,13 +526,7 @@ public final class Exec {
             if (stdinWriter == null && state == ExecState.RUNNING && !processExited && process != null
                     && process.stdin().isPresent()) {
                 HostProcess running = process;
-                stdinWriter = StdinWriter.of(id, running.stdin().get(), () -> {
-                    try {
-                        running.closeStdin();
-                    } catch (IOException e) {
-                        log.debug("exec {}: closing stdin failed: {}", id, e.getMessage());
-                    }
-                }, STDIN_QUEUE_BYTES);
+                stdinWriter = StdinWriter.of(id, running.stdin().get(), running::closeStdin, STDIN_QUEUE_BYTES);
             }
             return stdinWriter;
         }
@@ -593,9 +601,10 @@ public final class Exec {
             return true;
         }
 
+        /** Not after a refused part: the process would take a stream with a hole in it for the whole input. */
         @Override
         public void closeStdin() throws IOException {
-            if (!gone) {
+            if (!gone && !stdinRefused) {
                 Exec.this.closeStdin();
             }
         }
@@ -697,10 +706,20 @@ public final class Exec {
             return false;
         }
         // Through the writer, whose platform thread does it after any queued input: closing a terminal's input is
-        // a write (Ctrl-D twice) that waits while the terminal is full, which must not hold the caller's thread.
+        // a write (Ctrl-D twice) that waits while the terminal is full, and a backend's close is a native call,
+        // neither of which may hold the caller's (virtual) thread. The caller waits a little, parked, to hear of a
+        // close that failed; one still queued behind input after that happens when the input has gone in.
         StdinWriter writer = stdinWriter();
         if (writer != null) {
-            writer.close();
+            try {
+                writer.close().get(CLOSE_STDIN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                log.debug("exec {}: stdin closes once the input queued before it has gone in", id);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         return true;
     }

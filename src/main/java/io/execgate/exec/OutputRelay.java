@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * 4 KiB to 64 KiB, a pipe that grows while it floods up to 1 MiB), which is what keeps the per-frame costs of the
  * relay, the socket and the client low. Grown chunks come from {@link RelayBuffers}, whose limit all relays share,
  * and go back once the flood is over: after {@link #SMALL_READS_TO_SHRINK} chatty reads in a row (less than
- * {@link #CHATTY} bytes each), or one small read that had to wait for its data. A stream that is also a {@link ReadableByteChannel} (a local pipe) is read
+ * {@link #CHATTY} bytes each), or one chatty read that had to wait for its data. A stream that is also a {@link ReadableByteChannel} (a local pipe) is read
  * into a direct buffer: the JDK then copies nothing between the kernel's pipe and its socket.
  */
 final class OutputRelay {
@@ -44,9 +44,7 @@ final class OutputRelay {
     static final int SMALL_READS_TO_SHRINK = 16;
     /** A read smaller than this is a line or a keystroke's echo, not part of a flood. */
     static final int CHATTY = 2 * 1024;
-    /** A read that used less than this share (1/8) of a grown chunk is small. */
-    private static final int SMALL_READ = 8;
-    /** A small read that had to wait this long for its data: the stream has gone quiet, the grown chunk goes back. */
+    /** A chatty read that had to wait this long for its data: the stream has gone quiet, the grown chunk goes back. */
     private static final long QUIET_NANOS = 100_000_000L;
 
     private final CompletableFuture<Long> done = new CompletableFuture<>();
@@ -94,6 +92,7 @@ final class OutputRelay {
                 long asked = System.nanoTime();
                 int n = channel != null ? channel.read(buffer)
                         : in.read(buffer.array(), buffer.arrayOffset() + 1, buffer.remaining());
+                boolean quiet = System.nanoTime() - asked > QUIET_NANOS; // the read, not the send, waited
                 if (n < 0) {
                     break;
                 }
@@ -114,12 +113,11 @@ final class OutputRelay {
                     }
                     chunk = swap(buffers, chunk, larger);
                     smallReads = 0; // a full read: more is coming
-                } else if (chunk != first && n < room / SMALL_READ) {
-                    // A flood the relay keeps up with reads what the process wrote last (often 4 KiB): small for the
-                    // chunk, but no reason to give it back. Chatty output (lines) and a stream gone quiet are.
-                    boolean quiet = System.nanoTime() - asked > QUIET_NANOS;
-                    boolean chatty = n < CHATTY && ++smallReads >= SMALL_READS_TO_SHRINK;
-                    if (quiet || chatty) {
+                } else if (chunk != first && n < CHATTY) {
+                    // A flood the relay keeps up with reads what the process wrote last (often 4 KiB), and bursty
+                    // output (a report every second) starts each burst with a large read after its lull: neither
+                    // is a reason to give the chunk back. A line after a lull, or many lines in a row, are.
+                    if (quiet || ++smallReads >= SMALL_READS_TO_SHRINK) {
                         chunk = swap(buffers, chunk, first); // the flood is over: chatty or quiet again
                         shrunk++;
                         smallReads = 0;
@@ -138,10 +136,13 @@ final class OutputRelay {
             // the process is not left blocked on it, and the exec still ends.
             log.warn("exec {}: {} relay failed after {} bytes", execId, stream, bytes, e);
         } finally {
-            if (chunk != null) {
-                buffers.give(chunk);
+            try {
+                if (chunk != null) {
+                    buffers.give(chunk);
+                }
+            } finally {
+                done.complete(bytes);
             }
-            done.complete(bytes);
         }
     }
 

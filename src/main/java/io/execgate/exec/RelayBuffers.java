@@ -29,7 +29,7 @@ final class RelayBuffers {
 
     private final long limit;
     private final AtomicLong held = new AtomicLong();
-    /** Arenas a close found still in use (a socket write under way); freed at a later call. */
+    /** Chunks whose close found a system call still using them; freed at a later call. */
     private final Queue<Chunk> closing = new ConcurrentLinkedQueue<>();
 
     /** @param limit bytes all grown chunks may hold together; 0 keeps every relay at its first chunk */
@@ -102,12 +102,14 @@ final class RelayBuffers {
     }
 
     /**
-     * Frees a chunk's native memory. A chunk is the relay's again once its sink returns, so a write of it can be
-     * under way only after a send that timed out (Tomcat may then still be writing it): then it is tried again later.
+     * Frees a chunk's native memory. A chunk is the relay's again once its sink returns; a shared arena's close
+     * fails only while a system call (a read or write through NIO) holds it, which can be so only after a send that
+     * timed out and left Tomcat writing: then it is tried again later. A late access to a freed chunk through NIO
+     * is refused (an exception), never a read of freed memory.
      */
     private static boolean close(@Nullable Arena arena) {
         try {
-            if (arena != null) {
+            if (arena != null && arena.scope().isAlive()) { // closed already: freed, not in use
                 arena.close();
             }
             return true;

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -30,7 +31,9 @@ final class StdinWriter {
 
     private final String execId;
     private final OutputStream stdin;
-    private final Runnable closeStdin;
+    private final Closer closeStdin;
+    /** Completes once stdin is closed (or the writer stopped without closing it); exceptionally if the close failed. */
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final long maxQueuedBytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -39,7 +42,12 @@ final class StdinWriter {
     private boolean finished;
     private boolean threadStarted;
 
-    private StdinWriter(String execId, OutputStream stdin, Runnable closeStdin, long maxQueuedBytes) {
+    /** Ends the process's stdin (closing a pipe, Ctrl-D twice on a terminal, a backend's close). */
+    interface Closer {
+        void close() throws IOException;
+    }
+
+    private StdinWriter(String execId, OutputStream stdin, Closer closeStdin, long maxQueuedBytes) {
         this.execId = execId;
         this.stdin = stdin;
         this.closeStdin = closeStdin;
@@ -47,15 +55,15 @@ final class StdinWriter {
     }
 
     /** A writer whose thread starts with the first input that has to wait (or the end of stdin). */
-    static StdinWriter of(String execId, OutputStream stdin, Runnable closeStdin, long maxQueuedBytes) {
+    static StdinWriter of(String execId, OutputStream stdin, Closer closeStdin, long maxQueuedBytes) {
         return new StdinWriter(execId, stdin, closeStdin, maxQueuedBytes);
     }
 
     /** Called under the lock with something queued. */
     private void runThread() {
         if (!threadStarted) {
-            threadStarted = true;
             BlockingThreads.start("exec-" + execId + "-stdin", this::run);
+            threadStarted = true; // after the start: a refused one leaves the next input to try again
         }
     }
 
@@ -127,18 +135,25 @@ final class StdinWriter {
         }
     }
 
-    /** Queues the end of stdin, after what is queued already. */
-    void close() {
+    /**
+     * Queues the end of stdin, after what is queued already.
+     *
+     * @return completes once it is closed (at once if the writer has stopped), exceptionally when the close failed
+     */
+    CompletableFuture<Void> close() {
         lock.lock();
         try {
             if (!finished) {
                 queue.add(CLOSE);
                 changed.signalAll();
                 runThread();
+            } else {
+                closed.complete(null);
             }
         } finally {
             lock.unlock();
         }
+        return closed;
     }
 
     /** Stops the writer (the process has exited); what is queued is dropped. */
@@ -156,6 +171,7 @@ final class StdinWriter {
         queue.clear();
         queuedBytes = 0;
         changed.signalAll();
+        closed.complete(null); // nothing more to close: the process has exited, or its stdin broke
     }
 
     private void run() {
@@ -175,7 +191,12 @@ final class StdinWriter {
                     lock.unlock();
                 }
                 if (next == CLOSE) {
-                    closeStdin.run();
+                    try {
+                        closeStdin.close();
+                    } catch (IOException e) {
+                        log.debug("exec {}: closing stdin failed: {}", execId, e.getMessage());
+                        closed.completeExceptionally(e);
+                    }
                     stop();
                     return;
                 }

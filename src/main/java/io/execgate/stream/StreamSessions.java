@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.web.socket.CloseStatus;
 
 /**
@@ -22,6 +24,8 @@ import org.springframework.web.socket.CloseStatus;
  * closed when idle longer than {@code idle-timeout}.
  */
 final class StreamSessions implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamSessions.class);
 
     /**
      * How long a handshake's slot waits for its session once the handshake has succeeded. Tomcat opens the session
@@ -154,10 +158,17 @@ final class StreamSessions implements AutoCloseable {
     private void keepAlive() {
         releaseExpired();
         for (StreamSession session : open.keySet()) {
-            if (properties.idleTimeout().isPositive() && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
-                session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than " + properties.idleTimeout()));
-            } else {
-                session.pingLater();
+            try {
+                if (properties.idleTimeout().isPositive()
+                        && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
+                    session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than "
+                            + properties.idleTimeout()));
+                } else {
+                    session.pingLater();
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // A thread that could not start: this round skips the session; a throw would end the timer for good.
+                log.warn("keeping session {} alive failed: {}", session, e.toString());
             }
         }
     }

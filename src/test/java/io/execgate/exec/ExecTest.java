@@ -27,9 +27,16 @@ class ExecTest {
 
     private static final ProcessSpec SPEC = new ProcessSpec(List.of("cmd"), List.of(), null, null, false, null,
             false, true, true);
-    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    private final ScheduledThreadPoolExecutor timer = timer();
     private final FakeHostProcess process = new FakeHostProcess();
     private final AtomicReference<Exec.Snapshot> seenByListener = new AtomicReference<>();
+
+    /** As the service's: a cancelled task (a drain guard of a drained exec) leaves the queue and what it holds. */
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
 
     @AfterEach
     void stopTimer() {
@@ -214,16 +221,41 @@ class ExecTest {
         process.withStdin = true;
         Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
         exec.start(process.host(), SPEC, null);
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        process.stdinGate = reading; // the process takes its input only once the test lets it
+        RecordingAttachment attachment = new RecordingAttachment();
+        assertThat(exec.attach(attachment).writeStdin("input".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(1)))
+                .isTrue();
         Thread caller = Thread.currentThread();
         AtomicReference<Thread> closer = new AtomicReference<>();
-        process.onCloseStdin = () -> closer.set(Thread.currentThread());
-        assertThat(exec.closeStdin()).isTrue();
+        AtomicReference<Integer> inputAtClose = new AtomicReference<>();
+        process.onCloseStdin = () -> {
+            closer.set(Thread.currentThread());
+            inputAtClose.set(process.stdinLength());
+        };
+        assertThat(exec.closeStdin()).as("queued behind the input: answered after a short wait").isTrue();
+        assertThat(process.stdinClosed).as("not before the input").isFalse();
+        reading.countDown();
         for (int i = 0; i < 250 && !process.stdinClosed.get(); i++) {
             Thread.sleep(20);
         }
         assertThat(process.stdinClosed).isTrue();
+        assertThat(inputAtClose.get()).as("the input went in first").isEqualTo(5);
         assertThat(closer.get()).isNotSameAs(caller);
         assertThat(closer.get().isVirtual()).isFalse();
+    }
+
+    /** A close of stdin that fails in the backend is the caller's to hear of (a 503 from the API). */
+    @Test
+    void aFailedCloseOfStdinIsReported() throws Exception {
+        process.withStdin = true;
+        process.onCloseStdin = () -> {
+            throw new java.io.UncheckedIOException(new java.io.IOException("HcsModifyProcess failed (a test)"));
+        };
+        Exec exec = exec(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ZERO);
+        exec.start(process.host(), SPEC, null);
+        assertThatExceptionOfType(java.io.IOException.class).isThrownBy(exec::closeStdin)
+                .withMessageContaining("HcsModifyProcess failed");
     }
 
     /**
@@ -251,8 +283,10 @@ class ExecTest {
         assertThat(process.stdinLength()).isEqualTo(mebibyte.length);
         assertThat(subscription.writeStdin("after".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(1)))
                 .as("refused: it would follow the hole").isFalse();
+        subscription.closeStdin(); // nor is its end passed on: the process would take what it got for the whole
         Thread.sleep(200);
         assertThat(process.stdinLength()).as("the part before the hole, nothing after").isEqualTo(mebibyte.length);
+        assertThat(process.stdinClosed).as("stdin left open").isFalse();
     }
 
     @Test

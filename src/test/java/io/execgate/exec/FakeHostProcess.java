@@ -129,10 +129,14 @@ final class FakeHostProcess implements HostProcess {
     }
 
     @Override
-    public void closeStdin() {
+    public void closeStdin() throws IOException {
         Runnable told = onCloseStdin;
         if (told != null) {
-            told.run();
+            try {
+                told.run();
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause(); // a backend whose close fails
+            }
         }
         stdinClosed.set(true);
     }
