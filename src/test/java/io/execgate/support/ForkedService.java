@@ -76,10 +76,15 @@ public final class ForkedService implements AutoCloseable {
         return service;
     }
 
-    /** {@code java -jar target/execgate-*.jar} with these arguments, run in the project directory. */
+    /**
+     * {@code java -jar target/execgate-*.jar} with these arguments, run in the project directory. Its temporary
+     * files go under {@code target/forked-tmp}: a service a test kills cannot remove them (sqlite-jdbc's extracted
+     * library, 1 MiB a start, is removed only at a normal exit), and they must not pile up in {@code /tmp}.
+     */
     public static List<String> jarCommand(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar",
-                packagedJar().toAbsolutePath().toString()));
+        Path tmp = Files.createDirectories(Path.of("target", "forked-tmp")).toAbsolutePath();
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                "-Djava.io.tmpdir=" + tmp, "-jar", packagedJar().toAbsolutePath().toString()));
         command.addAll(List.of(args));
         return command;
     }

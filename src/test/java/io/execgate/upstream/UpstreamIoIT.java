@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import io.execgate.support.Api;
 import io.execgate.support.Processes;
 import io.execgate.support.TestContainers;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -45,6 +47,7 @@ import tools.jackson.databind.JsonNode;
         "execgate.upstream.driver-ready-timeout=2s",
         "execgate.upstream.driver-stop-timeout=6s"})
 @AutoConfigureRestTestClient
+@DirtiesContext
 class UpstreamIoIT {
 
     private static final Path DATA = tempDir();
@@ -61,6 +64,12 @@ class UpstreamIoIT {
     @DynamicPropertySource
     static void dataDir(DynamicPropertyRegistry registry) {
         registry.add("execgate.data-dir", DATA::toString);
+    }
+
+    /** The context is closed after this class ({@link DirtiesContext}), so its data directory can go. */
+    @AfterAll
+    static void removeDataDir() throws IOException {
+        org.springframework.util.FileSystemUtils.deleteRecursively(DATA);
     }
 
     @BeforeEach
