@@ -77,18 +77,8 @@ class OutputPipeTest {
         try {
             OutputPipe pipe = pipe(chatty);
             ByteBuffer buffer = ByteBuffer.allocateDirect(OutputPipe.MOST);
-            StringBuilder text = new StringBuilder();
-            while (true) {
-                buffer.clear();
-                int n = pipe.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                buffer.flip();
-                text.append(java.nio.charset.StandardCharsets.US_ASCII.decode(buffer));
-                assertThat(pipe.capacity()).isEqualTo(LINUX_DEFAULT);
-            }
-            assertThat(text.toString()).startsWith("line 1\n").endsWith("line 200\n");
+            String text = readText(pipe, buffer, () -> assertThat(pipe.capacity()).isEqualTo(LINUX_DEFAULT));
+            assertThat(text).startsWith("line 1\n").endsWith("line 200\n");
         } finally {
             chatty.close();
         }
@@ -119,18 +109,8 @@ class OutputPipeTest {
             assertThat(pipe.capacity()).as("grown by the flood").isEqualTo(OutputPipe.MOST);
             assertThat(mostHeld).as("what a full pipe held before a read").isGreaterThan(LINUX_DEFAULT);
             List<Integer> capacities = new ArrayList<>();
-            StringBuilder lines = new StringBuilder();
-            while (true) {
-                buffer.clear();
-                int n = pipe.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                buffer.flip();
-                lines.append(java.nio.charset.StandardCharsets.US_ASCII.decode(buffer));
-                capacities.add(pipe.capacity());
-            }
-            assertThat(lines.toString()).startsWith("line 1\n").endsWith("line 60\n");
+            String lines = readText(pipe, buffer, () -> capacities.add(pipe.capacity()));
+            assertThat(lines).startsWith("line 1\n").endsWith("line 60\n");
             assertThat(capacities.getLast()).as("back to its first size").isEqualTo(LINUX_DEFAULT);
             // after the small reads it waits for (the flood's last read may have been one of them)
             assertThat(capacities.indexOf(LINUX_DEFAULT)).as("reads before it shrank")
@@ -175,6 +155,20 @@ class OutputPipeTest {
         String path = LocalProcesses.locate(command[0]).orElseThrow().toString();
         return LocalProcesses.start(path, new ProcessSpec(List.of(command), List.of("PATH=/usr/bin:/bin"), "/", null,
                 false, null, false, true, false), Clock.systemUTC());
+    }
+
+    /** Reads the pipe to its end as ASCII text, running {@code afterRead} after each read. */
+    private static String readText(OutputPipe pipe, ByteBuffer buffer, Runnable afterRead) throws java.io.IOException {
+        StringBuilder text = new StringBuilder();
+        while (true) {
+            buffer.clear();
+            if (pipe.read(buffer) < 0) {
+                return text.toString();
+            }
+            buffer.flip();
+            text.append(java.nio.charset.StandardCharsets.US_ASCII.decode(buffer));
+            afterRead.run();
+        }
     }
 
     private static OutputPipe pipe(HostProcess process) {
