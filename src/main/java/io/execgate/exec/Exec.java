@@ -233,6 +233,15 @@ public final class Exec {
         }
     }
 
+    /**
+     * Ends an exec whose start could not even be set going (no thread left to wait for its upstream client): it is
+     * recorded as {@link ExecState#FAILED}, and its FIFOs are removed.
+     */
+    void abandon(String why) {
+        closeUpstream();
+        end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), why));
+    }
+
     private void watch(HostProcess started, Instant starting, byte @Nullable [] input) {
         boolean terminateNow;
         synchronized (lock) {

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -29,6 +30,7 @@ import io.execgate.api.ApiException;
 import io.execgate.api.ErrorCode;
 import io.execgate.api.FieldProblem;
 import io.execgate.host.BackendStatus;
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitReason;
 import io.execgate.host.ProcessHost;
@@ -75,6 +77,8 @@ public class ExecService {
     /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
     private final Set<Exec> live = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
+    /** Starts a named task on a platform thread; replaced by tests to make a start fail. */
+    BiConsumer<String, Runnable> backgroundStarts = BlockingThreads::start;
 
     ExecService(Targets targets, ExecRegistry registry, ExecProperties properties, ExecRuntime runtime,
             Validator validator, Supplier<Caller> callers, List<ExecObserver> observers, Upstreams upstreams) {
@@ -277,16 +281,25 @@ public class ExecService {
         live.add(exec);
         tell(o -> o.started(exec, options.env(), options.user(), options.workingDir(), options.upstream()));
         if (upstream != null && upstream.waitsForClient()) {
-            // The client learns where to connect from the exec resource: the start waits for it in the background.
-            Thread.ofPlatform().daemon().name("exec-" + id + "-start").start(() -> {
-                try {
-                    startTimed(exec, host, options, input);
-                } catch (StartFailure failure) {
-                    log.info("exec {} on {} did not start: {}", id, target, failure.getMessage());
-                } catch (RuntimeException e) {
-                    log.warn("exec {} on {} failed to start", id, target, e);
-                }
-            });
+            // The client learns where to connect from the exec resource: the start waits for it in the background,
+            // on a platform thread (opening a FIFO blocks in native code until the client opens its end).
+            try {
+                backgroundStarts.accept("exec-" + id + "-start", () -> {
+                    try {
+                        startTimed(exec, host, options, input);
+                    } catch (StartFailure failure) {
+                        log.info("exec {} on {} did not start: {}", id, target, failure.getMessage());
+                    } catch (RuntimeException e) {
+                        log.warn("exec {} on {} failed to start", id, target, e);
+                    }
+                });
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // No thread to wait on (the pool is full, or the system has no threads left): the exec must not
+                // stay "created" for ever holding its running slots and FIFOs.
+                exec.abandon("no thread to wait for the upstream client: " + e);
+                throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "exec " + id + " could not wait for its "
+                        + "upstream client: " + e.getMessage()).with("execId", id).withHeader("Retry-After", "1");
+            }
             return exec;
         }
         try {

@@ -170,6 +170,32 @@ class ExecServiceTest {
     }
 
     @Test
+    void aListenExecWithNoThreadToWaitForItsClientFailsAndGivesBackItsSlotAndFifos() throws Exception {
+        ExecService service = service(1);
+        service.backgroundStarts = (name, task) -> {
+            throw new java.util.concurrent.RejectedExecutionException(name + ": every pooled thread is busy");
+        };
+        ExecRequest listen = new ExecRequest(List.of("cat"), null, null, null, null, null, null, null,
+                new UpstreamIo("listen", "listen", null, null));
+        ApiException refused = catchApi(() -> service.create(HOST, listen));
+        assertThat(refused.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
+        assertThat(refused.getMessage()).contains("every pooled thread is busy");
+        String id = (String) refused.properties().get("execId");
+        Exec failed = service.get(id);
+        assertThat(failed.snapshot().state()).isEqualTo(ExecState.FAILED);
+        assertThat(failed.ended()).isDone();
+        assertThat(observed).contains("end " + id + " " + failed.exit().reason().value());
+        try (var files = java.nio.file.Files.walk(upstreamDir)) {
+            assertThat(files.filter(p -> java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && !java.nio.file.Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList())
+                    .as("no FIFO left").isEmpty();
+        }
+        assertThat(service.create(HOST, SLEEP).snapshot().state())
+                .as("the running slot came back (max-running is 1)").isEqualTo(ExecState.RUNNING);
+    }
+
+    @Test
     void onePrincipalMayRunOnlyItsShareAndObserversHearOfStartAndEnd() throws Exception {
         ExecService service = service(10);
         Exec first = service.create(HOST, SLEEP);
