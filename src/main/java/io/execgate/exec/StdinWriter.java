@@ -216,6 +216,12 @@ final class StdinWriter {
             stop();
         } catch (InterruptedException e) {
             stop();
+        } catch (RuntimeException | Error e) {
+            // A backend's bug, not a closed stdin: said so to whoever waits for the close, and the writer stops
+            // (input after it is discarded) instead of leaving its callers waiting for a thread that is gone.
+            log.warn("exec {}: writing stdin failed; further input is discarded", execId, e);
+            closed.completeExceptionally(e);
+            stop();
         }
     }
 }

@@ -159,6 +159,11 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             if (ready.isClosed() && why != null) {
                 throw new IOException("the logging driver " + plan.executable() + " failed to start: " + why);
             }
+            if (closedYet()) {
+                // close() (a DELETE, shutdown) closed the wait FIFO under the read: that end-of-file is not the
+                // driver's signal, and the exec must not start with its upstream gone
+                throw new IOException("closed while the logging driver " + plan.executable() + " was starting");
+            }
             log.debug("exec {}: logging driver ready ({})", execId, n < 0 ? "closed the wait pipe" : "wrote a byte");
         } finally {
             timer.cancel(false);

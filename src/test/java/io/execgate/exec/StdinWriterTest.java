@@ -120,6 +120,24 @@ class StdinWriterTest {
         assertThat(threadNamed("exec-e_epipe-stdin")).as("nothing left to write: no thread").isFalse();
     }
 
+    @Test
+    void aBackendThatThrowsStopsTheWriterAndFailsTheCloseInsteadOfLeavingItsCallersWaiting() throws Exception {
+        RoomyInput broken = new RoomyInput(0) { // nothing goes in at once: the writer thread gets it, and throws
+            @Override
+            public synchronized void write(byte[] data, int offset, int length) {
+                throw new IllegalStateException("the backend's bug");
+            }
+        };
+        StdinWriter writer = StdinWriter.of("e_bug", broken, broken.closed::countDown, 16);
+        assertThat(writer.write("0123456789".getBytes(), Duration.ofSeconds(1))).isTrue();
+        // More than the queue holds: this waits until the writer thread is gone and has dropped its queue.
+        assertThat(writer.write("0123456789abcdef".getBytes(), Duration.ofSeconds(10))).isTrue();
+        var closed = writer.close();
+        assertThat(closed).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+                .havingRootCause().withMessage("the backend's bug");
+        assertThat(broken.closed.getCount()).as("stdin was not closed after the failure").isEqualTo(1);
+    }
+
     private static boolean threadNamed(String name) {
         return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive());
     }

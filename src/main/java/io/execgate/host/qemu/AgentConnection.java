@@ -129,13 +129,16 @@ final class AgentConnection implements AutoCloseable {
         if (ended.isDone()) {
             throw new StartFailure(StartFailure.Kind.TARGET_GONE, "the UVM's agent is gone: " + ended.getNow(""));
         }
-        if (sessions.size() >= MAX_SESSIONS) {
-            throw new StartFailure(StartFailure.Kind.BACKEND_UNAVAILABLE, "the UVM runs " + MAX_SESSIONS
-                    + " execs, the most its agent takes at once");
+        AgentSession session;
+        synchronized (sessions) { // counted and added as one step: execs starting together must not pass the limit
+            if (sessions.size() >= MAX_SESSIONS) {
+                throw new StartFailure(StartFailure.Kind.BACKEND_UNAVAILABLE, "the UVM runs " + MAX_SESSIONS
+                        + " execs, the most its agent takes at once");
+            }
+            session = new AgentSession(this, nextSession.getAndIncrement(), exec.tty(), openStdin, openStdout,
+                    openStderr, clock);
+            sessions.put(session.id(), session);
         }
-        AgentSession session = new AgentSession(this, nextSession.getAndIncrement(), exec.tty(), openStdin, openStdout,
-                openStderr, clock);
-        sessions.put(session.id(), session);
         if (ended.isDone()) { // ended between the check and the put: lost() may have missed it
             session.lost(ended.getNow("the UVM's agent is gone"));
         }

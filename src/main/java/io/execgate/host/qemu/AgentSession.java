@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.ExitStatus;
@@ -34,6 +35,7 @@ final class AgentSession implements HostProcess {
     private final boolean openStderr;
     private final CompletableFuture<Long> started = new CompletableFuture<>();
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final AtomicBoolean exitDecided = new AtomicBoolean();
     private final Object stdinLock = new Object();
     private int stdinWindow = AgentPayloads.WINDOW; // guarded by stdinLock
     private boolean stdinClosed; // guarded by stdinLock
@@ -88,7 +90,9 @@ final class AgentSession implements HostProcess {
             }
             case AgentFrame.STDIN_CREDIT -> {
                 synchronized (stdinLock) {
-                    stdinWindow += AgentPayloads.u32(frame.payload());
+                    // Unsigned, and capped: a guest's credit (it may have been taken over) must not wrap the window
+                    long credit = Integer.toUnsignedLong(AgentPayloads.u32(frame.payload()));
+                    stdinWindow = (int) Math.min(Integer.MAX_VALUE, stdinWindow + credit);
                     stdinLock.notifyAll();
                 }
             }
@@ -139,7 +143,11 @@ final class AgentSession implements HostProcess {
      * observers) must not hold up the other sessions' frames.
      */
     private void completeExit(ExitStatus status) {
-        Thread.ofVirtual().name("uvm-session-" + id + "-exit").start(() -> exit.complete(status));
+        // Decided here, in the order the reader saw things: an EXIT followed by the connection's end is an exit, even
+        // when the thread completing the end would run first
+        if (exitDecided.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("uvm-session-" + id + "-exit").start(() -> exit.complete(status));
+        }
     }
 
     /** The connection is gone: the process's fate is unknown, its streams end with what arrived. */

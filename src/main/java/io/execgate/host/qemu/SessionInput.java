@@ -30,15 +30,25 @@ final class SessionInput extends InputStream {
         this.credit = credit;
     }
 
-    /** Data from the agent (the reader thread); empty is the end of the stream. Never blocks. */
-    synchronized void put(byte[] data) {
-        if (data.length == 0) {
-            eof = true;
-        } else if (!closed) {
-            chunks.add(data);
-            buffered += data.length;
+    /**
+     * Data from the agent (the reader thread); empty is the end of the stream. Never blocks. After {@link #close}
+     * the data is dropped and credited back at once: the agent's window is shared with the other stream, which
+     * would otherwise stall once the dropped bytes had used it up.
+     */
+    void put(byte[] data) {
+        synchronized (this) {
+            if (data.length == 0) {
+                eof = true;
+            } else if (!closed) {
+                chunks.add(data);
+                buffered += data.length;
+            }
+            notifyAll();
+            if (!closed || data.length == 0) {
+                return;
+            }
         }
-        notifyAll();
+        credit.accept(data.length);
     }
 
     /** The agent is gone: what is buffered can still be read, then the stream ends. */
@@ -107,12 +117,26 @@ final class SessionInput extends InputStream {
         return buffered;
     }
 
-    /** Ends reads blocked here; what comes after is dropped (the agent's window bounds it). */
+    /**
+     * Ends reads blocked here; what is buffered, and what comes after, is dropped and credited back, so that the
+     * guest process is not left blocked on a stream nobody reads while its other stream still flows.
+     */
     @Override
-    public synchronized void close() {
-        closed = true;
-        chunks.clear();
-        buffered = 0;
-        notifyAll();
+    public void close() {
+        int dropped;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            dropped = buffered + uncredited;
+            chunks.clear();
+            buffered = 0;
+            uncredited = 0;
+            notifyAll();
+        }
+        if (dropped > 0) {
+            credit.accept(dropped);
+        }
     }
 }

@@ -130,11 +130,13 @@ final class Uvm {
             } finally {
                 spawnTried.countDown();
             }
-            UvmDirectories.recordPid(dir, process.pid()); // setpriv executes QEMU: the pid stays QEMU's
+            // The console readers (which close QEMU's output pipes at their end) and the exit's clean-up first: a
+            // failure below kills QEMU, and its pipes and directory must still go.
             for (InputStream output : List.of(process.stdout().orElseThrow(), process.stderr().orElseThrow())) {
                 Thread.ofPlatform().daemon().name("uvm-" + id + "-console").start(() -> console.copy(output));
             }
             process.onExit().thenRun(() -> qemuExited(process));
+            UvmDirectories.recordPid(dir, process.pid()); // setpriv executes QEMU: the pid stays QEMU's
             SocketChannel channel = connect(socket, process, began + bootTimeout.toNanos());
             Duration left = Duration.ofNanos(Math.max(1, began + bootTimeout.toNanos() - System.nanoTime()));
             AgentConnection agent = AgentConnection.open("uvm-" + id, channel, channel, channel, left, keepalive, clock);
@@ -324,7 +326,7 @@ final class Uvm {
     private void cleanUp() {
         try {
             UvmDirectories.remove(dir);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             log.debug("uvm {}: removing {} failed: {}", id, dir, e.getMessage());
         }
     }

@@ -75,6 +75,72 @@ class AgentOutputWindowTest {
         }
     }
 
+    @Test
+    void aStreamItsReaderClosedIsCreditedBackSoTheOtherStreamFlowsOn() throws Exception {
+        AgentSession session = connection.exec(exec(), false, true, true, WAIT);
+        fake.send(AgentFrame.STDOUT, session.id(), new byte[CHUNK]);
+        fake.send(AgentFrame.STDOUT, session.id(), new byte[CHUNK]);
+        awaitAvailable(session.stdout().orElseThrow(), 2 * CHUNK);
+        session.stdout().orElseThrow().close(); // its relay failed, say: nobody will read stdout again
+        fake.awaitCredited(2L * CHUNK);
+        // What the process writes to stdout after that is dropped, and credited as it comes: a window and a half
+        for (int i = 0; i < 6; i++) {
+            fake.send(AgentFrame.STDOUT, session.id(), new byte[CHUNK]);
+        }
+        fake.awaitCredited(8L * CHUNK);
+        for (int i = 0; i < 4; i++) {
+            fake.send(AgentFrame.STDERR, session.id(), new byte[CHUNK]);
+        }
+        assertThat(session.stderr().orElseThrow().readNBytes(4 * CHUNK)).as("a full window of stderr still flows")
+                .hasSize(4 * CHUNK);
+        assertThat(connection.ended()).isNotDone();
+    }
+
+    @Test
+    void aStdinCreditBeyondAnyWindowDoesNotWrapTheWindow() throws Exception {
+        AgentSession session = connection.exec(exec(), true, true, true, WAIT);
+        // A guest that was taken over may grant anything: 2 GiB more on top of the 256 KiB it started with.
+        fake.send(AgentFrame.STDIN_CREDIT, session.id(), AgentPayloads.credit(Integer.MAX_VALUE));
+        fake.send(AgentFrame.STDOUT, session.id(), "after".getBytes(StandardCharsets.UTF_8));
+        // frames are taken in order: once "after" is read, the credit has been counted
+        assertThat(session.stdout().orElseThrow().readNBytes(5)).asString(StandardCharsets.UTF_8).isEqualTo("after");
+        session.stdin().orElseThrow().write("input".getBytes(StandardCharsets.UTF_8));
+        fake.awaitStdin(5);
+        assertThat(connection.ended()).isNotDone();
+    }
+
+    @Test
+    void anExitRightBeforeTheConnectionEndsIsAnExitNotALoss() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            Pipe toHost = Pipe.open();
+            Pipe toAgent = Pipe.open();
+            try (FakeAgent agent = new FakeAgent(toAgent.source(), toHost.sink())) {
+                AgentConnection ending = AgentConnection.open("test", toHost.source(), toAgent.sink(), () -> {
+                    toHost.source().close();
+                    toAgent.sink().close();
+                }, WAIT, Duration.ZERO, Clock.systemUTC());
+                try {
+                    AgentSession session = ending.exec(exec(), false, true, true, WAIT);
+                    agent.send(AgentFrame.EXIT, session.id(), ByteBuffer.allocate(5).put((byte) 0).putInt(3).array());
+                    toHost.sink().close(); // the guest goes away right after: the connection ends
+                    var exit = session.onExit().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    assertThat(exit.reason()).as("round %d", round).isEqualTo(ExitReason.EXITED);
+                    assertThat(exit.exitCode()).isEqualTo(3);
+                } finally {
+                    ending.close();
+                }
+            }
+        }
+    }
+
+    private static void awaitAvailable(java.io.InputStream in, int bytes) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (in.available() < bytes) {
+            assertThat(System.nanoTime()).as("%d bytes buffered, not %d", in.available(), bytes).isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
     private static AgentPayloads.Exec exec() {
         return new AgentPayloads.Exec(List.of("yes"), List.of(), "/", false, 24, 80, -1, -1);
     }
@@ -87,6 +153,7 @@ class AgentOutputWindowTest {
         private final Thread reader;
         private final Object writeLock = new Object();
         private long credited; // guarded by this
+        private long stdin; // guarded by this
 
         FakeAgent(Pipe.SourceChannel in, Pipe.SinkChannel out) {
             this.in = in;
@@ -112,6 +179,12 @@ class AgentOutputWindowTest {
                                 notifyAll();
                             }
                         }
+                        case AgentFrame.STDIN -> {
+                            synchronized (this) {
+                                stdin += frame.payload().length;
+                                notifyAll();
+                            }
+                        }
                         default -> { } // STDIN_CLOSE, CLOSE: nothing to do
                     }
                 }
@@ -129,14 +202,24 @@ class AgentOutputWindowTest {
             }
         }
 
-        synchronized void awaitCredited(long bytes) throws InterruptedException {
+        void awaitCredited(long bytes) throws InterruptedException {
+            await("credits", () -> credited, bytes);
+        }
+
+        void awaitStdin(long bytes) throws InterruptedException {
+            await("stdin", () -> stdin, bytes);
+        }
+
+        private synchronized void await(String what, java.util.function.LongSupplier count, long bytes)
+                throws InterruptedException {
             long deadline = System.nanoTime() + WAIT.toNanos();
-            while (credited < bytes) {
+            while (count.getAsLong() < bytes) {
                 long left = deadline - System.nanoTime();
-                assertThat(left).as("credits: %d of %d bytes", credited, bytes).isPositive();
+                assertThat(left).as("%s: %d of %d bytes", what, count.getAsLong(), bytes).isPositive();
                 TimeUnit.NANOSECONDS.timedWait(this, left);
             }
         }
+
 
         @Override
         public void close() throws IOException {

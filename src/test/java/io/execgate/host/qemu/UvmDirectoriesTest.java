@@ -18,6 +18,32 @@ class UvmDirectoriesTest {
     Path data;
 
     @Test
+    void twoRemoversAtOnceBothSucceed() throws Exception {
+        // QEMU's exit and a DELETE that waited for it remove the directory at about the same time.
+        for (int round = 0; round < 40; round++) {
+            Path dir = data.resolve("uvm-" + round);
+            Files.createDirectories(dir.resolve("sub"));
+            for (int i = 0; i < 200; i++) {
+                Files.writeString(dir.resolve((i % 2 == 0 ? "" : "sub/") + "f" + i), "x");
+            }
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.Callable<Void> remove = () -> {
+                together.await();
+                UvmDirectories.remove(dir);
+                return null;
+            };
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+                var first = pool.submit(remove);
+                var second = pool.submit(remove);
+                first.get(10, TimeUnit.SECONDS);
+                second.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(dir).as("round %d", round).doesNotExist();
+        }
+        UvmDirectories.remove(data.resolve("never-made")); // nothing to remove is not an error either
+    }
+
+    @Test
     void theSweepKillsTheQemuADirectoryNamesRemovesEveryDirectoryAndSparesAReusedPid() throws Exception {
         UvmDirectories directories = new UvmDirectories(data);
         Path left = directories.create();
