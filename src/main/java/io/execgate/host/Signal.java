@@ -53,6 +53,18 @@ public record Signal(String name, int number) {
     }
 
     /**
+     * The signal a process was killed by: as {@link #of}, and also glibc's own 32 and 33 (named {@code SIG32} and
+     * {@code SIG33}), which nobody should send but which a process that reset them without glibc (a Go or musl
+     * program, a raw {@code rt_sigaction}) can still die of.
+     */
+    public static Signal killedBy(int number) {
+        if (number == RTMIN - 2 || number == RTMIN - 1) {
+            return new Signal("SIG" + number, number);
+        }
+        return of(number);
+    }
+
+    /**
      * Parses a signal name or number.
      *
      * @throws IllegalArgumentException naming the value when it is not a signal

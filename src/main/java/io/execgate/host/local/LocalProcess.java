@@ -207,7 +207,7 @@ final class LocalProcess implements HostProcess {
         if (termsig == 0) {
             return ExitStatus.exited((status >> 8) & 0xff, at);
         }
-        return ExitStatus.signaled(Signal.of(termsig), at);
+        return ExitStatus.signaled(Signal.killedBy(termsig), at);
     }
 
     private interface Call {

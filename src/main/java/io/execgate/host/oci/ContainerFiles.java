@@ -9,13 +9,17 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
+import io.execgate.host.BlockingThreads;
 import io.execgate.host.local.Libc;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a small file inside a container's root with {@code openat2(RESOLVE_IN_ROOT)}: links in the path resolve
- * inside the container as they would for its processes, never to the service's own files, and the file is opened
- * without blocking and read only when it is a plain file (a FIFO there must not hang the service).
+ * inside the container as they would for its processes, never to the service's own files. The path is first only
+ * looked up ({@code O_PATH}, which opens nothing) and the file opened for reading only when it is a plain file: a
+ * FIFO there must not hang the service or release a writer waiting on it, and a device node the container's root
+ * made there (a terminal, a watchdog) must never be opened by the service. The calls run on a platform thread
+ * ({@link BlockingThreads#call}): a file on a FUSE mount that never answers must not pin a request's carrier.
  */
 final class ContainerFiles {
 
@@ -39,6 +43,10 @@ final class ContainerFiles {
      * @throws NotPlainFileException when it is not a regular file or holds more than {@code max} bytes
      */
     static byte @Nullable [] read(Path root, String relative, int max) throws IOException {
+        return BlockingThreads.call("container-file", () -> readHere(root, relative, max));
+    }
+
+    private static byte @Nullable [] readHere(Path root, String relative, int max) throws IOException {
         int dir;
         try {
             dir = LIBC.open(root.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
@@ -47,7 +55,7 @@ final class ContainerFiles {
         }
         try {
             Libc.open_how how = new Libc.open_how();
-            how.flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC;
+            how.flags = Libc.O_PATH | Libc.O_CLOEXEC;
             how.resolve = Libc.RESOLVE_IN_ROOT | Libc.RESOLVE_NO_MAGICLINKS;
             how.write();
             int fd;
@@ -63,10 +71,22 @@ final class ContainerFiles {
                 throw new IOException("cannot open /" + relative + ": " + LIBC.strerror(e.getErrorCode()), e);
             }
             try {
-                if (!Files.isRegularFile(Path.of("/proc/self/fd/" + fd))) {
+                Path found = Path.of("/proc/self/fd/" + fd);
+                if (!Files.isRegularFile(found)) {
                     throw new NotPlainFileException("/" + relative + " is not a plain file");
                 }
-                return readAll(fd, relative, max);
+                // Reopened through the descriptor: the very file that was checked, whatever the path names now
+                int file;
+                try {
+                    file = LIBC.open(found.toString(), Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+                } catch (LastErrorException e) {
+                    throw new IOException("cannot open /" + relative + ": " + LIBC.strerror(e.getErrorCode()), e);
+                }
+                try {
+                    return readAll(file, relative, max);
+                } finally {
+                    closeQuietly(file);
+                }
             } finally {
                 closeQuietly(fd);
             }
@@ -77,7 +97,13 @@ final class ContainerFiles {
 
     private static byte[] readAll(int fd, String relative, int max) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Memory chunk = new Memory(64 * 1024);
+        try (Memory chunk = new Memory(64 * 1024)) { // freed now, not when a collection finds it
+            return readAll(fd, relative, max, out, chunk);
+        }
+    }
+
+    private static byte[] readAll(int fd, String relative, int max, ByteArrayOutputStream out, Memory chunk)
+            throws IOException {
         while (true) {
             int n = LIBC.read(fd, chunk, new NativeLong(chunk.size())).intValue();
             if (n < 0) {

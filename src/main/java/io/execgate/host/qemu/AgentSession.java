@@ -120,7 +120,7 @@ final class AgentSession implements HostProcess {
 
     private ExitStatus signaled(int number) {
         try {
-            return ExitStatus.signaled(Signal.of(number), clock.instant());
+            return ExitStatus.signaled(Signal.killedBy(number), clock.instant());
         } catch (IllegalArgumentException unknown) {
             return new ExitStatus(128 + number, null, io.execgate.host.ExitReason.KILLED, clock.instant(), null);
         }

@@ -82,6 +82,14 @@ class LocalProcessHostIT {
         assertThat(killed.exit().exitCode()).isEqualTo(137);
         assertThat(killed.exit().reason()).isEqualTo(ExitReason.KILLED);
 
+        // Signal 33 is glibc's own (sigaction refuses it, posix_spawn leaves it ignored): a process that resets it
+        // with a raw rt_sigaction, as a Go program may, can still die of it, and is not thereby lost.
+        Result glibcs = run("python3", "-c", "import ctypes, os; ctypes.CDLL(None).syscall(13, 33, "
+                + "ctypes.byref((ctypes.c_ulong * 4)()), None, 8); os.kill(os.getpid(), 33)");
+        assertThat(glibcs.exit().signal()).isEqualTo("SIG33");
+        assertThat(glibcs.exit().exitCode()).isEqualTo(161);
+        assertThat(glibcs.exit().reason()).isEqualTo(ExitReason.KILLED);
+
         Result exited = run("sh", "-c", "exit 137");
         assertThat(exited.exit().signal()).isNull();
         assertThat(exited.exit().exitCode()).isEqualTo(137);

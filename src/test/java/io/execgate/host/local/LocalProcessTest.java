@@ -24,5 +24,9 @@ class LocalProcessTest {
         ExitStatus dumped = LocalProcess.decode(0x80 | 11, NOW); // core dumped: the 0x80 bit is not part of the signal
         assertThat(dumped.signal()).isEqualTo("SIGSEGV");
         assertThat(dumped.exitCode()).isEqualTo(139);
+        ExitStatus glibcs = LocalProcess.decode(33, NOW); // glibc's own: no name in kill -l, but a process can die of it
+        assertThat(glibcs.signal()).isEqualTo("SIG33");
+        assertThat(glibcs.exitCode()).isEqualTo(161);
+        assertThat(glibcs.reason()).isEqualTo(ExitReason.KILLED);
     }
 }

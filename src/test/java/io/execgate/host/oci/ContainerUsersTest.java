@@ -106,4 +106,22 @@ class ContainerUsersTest {
         Files.createSymbolicLink(root.resolve("etc/passwd"), Path.of("/proc/self/fd/0"));
         assertThatThrownBy(() -> new ContainerUsers(root).resolve("app")).isInstanceOf(StartFailure.class);
     }
+
+    @Test
+    void whatIsNotAPlainFileIsNeverOpened() throws Exception {
+        // A FIFO with a writer waiting in its open(2): the writer goes on only if someone opens the FIFO for reading.
+        // (A device node there, a terminal or a watchdog, must not be opened either; a FIFO shows it without root.)
+        Files.delete(root.resolve("etc/passwd"));
+        new ProcessBuilder("mkfifo", root.resolve("etc/passwd").toString()).start().waitFor();
+        Process writer = new ProcessBuilder("sh", "-c", "echo x > \"$0\"", root.resolve("etc/passwd").toString())
+                .start();
+        try {
+            Thread.sleep(200); // the writer is in its open
+            assertThatThrownBy(() -> new ContainerUsers(root).resolve("app")).hasMessageContaining("not a plain file");
+            assertThat(writer.waitFor(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .as("the writer still waits: nobody opened the FIFO").isFalse();
+        } finally {
+            writer.destroyForcibly().waitFor();
+        }
+    }
 }
