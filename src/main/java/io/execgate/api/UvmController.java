@@ -12,7 +12,11 @@ import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -31,10 +35,12 @@ class UvmController {
 
     private final UvmLifecycle uvms;
     private final Targets targets;
+    private final ObjectProvider<UvmActionObserver> observers;
 
-    UvmController(UvmLifecycle uvms, Targets targets) {
+    UvmController(UvmLifecycle uvms, Targets targets, ObjectProvider<UvmActionObserver> observers) {
         this.uvms = uvms;
         this.targets = targets;
+        this.observers = observers;
     }
 
     @Operation(summary = "Boot a utility VM", description = "Starts QEMU with the image from uvm/build-image and answers at "
@@ -44,13 +50,17 @@ class UvmController {
     @ApiResponse(responseCode = "201", description = "Booting; the Location header names the VM", useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/uvms/{id}", schema = @Schema(type = "string")))
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<UvmView> createUvm(@Valid @RequestBody UvmRequest request) {
+    ResponseEntity<UvmView> createUvm(@Valid @RequestBody UvmRequest request, HttpServletRequest http) {
+        UvmView view;
         try {
-            UvmView view = UvmView.of(uvms.create(request.id(), request.memoryMiB(), request.cpus()));
-            return ResponseEntity.created(URI.create("/api/v1/uvms/" + view.id())).body(view);
+            view = UvmView.of(uvms.create(request.id(), request.memoryMiB(), request.cpus()));
         } catch (UvmLifecycle.Refusal refusal) {
-            throw problem(refusal);
+            ApiException problem = problem(refusal);
+            tell(http, "uvm.create", request.id(), problem);
+            throw problem;
         }
+        tell(http, "uvm.create", view.id(), HttpStatus.CREATED.value(), null);
+        return ResponseEntity.created(URI.create("/api/v1/uvms/" + view.id())).body(view);
     }
 
     @Operation(summary = "Power a utility VM off", description = "Asks the guest to power off, kills QEMU after the grace "
@@ -58,14 +68,24 @@ class UvmController {
     @ErrorResponses({ErrorCode.TARGET_NOT_FOUND, ErrorCode.CONFLICT})
     @ApiResponse(responseCode = "204", description = "Powered off and gone")
     @DeleteMapping("/{id}")
-    ResponseEntity<Void> deleteUvm(@PathVariable String id) {
+    ResponseEntity<Void> deleteUvm(@PathVariable String id, HttpServletRequest http) {
         if (uvms.delete(id)) {
+            tell(http, "uvm.delete", id, HttpStatus.NO_CONTENT.value(), null);
             return ResponseEntity.noContent().build();
         }
-        if (targets.describe(new TargetRef(TargetKind.UVM, id)).isPresent()) {
-            throw new ApiException(ErrorCode.CONFLICT, "uvm " + id + " was not created by execgate; its owner removes it");
-        }
-        throw new ApiException(ErrorCode.TARGET_NOT_FOUND, "no uvm has the id " + id);
+        ApiException problem = targets.describe(new TargetRef(TargetKind.UVM, id)).isPresent()
+                ? new ApiException(ErrorCode.CONFLICT, "uvm " + id + " was not created by execgate; its owner removes it")
+                : new ApiException(ErrorCode.TARGET_NOT_FOUND, "no uvm has the id " + id);
+        tell(http, "uvm.delete", id, problem);
+        throw problem;
+    }
+
+    private void tell(HttpServletRequest http, String action, @Nullable String id, ApiException problem) {
+        tell(http, action, id, problem.code().status().value(), problem.getMessage());
+    }
+
+    private void tell(HttpServletRequest http, String action, @Nullable String id, int status, @Nullable String detail) {
+        observers.forEach(observer -> observer.uvmAction(http, action, id, status, detail));
     }
 
     @Operation(summary = "Read a utility VM's serial console", description = "The newest bytes of the console "

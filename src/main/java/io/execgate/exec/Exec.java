@@ -234,8 +234,8 @@ public final class Exec {
     }
 
     /**
-     * Ends an exec whose start could not even be set going (no thread left to wait for its upstream client): it is
-     * recorded as {@link ExecState#FAILED}, and its FIFOs are removed.
+     * Ends an exec whose start could not even be set going (its upstream IO could not be prepared, or no thread is
+     * left to wait for its upstream client): it is recorded as {@link ExecState#FAILED}, and its FIFOs are removed.
      */
     void abandon(String why) {
         closeUpstream();

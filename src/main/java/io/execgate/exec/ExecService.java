@@ -258,28 +258,37 @@ public class ExecService {
         }
         String id = newId();
         UpstreamConnection upstream = null;
+        IOException upstreamFailure = null;
         Exec exec;
         try {
             if (options.upstream() != null) {
-                upstream = upstreams.prepare(options.upstream(), id);
+                try {
+                    upstream = upstreams.prepare(options.upstream(), id);
+                } catch (IOException e) {
+                    upstreamFailure = e; // a start failure like any other: the exec is recorded, then fails
+                }
             }
             exec = new Exec(id, target, options.command(), options.tty(), options.stdin(), options.timeout(),
                     stdout, stderr, runtime, this::ended, endsWithLastAttachment, caller, upstream,
                     runtime.clock().instant());
             registry.add(exec);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            // Refused before it existed (max-records, a store that cannot write): audited as the limits' refusals are
             if (upstream != null) {
                 upstream.close();
             }
             runningSlots.release();
             givePrincipalSlot(caller.principal());
-            if (e instanceof IOException io) {
-                throw new ApiException(ErrorCode.EXEC_START_FAILED, "upstream IO: " + io.getMessage());
-            }
-            throw (RuntimeException) e;
+            tell(o -> o.refused(caller, target, options.command(), e.getMessage()));
+            throw e;
         }
         live.add(exec);
         tell(o -> o.started(exec, options.env(), options.user(), options.workingDir(), options.upstream()));
+        if (upstreamFailure != null) {
+            String why = "upstream IO: " + upstreamFailure.getMessage();
+            exec.abandon(why);
+            throw new ApiException(ErrorCode.EXEC_START_FAILED, why).with("execId", id);
+        }
         if (upstream != null && upstream.waitsForClient()) {
             // The client learns where to connect from the exec resource: the start waits for it in the background,
             // on a platform thread (opening a FIFO blocks in native code until the client opens its end).

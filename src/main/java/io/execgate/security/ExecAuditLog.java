@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import io.execgate.api.AccessDenialObserver;
+import io.execgate.api.UvmActionObserver;
 import io.execgate.exec.Caller;
 import io.execgate.exec.Exec;
 import io.execgate.exec.ExecObserver;
@@ -27,11 +28,12 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * One JSON line per exec start and end on the {@code execgate.audit} logger: who, from where, what, where, and
  * how it ended; one per control on an exec (signal, resize, close stdin, delete, attach), per exec refused by a
- * limit, and per request turned away with 401 or 403 (by the security layer, or by the API past it). Values that
+ * limit, per boot and power-off of a utility VM ({@code uvm.create}, {@code uvm.delete}, whether done or refused), and
+ * per request turned away with 401 or 403 (by the security layer, or by the API past it). Values that
  * look secret are masked: environment values whose names contain TOKEN, SECRET, PASSWORD, KEY (and the like), and
  * arguments of the form {@code --password=...}. Output is never logged.
  */
-final class ExecAuditLog implements ExecObserver, AccessDenialObserver {
+final class ExecAuditLog implements ExecObserver, AccessDenialObserver, UvmActionObserver {
 
     static final String LOGGER = "execgate.audit";
     private static final Logger audit = LoggerFactory.getLogger(LOGGER);
@@ -120,6 +122,20 @@ final class ExecAuditLog implements ExecObserver, AccessDenialObserver {
         Authentication who = SecurityContextHolder.getContext().getAuthentication();
         denied(who == null ? null : who.getName(), request.getRemoteAddr(), request.getMethod(), request.getRequestURI(),
                 status);
+    }
+
+    @Override
+    public void uvmAction(HttpServletRequest request, String action, @Nullable String uvmId, int status,
+            @Nullable String detail) {
+        Authentication who = SecurityContextHolder.getContext().getAuthentication();
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", action);
+        line.put("principal", who == null ? null : who.getName());
+        line.put("remoteAddress", request.getRemoteAddr());
+        line.put("uvm", uvmId);
+        line.put("status", status);
+        line.put("detail", detail);
+        audit.info(json.writeValueAsString(line));
     }
 
     private void denied(@Nullable String principal, String remoteAddress, String method, String path, int status) {

@@ -32,6 +32,7 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.core.env.Environment;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.server.resource.InvalidBearerTokenException;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
@@ -133,9 +134,17 @@ class SecurityConfiguration {
                         + "set " + AUDIENCES + " to execgate's audience");
             }
             JwtAuthenticationProvider provider = new JwtAuthenticationProvider(decoder);
-            // "jwt:" keeps a JWT's subject apart from a configured token of the same name (quota, audit).
-            provider.setJwtAuthenticationConverter(token -> new JwtAuthenticationToken(token,
-                    roles(token.getClaim(security.rolesClaim())), "jwt:" + token.getSubject()));
+            // "jwt:" keeps a JWT's subject apart from a configured token of the same name (quota, audit). A token
+            // without one is refused: every such caller would be the one principal "jwt:null", sharing its quota
+            // and indistinguishable in the audit log.
+            provider.setJwtAuthenticationConverter(token -> {
+                if (token.getSubject() == null || token.getSubject().isBlank()) {
+                    throw new InvalidBearerTokenException("the token has no subject (sub): execgate tells callers "
+                            + "apart by it");
+                }
+                return new JwtAuthenticationToken(token, roles(token.getClaim(security.rolesClaim())),
+                        "jwt:" + token.getSubject());
+            });
             providers.add(provider);
         }
         return new ProviderManager(providers);

@@ -112,13 +112,17 @@ final class ExecHandshake implements HandshakeInterceptor {
      */
     private static void checkUpgrade(String method, HttpHeaders headers) {
         if (!"GET".equals(method)) {
-            throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET");
+            throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket handshake is a GET")
+                    .withHeader("Allow", "GET"); // RFC 9110 15.5.6: a 405 names the methods that are
         }
         if (!"websocket".equalsIgnoreCase(headers.getUpgrade()) || headers.getFirst("Sec-WebSocket-Key") == null) {
             throw ApiException.invalid("Upgrade", "this is a WebSocket endpoint: send an Upgrade: websocket handshake");
         }
-        if (headers.getConnection().stream().noneMatch("upgrade"::equalsIgnoreCase)) {
-            throw ApiException.invalid("Connection", "a WebSocket handshake carries Connection: Upgrade");
+        // As Spring's handler will check it: the token spelt "Upgrade" or "upgrade" only (RFC 9110 would allow any
+        // case, but a handshake Spring refuses after a one-step exec started would have run its command)
+        if (headers.getConnection().stream().noneMatch(token -> token.equals("Upgrade") || token.equals("upgrade"))) {
+            throw ApiException.invalid("Connection", "a WebSocket handshake carries Connection: Upgrade (spelt Upgrade "
+                    + "or upgrade)");
         }
         if (!"13".equals(headers.getFirst("Sec-WebSocket-Version"))) {
             // RFC 6455 4.4: the versions the server speaks go back in this header.

@@ -78,7 +78,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     }
 
     @Override
-    protected void handleBinaryMessage(WebSocketSession session, BinaryMessage message) throws IOException {
+    protected void handleBinaryMessage(WebSocketSession session, BinaryMessage message) {
         StreamSession stream = stream(session);
         Subscription subscription = stream == null ? null : stream.subscription();
         if (subscription == null) {
@@ -135,18 +135,26 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         }
     }
 
-    /** A whole resize or close message; null when it was too large to be one (ignored, as bad JSON is). */
-    private void control(StreamSession stream, Subscription subscription, int channel, @Nullable ByteBuffer payload)
-            throws IOException {
-        if (channel == ChannelProtocol.RESIZE) {
-            if (payload != null) {
-                resize(subscription, payload);
+    /**
+     * A whole resize or close message; null when it was too large to be one (ignored, as bad JSON is). One the
+     * process cannot take (its terminal closed as it exited, a UVM's agent gone) is logged and the session goes on:
+     * it still gets the exec's status, where an exception here would close it with 1011.
+     */
+    private void control(StreamSession stream, Subscription subscription, int channel, @Nullable ByteBuffer payload) {
+        try {
+            if (channel == ChannelProtocol.RESIZE) {
+                if (payload != null) {
+                    resize(subscription, payload);
+                }
+            } else if (!stream.isV5()) {
+                return; // v4 has no channel 255: skipped, as any channel it does not have
+            } else if (stream.acceptsStdin() && payload != null && payload.remaining() == 1
+                    && payload.get() == ChannelProtocol.STDIN) {
+                subscription.closeStdin();
             }
-        } else if (!stream.isV5()) {
-            return; // v4 has no channel 255: skipped, as any channel it does not have
-        } else if (stream.acceptsStdin() && payload != null && payload.remaining() == 1
-                && payload.get() == ChannelProtocol.STDIN) {
-            subscription.closeStdin();
+        } catch (IOException e) {
+            log.info("exec {}: a {} from the client failed: {}", subscription.execId(),
+                    channel == ChannelProtocol.RESIZE ? "resize" : "close of stdin", e.getMessage());
         }
     }
 
@@ -185,13 +193,30 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
             log.debug("exec {}: ignored a resize that is not JSON", subscription.execId());
             return;
         }
-        int width = last == null ? 0 : last.path("Width").asInt(0);
-        int height = last == null ? 0 : last.path("Height").asInt(0);
+        int width = last == null ? 0 : field(last, "Width").asInt(0);
+        int height = last == null ? 0 : field(last, "Height").asInt(0);
         if (width < 1 || width > 65535 || height < 1 || height > 65535) {
             log.debug("exec {}: ignored a resize to {}x{}", subscription.execId(), width, height);
             return;
         }
         subscription.resize(new ConsoleSize(width, height));
+    }
+
+    /**
+     * A member as Go's {@code encoding/json} finds it, which is how Kubernetes reads a resize: the exact name first,
+     * else one that differs only in case ({@code "width"} works against an API server, so it works here).
+     */
+    private static JsonNode field(JsonNode object, String name) {
+        JsonNode exact = object.path(name);
+        if (!exact.isMissingNode()) {
+            return exact;
+        }
+        for (var member : object.properties()) {
+            if (member.getKey().equalsIgnoreCase(name)) {
+                return member.getValue();
+            }
+        }
+        return exact;
     }
 
     @Override

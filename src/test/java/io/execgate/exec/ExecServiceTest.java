@@ -57,6 +57,11 @@ class ExecServiceTest {
         public void ended(Exec exec) {
             observed.add("end " + exec.id() + " " + exec.exit().reason().value());
         }
+
+        @Override
+        public void refused(Caller who, TargetRef target, List<String> command, String reason) {
+            observed.add("refused " + who.principal() + " " + command + ": " + reason);
+        }
     };
 
     @AfterEach
@@ -196,6 +201,41 @@ class ExecServiceTest {
     }
 
     @Test
+    void anExecTheRecordsHaveNoRoomForIsRefusedAuditedAndGivesItsSlotBack() {
+        ExecService service = service(3, fakeHost(), 2);
+        service.create(HOST, SLEEP);
+        caller = new Caller("bob", "10.0.0.2", true);
+        service.create(HOST, SLEEP);
+        caller = new Caller("carol", "10.0.0.3", true);
+        ApiException full = catchApi(() -> service.create(HOST, SLEEP));
+        assertThat(full.code()).isEqualTo(ErrorCode.TOO_MANY_EXECS);
+        assertThat(observed).filteredOn(line -> line.startsWith("refused")).singleElement().asString()
+                .startsWith("refused carol [sleep, 60]: ");
+        assertThat(service.list(null, null, ExecState.RUNNING, 10)).hasSize(2);
+    }
+
+    @Test
+    void upstreamIoThatCannotBePreparedIsAStartFailureWithARecord() throws Exception {
+        ExecService service = service(1);
+        // Where the FIFOs' directories go is a file: the listen FIFOs cannot be made
+        java.nio.file.Path dirs = upstreamDir.resolve("upstream");
+        if (java.nio.file.Files.isDirectory(dirs)) {
+            java.nio.file.Files.delete(dirs);
+        }
+        java.nio.file.Files.writeString(dirs, "in the way");
+        ExecRequest listen = new ExecRequest(List.of("cat"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, "listen", null, null));
+        ApiException failed = catchApi(() -> service.create(HOST, listen));
+        assertThat(failed.code()).isEqualTo(ErrorCode.EXEC_START_FAILED);
+        assertThat(failed.getMessage()).startsWith("upstream IO: ");
+        String id = (String) failed.properties().get("execId");
+        assertThat(id).as("the failed exec's id, as for any start failure").isNotNull();
+        assertThat(service.get(id).snapshot().state()).isEqualTo(ExecState.FAILED);
+        assertThat(observed).contains("end " + id + " start-failed");
+        assertThat(service.create(HOST, SLEEP).snapshot().state()).as("the slot came back").isEqualTo(ExecState.RUNNING);
+    }
+
+    @Test
     void onePrincipalMayRunOnlyItsShareAndObserversHearOfStartAndEnd() throws Exception {
         ExecService service = service(10);
         Exec first = service.create(HOST, SLEEP);
@@ -230,7 +270,12 @@ class ExecServiceTest {
     }
 
     private ExecService service(int maxRunning) {
-        ProcessHost host = new ProcessHost() {
+        return service(maxRunning, fakeHost());
+    }
+
+    /** Starts whatever {@link #next} gives. */
+    private ProcessHost fakeHost() {
+        return new ProcessHost() {
             @Override
             public TargetRef target() {
                 return HOST;
@@ -241,10 +286,13 @@ class ExecServiceTest {
                 return next.get();
             }
         };
-        return service(maxRunning, host);
     }
 
     private ExecService service(int maxRunning, ProcessHost host) {
+        return service(maxRunning, host, 100);
+    }
+
+    private ExecService service(int maxRunning, ProcessHost host, int maxRecords) {
         if (data == null) {
             data = DataDirectory.lock(upstreamDir);
         }
@@ -253,7 +301,7 @@ class ExecServiceTest {
                 Duration.ofSeconds(1), DataSize.ofMegabytes(32));
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
-        return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(100, Duration.ofHours(1),
+        return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(maxRecords, Duration.ofHours(1),
                 Long.MAX_VALUE), properties, runtime,
                 jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events),
                 new Upstreams(new UpstreamProperties("execgate", Duration.ofSeconds(1), Duration.ofSeconds(1),

@@ -79,6 +79,8 @@ class JwtIT {
                 .isProblem(401, "UNAUTHORIZED");
         api.as(jwt("shouty", List.of("ADMIN", "Admin"), KEYS)).get("/api/v1/host").isProblem(403, "FORBIDDEN");
         api.as(jwt("nobody", List.of(), KEYS)).get("/api/v1/host").isProblem(403, "FORBIDDEN");
+        // no subject: every such caller would be one principal (one quota, one name in the audit)
+        api.as(jwt(null, List.of("admin"), KEYS)).get("/api/v1/host").isProblem(401, "UNAUTHORIZED");
         assertThat(api.get("/api/v1/host").status()).as("static tokens still work").isEqualTo(200);
     }
 

@@ -127,6 +127,27 @@ class SecurityIT {
         operator.delete("/api/v1/uvms/v1").isProblem(404, "TARGET_NOT_FOUND");
     }
 
+    /** Powering a VM off ends every exec in it: boots and power-offs are audited, done or refused. */
+    @Test
+    void bootingAndPoweringOffAUvmAreAudited() {
+        List<String> lines;
+        int created;
+        int deleted;
+        try (AuditLines audit = AuditLines.capture()) {
+            // 201 where QEMU and the image are here (a real boot), else 503: audited either way
+            created = operator.post("/api/v1/uvms", "{\"id\": \"audited1\", \"memoryMiB\": 128}").status();
+            deleted = operator.delete("/api/v1/uvms/audited1").status();
+            lines = audit.lines().stream().filter(l -> l.contains("\"event\":\"uvm.")).toList();
+        }
+        assertThat(created).isIn(201, 503);
+        assertThat(deleted).isEqualTo(created == 201 ? 204 : 404);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"event\":\"uvm.create\"", "\"principal\":\"ops\"", "\"uvm\":\"audited1\"",
+                "\"status\":" + created);
+        assertThat(lines.get(1)).contains("\"event\":\"uvm.delete\"", "\"principal\":\"ops\"", "\"uvm\":\"audited1\"",
+                "\"status\":" + deleted);
+    }
+
     @Test
     void anOperatorRunsInContainersButNotOnTheHost() {
         operator.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");

@@ -403,12 +403,16 @@ class StreamIT {
         RawHttp.Answer noUpgrade = RawHttp.exchange(port, "GET", path, websocket + "Sec-WebSocket-Version: 13\r\n", "");
         RawHttp.Answer version8 = RawHttp.exchange(port, "GET", path,
                 websocket + "Connection: Upgrade\r\nSec-WebSocket-Version: 8\r\n", "");
-        for (RawHttp.Answer answer : List.of(noUpgrade, version8)) {
+        // Spring's handler takes only "Upgrade" or "upgrade": refused here too, before the command could start
+        RawHttp.Answer shouted = RawHttp.exchange(port, "GET", path,
+                websocket + "Connection: UPGRADE\r\nSec-WebSocket-Version: 13\r\n", "");
+        for (RawHttp.Answer answer : List.of(noUpgrade, version8, shouted)) {
             assertThat(answer.statusLine()).startsWith("HTTP/1.1 400");
             assertThat(answer.head().toLowerCase(java.util.Locale.ROOT)).contains("content-type: application/problem+json");
             assertThat(JSON.readTree(answer.body()).path("code").asString()).isEqualTo("INVALID_REQUEST");
         }
         assertThat(JSON.readTree(noUpgrade.body()).path("errors").path(0).path("field").asString()).isEqualTo("Connection");
+        assertThat(JSON.readTree(shouted.body()).path("errors").path(0).path("field").asString()).isEqualTo("Connection");
         assertThat(JSON.readTree(version8.body()).path("errors").path(0).path("field").asString())
                 .isEqualTo("Sec-WebSocket-Version");
         assertThat(version8.head()).as("the version spoken, RFC 6455 4.4").contains("Sec-WebSocket-Version: 13");
@@ -421,6 +425,9 @@ class StreamIT {
     void aRequestThatIsNoUpgradeStartsNothing() {
         int before = api.get("/api/v1/execs?limit=1000").expect(200).size();
         api.get("/api/v1/host/exec?command=sleep&command=600").isProblem(400, "INVALID_REQUEST");
+        Api.Response posted = api.post("/api/v1/host/exec?command=sleep&command=600", "{}")
+                .isProblem(405, "METHOD_NOT_ALLOWED");
+        assertThat(posted.headers().getFirst("Allow")).isEqualTo("GET");
         assertThat(api.get("/api/v1/execs?limit=1000").expect(200).size()).isEqualTo(before);
     }
 
