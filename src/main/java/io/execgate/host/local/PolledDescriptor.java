@@ -12,6 +12,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import io.execgate.host.ImmediateInput;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A non-blocking descriptor (a terminal master, a FIFO end) whose reads and writes wait in {@code poll} beside a
@@ -48,8 +49,13 @@ public final class PolledDescriptor implements AutoCloseable {
     /** The poll sets, one per direction (each used under its lock), made once rather than per read or write. */
     private final Libc.pollfd[] readPoll;
     private final Libc.pollfd[] writePoll;
-    private final Memory readBuffer = new Memory(CHUNK);
-    private final Memory writeBuffer = new Memory(CHUNK);
+    /**
+     * Native buffers, made at the first read or write (a pidfd, the most common of these descriptors, never reads
+     * nor writes) and freed at the close, not whenever a collection finds them. Guarded by {@link #reading} and
+     * {@link #writing}; never touched once closed (every use checks {@link #closed} under the descriptors' lock).
+     */
+    private @Nullable Memory readBuffer;
+    private @Nullable Memory writeBuffer;
     private final Object closing = new Object();
     private volatile boolean closed;
 
@@ -121,6 +127,9 @@ public final class PolledDescriptor implements AutoCloseable {
                     return -1;
                 }
                 int room = Math.min(length, CHUNK);
+                if (readBuffer == null) {
+                    readBuffer = new Memory(CHUNK);
+                }
                 int n = LIBC.read(fd, readBuffer, new NativeLong(room)).intValue();
                 if (n < 0) {
                     int errno = Native.getLastError();
@@ -210,6 +219,9 @@ public final class PolledDescriptor implements AutoCloseable {
     /** One {@code write} of at most a chunk, under the writing lock; 0 when the other side is full. */
     private int writeOnce(byte[] buffer, int offset, int length) throws DescriptorException {
         int chunk = Math.min(length, CHUNK);
+        if (writeBuffer == null) {
+            writeBuffer = new Memory(CHUNK);
+        }
         writeBuffer.write(0, buffer, offset, chunk);
         try {
             return Math.max(0, LIBC.write(fd, writeBuffer, new NativeLong(chunk)).intValue());
@@ -337,6 +349,21 @@ public final class PolledDescriptor implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * Native bytes held for reads and writes, asked while none is under way (for tests): none before the first read
+     * or write, none once closed.
+     */
+    long bufferBytes() {
+        reading.lock();
+        writing.lock();
+        try {
+            return (readBuffer == null ? 0 : readBuffer.size()) + (writeBuffer == null ? 0 : writeBuffer.size());
+        } finally {
+            writing.unlock();
+            reading.unlock();
+        }
+    }
+
     /** Ends every read and write under way, then closes the descriptor. Idempotent. */
     @Override
     public void close() {
@@ -356,6 +383,13 @@ public final class PolledDescriptor implements AutoCloseable {
             closeQuietly(fd);
             closeQuietly(wakeRead);
             closeQuietly(wakeWrite);
+            for (Memory buffer : new Memory[] {readBuffer, writeBuffer}) {
+                if (buffer != null) {
+                    buffer.close();
+                }
+            }
+            readBuffer = null;
+            writeBuffer = null;
         } finally {
             descriptors.writeLock().unlock();
         }

@@ -131,7 +131,9 @@ final class OciProcessHost implements ProcessHost {
                     throw startFailure(process.onExit().join().exitCode(), files);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new StartFailure(Kind.BACKEND_ERROR, runtime.name() + " did not start the process within "
+                    // Did not answer in time (a runtime stuck on a busy host): 503 and Retry-After, as for the host's
+                    // own EAGAIN, rather than a 422 that says this request was wrong
+                    throw new StartFailure(Kind.BACKEND_UNAVAILABLE, runtime.name() + " did not start the process within "
                             + startTimeout + " (execgate.backends.oci.start-timeout)");
                 }
                 try {

@@ -181,7 +181,7 @@ final class RunningContainers implements AutoCloseable {
         try {
             found = runtime.state(root, id);
         } catch (CommandException e) {
-            throw new StartFailure(Kind.BACKEND_ERROR, e.getMessage(), e);
+            throw new StartFailure(e.timedOut() ? Kind.BACKEND_UNAVAILABLE : Kind.BACKEND_ERROR, e.getMessage(), e);
         }
         OciContainer container = found.orElseThrow(() -> new StartFailure(Kind.TARGET_GONE,
                 "container " + id + " does not exist (any more)"));

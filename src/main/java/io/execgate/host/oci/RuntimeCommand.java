@@ -47,12 +47,30 @@ final class RuntimeCommand {
 
     /** The command failed to run at all, ran too long, or printed more than the service keeps. */
     static final class CommandException extends IOException {
+        private final boolean timedOut;
+
         CommandException(String message) {
             super(message);
+            this.timedOut = false;
         }
 
         CommandException(String message, Throwable cause) {
             super(message, cause);
+            this.timedOut = false;
+        }
+
+        private CommandException(String message, boolean timedOut) {
+            super(message);
+            this.timedOut = timedOut;
+        }
+
+        static CommandException timedOut(String message) {
+            return new CommandException(message, true);
+        }
+
+        /** The runtime did not answer in time: the backend is busy or stuck, which may pass (503, not 422). */
+        boolean timedOut() {
+            return timedOut;
         }
     }
 
@@ -95,7 +113,7 @@ final class RuntimeCommand {
                 }
             });
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || timedOut.get()) {
-                throw new CommandException(String.join(" ", argv) + " did not finish within " + timeout);
+                throw CommandException.timedOut(String.join(" ", argv) + " did not finish within " + timeout);
             }
             return new Result(process.exitValue(), stdout, new String(stderr.join(), StandardCharsets.UTF_8));
         } catch (IOException e) {

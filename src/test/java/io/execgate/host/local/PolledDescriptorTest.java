@@ -94,6 +94,28 @@ class PolledDescriptorTest {
         }
     }
 
+    @Test
+    void buffersAreMadeAtTheFirstUseAndFreedAtTheCloseAndNothingTouchesThemAfter() throws Exception {
+        int[] pipe = new int[2];
+        LIBC.pipe2(pipe, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        PolledDescriptor reader = PolledDescriptor.of(pipe[0]);
+        PolledDescriptor writer = PolledDescriptor.of(pipe[1]);
+        assertThat(reader.bufferBytes()).as("a descriptor only waited on (a pidfd) holds no buffer").isZero();
+        writer.write("hello".getBytes(), 0, 5);
+        byte[] buffer = new byte[64];
+        assertThat(reader.read(buffer, 0, buffer.length)).isEqualTo(5);
+        assertThat(reader.bufferBytes()).isPositive();
+        assertThat(writer.bufferBytes()).isPositive();
+        writer.close();
+        reader.close();
+        assertThat(reader.bufferBytes()).isZero();
+        assertThat(writer.bufferBytes()).isZero();
+        assertThat(reader.read(buffer, 0, buffer.length)).as("closed: end of stream, no buffer used").isEqualTo(-1);
+        assertThatThrownBy(() -> writer.write(buffer, 0, 1)).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThatThrownBy(() -> writer.writeWithoutWaiting(buffer, 0, 1)).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(writer.bufferBytes()).isZero();
+    }
+
     private static void write(int fd, int count, byte value) {
         byte[] bytes = new byte[count];
         Arrays.fill(bytes, value);

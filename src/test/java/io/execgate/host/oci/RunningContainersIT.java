@@ -41,6 +41,8 @@ class RunningContainersIT {
     private static final Path ROOT = DIR.resolve("runc-r");
     private static final Path CALLS = DIR.resolve("runtime-calls.log");
     private static final Path WRAPPER = DIR.resolve("bin/runc");
+    /** While it exists, the wrapper answers "state slowpoke" never (until the command timeout kills it). */
+    private static final Path SLOW = DIR.resolve("slow");
 
     @Autowired
     RestTestClient http;
@@ -51,6 +53,7 @@ class RunningContainersIT {
         registry.add("execgate.backends.oci.roots", ROOT::toString);
         registry.add("execgate.backends.oci.runtime", WRAPPER::toString);
         registry.add("execgate.data-dir", () -> DIR.resolve("data").toString());
+        registry.add("execgate.backends.oci.command-timeout", () -> "3s");
     }
 
     @BeforeAll
@@ -58,8 +61,8 @@ class RunningContainersIT {
         String why = TestContainers.unavailableBecause("runc");
         assumeTrue(why == null, () -> "skipped: " + why);
         Files.createDirectories(WRAPPER.getParent());
-        Files.writeString(WRAPPER, "#!/bin/sh\necho \"$*\" >> " + CALLS + "\nexec " + TestContainers.which("runc")
-                + " \"$@\"\n");
+        Files.writeString(WRAPPER, "#!/bin/sh\necho \"$*\" >> " + CALLS + "\ncase \"$*\" in *\"state slowpoke\"*) [ -e "
+                + SLOW + " ] && exec sleep 60;; esac\nexec " + TestContainers.which("runc") + " \"$@\"\n");
         Files.setPosixFilePermissions(WRAPPER, PosixFilePermissions.fromString("rwx------"));
     }
 
@@ -71,6 +74,28 @@ class RunningContainersIT {
     @BeforeEach
     void client() {
         api = new Api(http);
+    }
+
+    @Test
+    void aRuntimeThatDoesNotAnswerInTimeIsUnavailableForNowNotAFailedRequest() throws Exception {
+        Path bundle = TestContainers.bundle(DIR.resolve("bundle-slow"));
+        start(bundle, "slowpoke");
+        Files.writeString(SLOW, "");
+        try {
+            Api.Response slow = api.post("/api/v1/containers/slowpoke/execs/run", "{\"command\": [\"true\"]}")
+                    .isProblem(503, "BACKEND_UNAVAILABLE");
+            assertThat(slow.json().path("detail").asString()).contains("state slowpoke did not finish within");
+            assertThat(slow.headers().getFirst("Retry-After")).isEqualTo("1");
+            Files.delete(SLOW);
+            assertThat(api.post("/api/v1/containers/slowpoke/execs/run", "{\"command\": [\"true\"]}").status())
+                    .as("answering again, the runtime serves the next exec").isEqualTo(200);
+        } finally {
+            Files.deleteIfExists(SLOW);
+            TestContainers.delete("runc", ROOT, "slowpoke");
+        }
+        assertThat(ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().orElse("").endsWith("sleep 60")).toList())
+                .as("the stuck runtime call was killed").isEmpty();
     }
 
     @Test
