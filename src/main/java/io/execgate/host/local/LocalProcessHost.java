@@ -88,7 +88,7 @@ final class LocalProcessHost implements ProcessHost {
             return LocalProcesses.start(path, new ProcessSpec(argv, env, workingDir, null, spec.tty(), spec.consoleSize(),
                     spec.openStdin(), spec.openStdout(), spec.openStderr()), switching ? user : null, clock);
         } catch (PosixSpawner.SpawnException e) {
-            throw spawnFailure(spec.args().getFirst(), e);
+            throw spawnFailure(spec.args().getFirst(), cwd, e);
         } catch (IOException e) {
             throw new StartFailure(Kind.BACKEND_ERROR, "cannot start " + spec.args().getFirst() + ": " + e.getMessage(), e);
         }
@@ -113,8 +113,18 @@ final class LocalProcessHost implements ProcessHost {
         return cwd;
     }
 
-    private static StartFailure spawnFailure(String file, PosixSpawner.SpawnException e) {
+    /**
+     * The start failure for a failed spawn. posix_spawn reports a failed chdir with the same errno as a failed
+     * execve, so an ENOENT or EACCES is the working directory's when the service cannot enter it now (removed since
+     * the check, or not searchable by a service that is not root).
+     */
+    static StartFailure spawnFailure(String file, Path cwd, PosixSpawner.SpawnException e) {
         String message = "exec: \"" + file + "\": " + e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        if ((e.errno() == ENOENT || e.errno() == ENOTDIR || e.errno() == EACCES)
+                && !(Files.isDirectory(cwd) && Files.isExecutable(cwd))) {
+            return new StartFailure(Kind.BAD_WORKING_DIR, "working directory " + cwd + " cannot be entered: "
+                    + e.getMessage().toLowerCase(java.util.Locale.ROOT), e);
+        }
         return switch (e.errno()) {
             case ENOENT, ENOTDIR -> new StartFailure(Kind.EXECUTABLE_NOT_FOUND, message, e);
             case EACCES, EPERM, ENOEXEC, EISDIR -> new StartFailure(Kind.NOT_EXECUTABLE, message, e);

@@ -10,6 +10,21 @@ import org.junit.jupiter.api.Test;
 
 class LocalProcessTest {
 
+    @Test
+    void aSpawnThatFailsWhereTheWorkingDirectoryCannotBeEnteredBlamesTheDirectoryNotTheProgram(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var enoent = new PosixSpawner.SpawnException(2, "No such file or directory");
+        // The directory went between the check and the spawn: posix_spawn's chdir failed, with execve's errno
+        var gone = LocalProcessHost.spawnFailure("ls", dir.resolve("removed"), enoent);
+        assertThat(gone.kind()).isEqualTo(io.execgate.host.StartFailure.Kind.BAD_WORKING_DIR);
+        assertThat(gone.getMessage()).contains("working directory", "removed");
+        // The directory is there: the program is what is missing
+        var missing = LocalProcessHost.spawnFailure("no-such-program", dir, enoent);
+        assertThat(missing.kind()).isEqualTo(io.execgate.host.StartFailure.Kind.EXECUTABLE_NOT_FOUND);
+        var denied = LocalProcessHost.spawnFailure("./script", dir, new PosixSpawner.SpawnException(13, "Permission denied"));
+        assertThat(denied.kind()).isEqualTo(io.execgate.host.StartFailure.Kind.NOT_EXECUTABLE);
+    }
+
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
