@@ -383,9 +383,13 @@ public final class Exec {
                 default -> ExecState.EXITED;
             };
             // The record outlives its process by the retention: it must not hold the process's streams (a stream
-            // may keep the last buffer it read into, up to a relay's 1 MiB chunk) or its stdin writer.
+            // may keep the last buffer it read into, up to a relay's 1 MiB chunk) or its stdin writer; nor may a
+            // timeout or kill still scheduled hold the exec (an end that did not come through the process's exit,
+            // such as relays that could not start, left them to the timer for as long as the timeout).
             process = null;
             stdinWriter = null;
+            cancel(timeoutTask);
+            cancel(killTask);
         }
         // Its relays are done: what the buffers hold now counts against the retained limit, not the running one.
         stdout.release();

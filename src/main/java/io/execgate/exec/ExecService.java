@@ -327,6 +327,13 @@ public class ExecService {
             ApiException refused = new ApiException(code, failure.getMessage()).with("execId", exec.id());
             // Unavailable for now (a UVM's sessions, a host out of processes): worth trying again soon.
             throw code == ErrorCode.BACKEND_UNAVAILABLE ? refused.withHeader("Retry-After", "1") : refused;
+        } catch (RuntimeException | Error e) {
+            // Not a start failure the backend named (a backend's bug, no thread left for a relay): the exec has
+            // ended already (failed, or unknown with its process killed); the client learns which exec, and that it
+            // may try again, not a bare 500.
+            log.warn("exec {} on {} could not start", exec.id(), target, e);
+            throw new ApiException(ErrorCode.BACKEND_UNAVAILABLE, "the exec could not start: " + e)
+                    .with("execId", exec.id()).withHeader("Retry-After", "1");
         }
         return exec;
     }
@@ -465,6 +472,21 @@ public class ExecService {
     }
 
     /**
+     * The first step of a shutdown, before the web server's graceful wait: SIGTERM to every exec whose process
+     * may still run, without waiting. A run-to-completion or an exit wait in flight then gets its answer (the exec
+     * killed) while the server still answers, instead of holding the graceful wait to its end, after which the
+     * processes would be signalled only once a Kubernetes grace period had likely run out. {@link #shutdown()}
+     * waits and kills what is left.
+     */
+    public void terminateAll() {
+        List<Exec> running = List.copyOf(live);
+        if (!running.isEmpty()) {
+            log.info("terminating {} running execs: the service is shutting down", running.size());
+            running.forEach(exec -> exec.terminate(ExitReason.KILLED));
+        }
+    }
+
+    /**
      * Stops every exec whose process may still run, deleted ones included, so the service leaves no process
      * behind: SIGTERM, then SIGKILL for what is left after the kill grace period.
      */
@@ -552,7 +574,13 @@ public class ExecService {
     }
 
     private static ApiException notRunning(Exec exec) {
+        ExecState state = exec.snapshot().state();
+        if (state == ExecState.RUNNING) {
+            // Its process has exited and the exec is copying the last output before it records the end
+            return new ApiException(ErrorCode.EXEC_NOT_RUNNING, "exec " + exec.id() + "'s process has exited; its "
+                    + "last output is still being copied before the exec ends");
+        }
         return new ApiException(ErrorCode.EXEC_NOT_RUNNING, "exec " + exec.id() + " is "
-                + exec.snapshot().state().value().toLowerCase(Locale.ROOT) + ", not running");
+                + state.value().toLowerCase(Locale.ROOT) + ", not running");
     }
 }

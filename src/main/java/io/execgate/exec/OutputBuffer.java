@@ -174,12 +174,25 @@ final class OutputBuffer {
         return dropped;
     }
 
-    /** The exec ended: its growth goes back to the budget (the ended record answers to the retained limit). */
+    /**
+     * The exec ended: its growth goes back to the budget (the ended record answers to the retained limit, which
+     * counts what it retains), and the array shrinks to what it retains: grown by doubling, it could hold twice that.
+     */
     synchronized void release() {
         if (!released) {
             released = true;
             budget.give(data.length);
+            if (data.length > length) {
+                data = length == 0 ? EMPTY : straightened(length);
+                start = 0;
+                shared = false; // views keep the old array
+            }
         }
+    }
+
+    /** The bytes the array takes, whatever it retains (for tests). */
+    synchronized int held() {
+        return data.length;
     }
 
     /**
@@ -197,15 +210,21 @@ final class OutputBuffer {
                 return data.length;
             }
         }
-        byte[] bigger = new byte[size];
+        byte[] bigger = straightened(size);
         shared = false; // the views keep the old array; this one is the buffer's own
-        int first = Math.min(length, data.length - start);
-        if (length > 0) {
-            System.arraycopy(data, start, bigger, 0, first);
-            System.arraycopy(data, 0, bigger, first, length - first);
-        }
         data = bigger;
         start = 0;
         return size;
+    }
+
+    /** A new array of {@code size} bytes with the retained bytes at its start, oldest first. */
+    private byte[] straightened(int size) {
+        byte[] copy = new byte[size];
+        int first = Math.min(length, data.length - start);
+        if (length > 0) {
+            System.arraycopy(data, start, copy, 0, first);
+            System.arraycopy(data, 0, copy, first, length - first);
+        }
+        return copy;
     }
 }

@@ -7,9 +7,10 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * The first step of a graceful shutdown (SIGTERM), before the web server's own: new execs are refused, and every
- * attached client is told (a Failure status with the reason on channel 3, then close 1001). The running execs
- * are then terminated with their grace period when the exec service is destroyed.
+ * The first step of a graceful shutdown (SIGTERM), before the web server's own: new execs are refused, every
+ * attached client is told (a Failure status with the reason on channel 3, then close 1001), and then every running
+ * exec gets SIGTERM, so that requests waiting for one (a run, an exit wait) are answered within the web server's
+ * graceful wait. What is still running when the exec service is destroyed gets SIGKILL after its grace period.
  */
 @Component
 class ShutdownSequence implements SmartLifecycle {
@@ -35,9 +36,10 @@ class ShutdownSequence implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        log.info("shutting down: refusing new execs and telling attached clients");
+        log.info("shutting down: refusing new execs, telling attached clients, terminating running execs");
         execs.stopAccepting();
-        sessions.goingAway(MESSAGE);
+        sessions.goingAway(MESSAGE); // returns once every client has been told: their status is the shutdown's
+        execs.terminateAll();
     }
 
     @Override

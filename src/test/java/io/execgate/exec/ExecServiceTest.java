@@ -1,7 +1,6 @@
 package io.execgate.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -107,9 +106,13 @@ class ExecServiceTest {
             }
         };
         ExecService service = service(1, broken);
-        assertThatExceptionOfType(IllegalArgumentException.class).isThrownBy(() -> service.create(HOST, SLEEP));
-        assertThatExceptionOfType(IllegalArgumentException.class).as("not 429: the slot came back")
-                .isThrownBy(() -> service.create(HOST, SLEEP));
+        // not a bare 500: which exec, and that the client may try again
+        ApiException failure = catchApi(() -> service.create(HOST, SLEEP));
+        assertThat(failure.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
+        assertThat(failure.getMessage()).contains("boom");
+        assertThat(service.get((String) failure.properties().get("execId")).snapshot().state()).isEqualTo(ExecState.FAILED);
+        assertThat(catchApi(() -> service.create(HOST, SLEEP)).code()).as("not 429: the slot came back")
+                .isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
         assertThat(service.list(null, null, ExecState.FAILED, 10)).hasSize(2)
                 .allSatisfy(e -> assertThat(e.snapshot().exit().error()).contains("boom"));
     }
@@ -141,6 +144,31 @@ class ExecServiceTest {
         assertThat(running.ended().getNumberOfDependents()).isLessThanOrEqualTo(before);
         process.exitWith(ExitStatus.exited(0, Instant.now()));
         assertThat(service.awaitEnd(running.id(), Duration.ofSeconds(5))).isSameAs(running);
+    }
+
+    @Test
+    void aControlWhileTheLastOutputIsCopiedSaysTheProcessHasExited() throws Exception {
+        FakeHostProcess process = new FakeHostProcess();
+        next = () -> process;
+        ExecService service = service(1);
+        Exec exec = service.create(HOST, SLEEP);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        timer.execute(() -> { // the copy-after-exit guard runs on this timer: held, the exec stays in its drain
+            try {
+                held.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            process.exit.complete(ExitStatus.exited(0, Instant.now())); // its stdout stays open, as a grandchild's
+            assertThat(exec.snapshot().state()).isEqualTo(ExecState.RUNNING);
+            ApiException refused = catchApi(() -> service.signal(exec.id(), io.execgate.host.Signal.SIGTERM));
+            assertThat(refused.code()).isEqualTo(ErrorCode.EXEC_NOT_RUNNING);
+            assertThat(refused.getMessage()).contains("process has exited").doesNotContain("is running");
+        } finally {
+            held.countDown();
+        }
     }
 
     @Test

@@ -67,6 +67,36 @@ class ExecShutdownIT {
         assertThat(refused.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
     }
 
+    @Test
+    void aRunInFlightIsAnsweredBeforeTheServerStopsAndTheShutdownDoesNotWaitOutItsGracePeriod() throws Exception {
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(ExecgateApplication.class)
+                .run("--server.port=0", "--execgate.exec.kill-grace-period=1s");
+        int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        ExecService execs = context.getBean(ExecService.class);
+        var http = java.net.http.HttpClient.newHttpClient();
+        var run = http.sendAsync(java.net.http.HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/v1/host/execs/run"))
+                .header("Authorization", "Bearer test-admin-token").header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"command\": [\"sleep\", \"600\"]}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (execs.list(null, null, ExecState.RUNNING, 10).isEmpty()) {
+            assertThat(System.nanoTime()).as("the run started").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        long closing = System.nanoTime();
+
+        context.close();
+
+        // Spring Boot's graceful wait is 30 s: a run nobody terminated would have held it that long, then lost its answer
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("the shutdown").isLessThan(Duration.ofSeconds(20));
+        var answer = run.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        JsonNode exec = JsonMapper.builder().build().readTree(answer.body().strip()).path("exec");
+        assertThat(exec.path("signal").asString()).as(answer.body()).isEqualTo("SIGTERM");
+        assertThat(exec.path("reason").asString()).isEqualTo("killed");
+    }
+
     private static ExecRequest request(List<String> command) {
         return new ExecRequest(command, null, null, null, null, null, null, null, null);
     }

@@ -183,6 +183,25 @@ class OutputBufferTest {
         assertThat(oldest.total()).isEqualTo(10);
     }
 
+    @Test
+    void anEndedBufferHoldsWhatItRetainsNotWhatItGrewTo() {
+        OutputBuffer buffer = new OutputBuffer(1 << 20, OutputBuffer.Policy.KEEP_NEWEST);
+        String output = "x".repeat(6000) + "end";
+        append(buffer, output.substring(0, 3000)); // 4 KiB at first
+        append(buffer, output.substring(3000)); // then doubled
+        assertThat(buffer.held()).as("grown by doubling").isEqualTo(8192);
+        buffer.release();
+        assertThat(buffer.held()).as("what the retained limit counts").isEqualTo(buffer.retained()).isEqualTo(6003);
+        assertThat(text(buffer)).isEqualTo(output);
+
+        OutputBuffer ring = new OutputBuffer(5000, OutputBuffer.Policy.KEEP_NEWEST);
+        append(ring, "a".repeat(4999));
+        append(ring, "bcd"); // wraps: the newest 5000 bytes start inside the array
+        ring.release();
+        assertThat(ring.held()).isEqualTo(5000);
+        assertThat(text(ring)).isEqualTo("a".repeat(4997) + "bcd");
+    }
+
     private static void append(OutputBuffer buffer, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         buffer.append(ByteBuffer.wrap(bytes, 0, bytes.length));
