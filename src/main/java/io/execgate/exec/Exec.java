@@ -254,8 +254,8 @@ public final class Exec {
             if (terminateNow) {
                 scheduleKill();
             } else if (timeout.isPositive()) {
-                timeoutTask = runtime.scheduler().schedule(() -> terminate(ExitReason.TIMEOUT),
-                        timeout.toNanos(), TimeUnit.NANOSECONDS);
+                timeoutTask = runtime.schedule("exec-" + id + "-timeout", () -> terminate(ExitReason.TIMEOUT),
+                        timeout.toNanos());
             }
         }
         OutputRelay out = started.stdout()
@@ -367,7 +367,7 @@ public final class Exec {
         }
         log.warn("exec {}: output still open {} after the process exited (a child may hold it); closing it",
                 id, runtime.copyAfterExitTimeout());
-        exited.close();
+        ExecRuntime.offTimer("exec-" + id + "-close", exited::close); // a backend's close may block
     }
 
     private void end(ExitStatus status) {
@@ -678,7 +678,7 @@ public final class Exec {
     }
 
     private void scheduleKill() {
-        killTask = runtime.scheduler().schedule(this::kill, runtime.killGracePeriod().toNanos(), TimeUnit.NANOSECONDS);
+        killTask = runtime.schedule("exec-" + id + "-kill", this::kill, runtime.killGracePeriod().toNanos());
     }
 
     private void sendTerminate(HostProcess running) {

@@ -119,12 +119,12 @@ public class ExecService {
                     .map(v -> new FieldProblem(v.getPropertyPath().toString(), v.getMessage())).toList());
         }
         Exec exec = start(target, request.options().withOutputs(stdout, stderr), retaining(), retaining(), null, true);
-        runtime.scheduler().schedule(() -> {
+        runtime.schedule("exec-" + exec.id() + "-unattached", () -> {
             if (!exec.everAttached()) {
                 log.debug("exec {}: no attachment came; terminating it", exec.id());
                 exec.terminate(ExitReason.KILLED);
             }
-        }, FIRST_ATTACHMENT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }, FIRST_ATTACHMENT_WAIT.toNanos());
         return exec;
     }
 

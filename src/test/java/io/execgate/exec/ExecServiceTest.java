@@ -172,6 +172,32 @@ class ExecServiceTest {
     }
 
     @Test
+    void aTimeoutStuckInItsBackendHoldsUpNoOtherExecsTimeout() throws Exception {
+        FakeHostProcess wedged = new FakeHostProcess();
+        wedged.terminateGate = new java.util.concurrent.CountDownLatch(1); // a UVM agent that takes no frames
+        FakeHostProcess healthy = new FakeHostProcess();
+        java.util.Iterator<FakeHostProcess> processes = List.of(wedged, healthy).iterator();
+        next = processes::next;
+        ExecService service = service(2);
+        ExecRequest inOneSecond = new ExecRequest(List.of("sleep", "60"), null, null, null, null, null, null, 1, null);
+        service.create(HOST, inOneSecond);
+        caller = new Caller("bob", "10.0.0.2", true);
+        Thread.sleep(100); // the wedged exec's timeout comes first
+        service.create(HOST, inOneSecond);
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (healthy.terminations.get() == 0) {
+                assertThat(System.nanoTime()).as("the second exec's timeout fired while the first's hangs")
+                        .isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            assertThat(wedged.terminations).as("still stuck in its backend").hasValue(0);
+        } finally {
+            wedged.terminateGate.countDown();
+        }
+    }
+
+    @Test
     void shutdownStopsDeletedExecsThatStillRun() throws Exception {
         FakeHostProcess stubborn = new FakeHostProcess(); // ignores SIGTERM: only SIGKILL ends it
         next = () -> stubborn;

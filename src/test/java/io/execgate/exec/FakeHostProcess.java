@@ -47,6 +47,8 @@ final class FakeHostProcess implements HostProcess {
     volatile @org.jspecify.annotations.Nullable Runnable onCloseStdin;
     /** When set, SIGTERM ends the process (with its output) as a well-behaved program would. */
     volatile boolean exitsOnTerminate;
+    /** When set, delivering SIGTERM waits for it, as a call to a wedged backend would. */
+    volatile java.util.concurrent.@org.jspecify.annotations.Nullable CountDownLatch terminateGate;
 
     @Override
     public long pid() {
@@ -111,6 +113,14 @@ final class FakeHostProcess implements HostProcess {
 
     @Override
     public void terminate() {
+        java.util.concurrent.CountDownLatch gate = terminateGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         terminations.incrementAndGet();
         if (exitsOnTerminate) {
             exitWith(ExitStatus.signaled(Signal.SIGTERM, Instant.now()));
