@@ -187,8 +187,17 @@ public class Bench {
         double[][] byTty = interleaved(() -> nodeStreamMBps(ttyHead, V5, bytes), () -> scriptMBps(bytes));
         row("throughput", "through a tty, " + size + ", Node ws client (MB/s)", byTty[0], "script(1) to /dev/null",
                 byTty[1]);
-        double[][] byJdk = interleaved(() -> streamMBps(execgate, V5, bytes), () -> streamMBps(websocketd, null, bytes),
-                () -> streamMBps(node, null, bytes));
+        // The JDK client sometimes corrupts what arrives right behind the 101, whichever server sent it (README, "The
+        // JDK's own client"; bench/handover shows it without execgate): such a stream is retried, counted and
+        // reported, rather than ending the run; one that fails three times in a row still does.
+        int[] retried = new int[3];
+        double[][] byJdk = interleaved(() -> jdkStreamMBps(execgate, V5, bytes, retried, 0),
+                () -> jdkStreamMBps(websocketd, null, bytes, retried, 1), () -> jdkStreamMBps(node, null, bytes, retried, 2));
+        if (retried[0] + retried[1] + retried[2] > 0) {
+            System.out.printf(Locale.ROOT, "throughput: the JDK client broke %d stream(s) with its handover bug, each "
+                    + "measured again: %d from execgate, %d from websocketd, %d from the bare Node server%n",
+                    retried[0] + retried[1] + retried[2], retried[0], retried[1], retried[2]);
+        }
         row("throughput", "stdout " + size + " to the JDK's WebSocket client (MB/s)", byJdk[0], "websocketd --binary",
                 byJdk[1]);
         row("throughput", "same, execgate vs the JDK client's ceiling", byJdk[0], "bare Node ws server", byJdk[2]);
@@ -481,6 +490,24 @@ public class Bench {
     // ---------------------------------------------------------------- clients
 
     /** Receives a stream of binary messages up to its last byte; MB/s of payload, from connect to the last byte. */
+    /** {@link #streamMBps}, measured again (up to three tries) when the JDK client fails with its handover bug. */
+    static double jdkStreamMBps(String url, String protocol, long expected, int[] retried, int system) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return streamMBps(url, protocol, expected);
+            } catch (java.util.concurrent.ExecutionException e) {
+                boolean handoverBug = false;
+                for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                    handoverBug |= cause instanceof java.net.ProtocolException;
+                }
+                if (!handoverBug || attempt == 3) {
+                    throw e;
+                }
+                retried[system]++;
+            }
+        }
+    }
+
     static double streamMBps(String url, String protocol, long expected) throws Exception {
         CompletableFuture<Long> done = new CompletableFuture<>();
         long[] received = {0};
