@@ -98,28 +98,23 @@ final class ContainerFiles {
     private static byte[] readAll(int fd, String relative, int max) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (Memory chunk = new Memory(64 * 1024)) { // freed now, not when a collection finds it
-            return readAll(fd, relative, max, out, chunk);
-        }
-    }
-
-    private static byte[] readAll(int fd, String relative, int max, ByteArrayOutputStream out, Memory chunk)
-            throws IOException {
-        while (true) {
-            int n = LIBC.read(fd, chunk, new NativeLong(chunk.size())).intValue();
-            if (n < 0) {
-                int errno = Native.getLastError();
-                if (errno == Libc.EINTR) {
-                    continue;
+            while (true) {
+                int n = LIBC.read(fd, chunk, new NativeLong(chunk.size())).intValue();
+                if (n < 0) {
+                    int errno = Native.getLastError();
+                    if (errno == Libc.EINTR) {
+                        continue;
+                    }
+                    throw new IOException("cannot read /" + relative + ": " + LIBC.strerror(errno));
                 }
-                throw new IOException("cannot read /" + relative + ": " + LIBC.strerror(errno));
+                if (n == 0) {
+                    return out.toByteArray();
+                }
+                if (out.size() + n > max) {
+                    throw new NotPlainFileException("/" + relative + " is larger than " + max + " bytes");
+                }
+                out.write(chunk.getByteArray(0, n), 0, n);
             }
-            if (n == 0) {
-                return out.toByteArray();
-            }
-            if (out.size() + n > max) {
-                throw new NotPlainFileException("/" + relative + " is larger than " + max + " bytes");
-            }
-            out.write(chunk.getByteArray(0, n), 0, n);
         }
     }
 
