@@ -511,9 +511,14 @@ static void queue_stdin(struct session *s, const unsigned char *p, size_t n, int
 		s->qhost += n;
 }
 
-/* The errpipe of a starting session is readable: the child exec'd (EOF) or reported an error. */
+/* The errpipe of a starting session is readable: the child exec'd (EOF) or reported an error. The code says
+ * what failed (the protocol's ERROR codes), so the host need not read it from the message. */
 static int exec_error_code(int stage, int err)
 {
+	if (stage == ST_CHDIR)
+		return 2;
+	if (stage == ST_GROUPS || stage == ST_SETGID || stage == ST_SETUID)
+		return 3;
 	if (stage != ST_EXEC)
 		return 1;
 	if (err == ENOENT || err == ENOTDIR)

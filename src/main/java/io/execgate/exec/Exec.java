@@ -197,7 +197,16 @@ public final class Exec {
             } catch (IOException | RuntimeException e) {
                 upstream.close();
                 StartFailure failure = new StartFailure(StartFailure.Kind.BACKEND_ERROR, "upstream IO: " + e.getMessage(), e);
-                end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), failure.getMessage()));
+                ExitReason asked;
+                synchronized (lock) {
+                    asked = terminating;
+                }
+                // Ended on request (DELETE, shutdown) while it waited for its upstream client or driver: it did
+                // not fail, it was stopped before its command ran, and its record says so as a started one would.
+                end(asked != null
+                        ? new ExitStatus(null, null, asked, runtime.clock().instant(),
+                                "ended (" + asked.value() + ") before its command started")
+                        : new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), failure.getMessage()));
                 throw failure;
             }
         }

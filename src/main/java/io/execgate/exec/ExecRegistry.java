@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 import io.execgate.api.ApiException;
@@ -37,6 +39,8 @@ final class ExecRegistry {
     private final Map<String, Exec> records = new LinkedHashMap<>();
     private final Map<String, Long> endedOutput = new HashMap<>();
     private long endedOutputTotal;
+    /** Records gone from memory whose delete from the store failed: the sweep tries again, or a restart brings them back. */
+    private final Set<String> undeleted = new LinkedHashSet<>();
 
     ExecRegistry(int maxRecords, Duration retention, long retainedOutputLimit) {
         this(maxRecords, retention, retainedOutputLimit, ExecStore.NONE);
@@ -154,6 +158,7 @@ final class ExecRegistry {
 
     /** Drops ended records whose end lies more than the retention before {@code now}. */
     synchronized int sweep(Instant now) {
+        deleteAgain();
         Instant cutoff = now.minus(retention);
         int removed = 0;
         for (Iterator<Exec> it = records.values().iterator(); it.hasNext(); ) {
@@ -194,7 +199,27 @@ final class ExecRegistry {
         try {
             store.delete(id);
         } catch (RuntimeException e) {
-            log.error("exec {}: its record could not be deleted from the store", id, e);
+            log.error("exec {}: its record could not be deleted from the store; the sweep tries again", id, e);
+            undeleted.add(id);
+            if (undeleted.size() > maxRecords) {
+                // Bounded like the records themselves: a store that deletes nothing for that long loses the oldest
+                // of these retries, and a restart shows those records again until their retention passes.
+                undeleted.remove(undeleted.iterator().next());
+            }
+        }
+    }
+
+    /** Deletes again what the store failed to delete, oldest first, until the store fails again. */
+    private void deleteAgain() {
+        for (Iterator<String> it = undeleted.iterator(); it.hasNext(); ) {
+            String id = it.next();
+            try {
+                store.delete(id);
+            } catch (RuntimeException e) {
+                log.warn("exec {}: its record could still not be deleted from the store: {}", id, e.getMessage());
+                return;
+            }
+            it.remove();
         }
     }
 

@@ -69,6 +69,22 @@ class ExecRegistryTest {
     }
 
     @Test
+    void aRecordTheStoreFailedToDeleteIsDeletedAgainByTheSweepSoThatARestartDoesNotBringItBack() throws Exception {
+        MapStore store = new MapStore();
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1), Long.MAX_VALUE, store);
+        registry.add(ended("deleted", t0));
+        registry.add(ended("kept", t0));
+        store.failingDeletes = 2;
+        assertThat(registry.remove("deleted")).isPresent();
+        assertThat(registry.find("deleted")).as("gone from memory at once").isEmpty();
+        assertThat(store.records).containsKey("deleted");
+        registry.sweep(t0); // the store fails again: the retry waits for the next sweep
+        assertThat(store.records).containsKey("deleted");
+        registry.sweep(t0);
+        assertThat(store.records).containsOnlyKeys("kept");
+    }
+
+    @Test
     void endedRecordsGoOldestFirstWhenTheirOutputPassesTheLimit() throws Exception {
         ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1), 10);
         Exec a = ended("a", t0, "12345");
@@ -167,6 +183,7 @@ class ExecRegistryTest {
     /** A store in a map, in insertion order, as the SQLite one keeps rowid order. */
     private static class MapStore implements ExecStore {
         final Map<String, ExecRecord> records = new LinkedHashMap<>();
+        int failingDeletes;
 
         @Override
         public List<ExecRecord> loadAll() {
@@ -180,6 +197,10 @@ class ExecRegistryTest {
 
         @Override
         public void delete(String id) {
+            if (failingDeletes > 0) {
+                failingDeletes--;
+                throw new IllegalStateException("disk I/O error");
+            }
             records.remove(id);
         }
     }

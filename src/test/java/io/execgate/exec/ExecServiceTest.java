@@ -18,6 +18,7 @@ import io.execgate.upstream.UpstreamPlan;
 import io.execgate.upstream.UpstreamProperties;
 import io.execgate.upstream.Upstreams;
 import io.execgate.host.BackendStatus;
+import io.execgate.host.ExitReason;
 import io.execgate.host.ExitStatus;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessHost;
@@ -250,6 +251,29 @@ class ExecServiceTest {
                     && !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList())
                     .as("no FIFO left").isEmpty();
         }
+        assertThat(service.create(HOST, SLEEP).snapshot().state())
+                .as("the running slot came back (max-running is 1)").isEqualTo(ExecState.RUNNING);
+    }
+
+    @Test
+    void aListenExecEndedWhileItWaitsForItsClientIsRecordedAsKilledNotFailed() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger spawned = new java.util.concurrent.atomic.AtomicInteger();
+        next = () -> {
+            spawned.incrementAndGet();
+            return new FakeHostProcess();
+        };
+        ExecService service = service(1);
+        Exec waiting = service.create(HOST, new ExecRequest(List.of("cat"), null, null, null, null, null, null, null,
+                new UpstreamIo(null, "listen", null, null)));
+        assertThat(waiting.snapshot().state()).isEqualTo(ExecState.CREATED);
+        service.terminateAll(); // the shutdown's first step: the record stays, so how it ended is what a restart shows
+        Exec ended = waiting.ended().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(ended.snapshot().state()).isEqualTo(ExecState.EXITED);
+        assertThat(ended.exit().reason()).isEqualTo(ExitReason.KILLED);
+        assertThat(ended.exit().exitCode()).isNull();
+        assertThat(ended.exit().error()).contains("before its command started");
+        assertThat(observed).contains("end " + waiting.id() + " killed");
+        assertThat(spawned).as("the command never ran").hasValue(0);
         assertThat(service.create(HOST, SLEEP).snapshot().state())
                 .as("the running slot came back (max-running is 1)").isEqualTo(ExecState.RUNNING);
     }

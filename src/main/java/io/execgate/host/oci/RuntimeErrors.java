@@ -22,8 +22,14 @@ final class RuntimeErrors {
                 || (m.contains("exec: \"") && m.contains("no such file or directory"))) {
             return Kind.EXECUTABLE_NOT_FOUND;
         }
-        if (m.contains("permission denied") || m.contains("open executable") || m.contains("exec format error")) {
+        boolean denied = m.contains("permission denied") || m.contains("operation not permitted");
+        // Only a denial about the command itself makes it "not executable" (126, as a shell says); one about the
+        // runtime's own state (a service that may not read /run/runc/<id>) is the service's, not the command's.
+        if (m.contains("open executable") || m.contains("exec format error") || (denied && m.contains("exec: \""))) {
             return Kind.NOT_EXECUTABLE;
+        }
+        if (denied) {
+            return Kind.ACCESS_DENIED;
         }
         if (m.contains("does not exist") || m.contains("not running") || m.contains("stopped container")
                 || m.contains("paused") || m.contains("error opening file")) {

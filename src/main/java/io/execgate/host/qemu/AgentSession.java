@@ -126,16 +126,16 @@ final class AgentSession implements HostProcess {
         }
     }
 
-    private static StartFailure startFailure(AgentPayloads.Error error) {
-        String message = error.message();
+    /** By the code, never the message: "pty: No such file or directory" is not about the working directory. */
+    static StartFailure startFailure(AgentPayloads.Error error) {
         StartFailure.Kind kind = switch (error.code()) {
             case 127 -> StartFailure.Kind.EXECUTABLE_NOT_FOUND;
             case 126 -> StartFailure.Kind.NOT_EXECUTABLE;
-            default -> message.contains("directory") || message.contains("chdir") ? StartFailure.Kind.BAD_WORKING_DIR
-                    : message.contains("uid") || message.contains("gid") || message.contains("user")
-                            ? StartFailure.Kind.BAD_USER : StartFailure.Kind.BACKEND_ERROR;
+            case 2 -> StartFailure.Kind.BAD_WORKING_DIR;
+            case 3 -> StartFailure.Kind.BAD_USER;
+            default -> StartFailure.Kind.BACKEND_ERROR;
         };
-        return new StartFailure(kind, message);
+        return new StartFailure(kind, error.message());
     }
 
     /**

@@ -19,6 +19,9 @@ class RuntimeErrorsTest {
             open executable: Operation not permitted                                                          | NOT_EXECUTABLE
             exec failed: unable to start container process: chdir to cwd ("/x") set in config.json failed: no such file or directory | BAD_WORKING_DIR
             chdir `/x`: No such file or directory                                                             | BAD_WORKING_DIR
+            exec failed: open /run/runc/k1/state.json: permission denied                                      | ACCESS_DENIED
+            exec failed: lstat /run/runc/k1: permission denied                                                | ACCESS_DENIED
+            error opening file `/run/crun/k1/status`: Permission denied                                       | ACCESS_DENIED
             cannot exec in a stopped container                                                                | TARGET_GONE
             cannot exec in a paused container (use --ignore-paused to override)                               | TARGET_GONE
             container does not exist                                                                          | TARGET_GONE

@@ -99,6 +99,30 @@ class AgentProtocolIT {
     }
 
     @Test
+    void aUserTheAgentCannotSwitchToIsABadUserAndTheAgentGoesOn() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "running the agent as nobody needs root");
+        Process unprivileged = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                AGENT.toAbsolutePath().toString(), "--stdio").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (AgentConnection nobody = AgentConnection.open("nobody", Channels.newChannel(unprivileged.getInputStream()),
+                flushing(unprivileged.getOutputStream()), unprivileged::destroyForcibly, WAIT, Duration.ofSeconds(1),
+                Clock.systemUTC())) {
+            StartFailure root = catchThrowableOfType(StartFailure.class, () -> nobody.exec(new AgentPayloads.Exec(
+                    List.of("true"), List.of(), "/", false, 24, 80, 0, 0), false, true, true, WAIT));
+            assertThat(root.kind()).isEqualTo(StartFailure.Kind.BAD_USER);
+            assertThat(root.getMessage()).startsWith("setgid: ");
+            AgentSession session = nobody.exec(exec(List.of("id", "-u")), false, true, true, WAIT);
+            StreamReader out = StreamReader.start(session.stdout().orElseThrow());
+            assertThat(session.onExit().get(30, TimeUnit.SECONDS).exitCode()).isZero();
+            out.done().get(30, TimeUnit.SECONDS);
+            assertThat(out.text()).isEqualTo("65534\n");
+            session.close();
+        } finally {
+            unprivileged.destroyForcibly();
+            assertThat(unprivileged.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void stdinReachesTheProcessAndClosingItEndsTheRead() throws Exception {
         Result result = run(exec(List.of("sh", "-c", "tr a-z A-Z; echo done")), "hello\nworld\n".getBytes());
         assertThat(result.stdout()).isEqualTo("HELLO\nWORLD\ndone\n");
