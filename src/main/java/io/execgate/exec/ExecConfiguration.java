@@ -74,7 +74,7 @@ class ExecConfiguration {
                 observers, upstreams);
         // Sweep often enough that a record outlives its retention by at most a tenth of it (or a minute).
         long every = Math.max(1000, Math.min(MAX_SWEEP_INTERVAL.toMillis(), properties.retention().toMillis() / 10));
-        runtime.scheduler().scheduleWithFixedDelay(service::sweep, every, every, TimeUnit.MILLISECONDS);
+        runtime.scheduler().scheduleWithFixedDelay(service::sweepOffTimer, every, every, TimeUnit.MILLISECONDS);
         meters.ifAvailable(meterRegistry -> {
             Gauge.builder("execgate.execs.running", service, ExecService::liveCount)
                     .description("Execs that have not ended").register(meterRegistry);

@@ -3,7 +3,8 @@ package io.execgate.exec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,13 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The exec records, oldest first, kept in memory and written through to an {@link ExecStore}. Bounded three
- * ways: ended records go once they are older than the retention; when the table is full the oldest ended record
- * makes room for a new one; and when the output ended records retain passes its limit, the oldest ended records
- * go until it fits (never the one that just ended, so a caller can still read it once). A record that goes from
- * memory goes from the store too, so a restart brings back exactly what was there.
+ * ways: ended records go once they are older than the retention; when the table is full the record that ended
+ * first makes room for a new one; and when the output ended records retain passes its limit, the records that
+ * ended first go until it fits (never the one that just ended, so a caller can still read it once). "First" is by
+ * the end, not the creation: a long build that just ended is not the first to go. A record that goes from memory
+ * goes from the store too, so a restart brings back exactly what was there.
  *
  * <p>The store is written under this registry's lock: each write takes the exec's state at that moment, so
- * writes land in the order the state changed and the store never goes back to an older state.
+ * writes land in the order the state changed and the store never goes back to an older state. A write or delete
+ * the store refuses (a full disk) is made again by each retention sweep until it succeeds.
  */
 final class ExecRegistry {
 
@@ -37,8 +40,11 @@ final class ExecRegistry {
     private final long retainedOutputLimit;
     private final ExecStore store;
     private final Map<String, Exec> records = new LinkedHashMap<>();
-    private final Map<String, Long> endedOutput = new HashMap<>();
+    /** The output each ended record retains, in the order they ended (the eviction order). */
+    private final LinkedHashMap<String, Long> endedOutput = new LinkedHashMap<>();
     private long endedOutputTotal;
+    /** Records whose last write to the store failed: the store shows an older state until the sweep writes them. */
+    private final Set<String> unsaved = new LinkedHashSet<>();
     /** Records gone from memory whose delete from the store failed: the sweep tries again, or a restart brings them back. */
     private final Set<String> undeleted = new LinkedHashSet<>();
 
@@ -56,7 +62,8 @@ final class ExecRegistry {
     /**
      * Takes in the records an earlier run of the service left. Those that had not ended are recorded as lost:
      * the service that followed their processes is gone, and with it their exit status. Records past the
-     * retention, and the oldest beyond {@code max-records}, are deleted.
+     * retention, and those that ended first beyond {@code max-records}, are deleted. A write or delete the store
+     * refuses now is left to the sweep, as while running: a full disk does not keep the service from starting.
      *
      * @return how many records were marked lost
      */
@@ -64,26 +71,45 @@ final class ExecRegistry {
         Instant now = runtime.clock().instant();
         Instant cutoff = now.minus(retention);
         List<ExecRecord> kept = new ArrayList<>();
-        int lost = 0;
+        Set<String> marked = new HashSet<>();
         for (ExecRecord record : store.loadAll()) {
             if (!record.ended()) {
                 record = record.lost(now);
-                store.save(record);
-                lost++;
+                marked.add(record.id());
             }
             if (record.endedAt() != null && record.endedAt().isBefore(cutoff)) {
-                store.delete(record.id());
+                deleteFromStore(record.id());
             } else {
                 kept.add(record);
             }
         }
-        for (int excess = kept.size() - maxRecords; excess > 0; excess--) {
-            store.delete(kept.removeFirst().id());
+        List<ExecRecord> byEnd = kept.stream().sorted(Comparator.comparing(ExecRegistry::endOf)).toList();
+        Set<String> pruned = new HashSet<>();
+        for (ExecRecord record : byEnd.subList(0, Math.max(0, kept.size() - maxRecords))) {
+            pruned.add(record.id());
+            deleteFromStore(record.id());
         }
         for (ExecRecord record : kept) {
-            records.put(record.id(), Exec.restored(record, runtime));
+            if (!pruned.contains(record.id())) {
+                records.put(record.id(), Exec.restored(record, runtime));
+            }
         }
-        return lost;
+        for (ExecRecord record : byEnd) {
+            if (records.containsKey(record.id())) {
+                endedOutput.put(record.id(), 0L); // its output went with the old service
+            }
+        }
+        for (String id : marked) {
+            Exec exec = records.get(id);
+            if (exec != null) {
+                saveQuietly(exec);
+            }
+        }
+        return marked.size();
+    }
+
+    private static Instant endOf(ExecRecord record) {
+        return record.endedAt() != null ? record.endedAt() : record.createdAt();
     }
 
     /** Counts an ended exec's output against the limit, dropping the oldest ended records beyond it. */
@@ -95,12 +121,10 @@ final class ExecRegistry {
         long bytes = exec.retainedBytes();
         endedOutput.put(exec.id(), bytes);
         endedOutputTotal += bytes;
-        for (Iterator<Exec> it = records.values().iterator(); it.hasNext() && endedOutputTotal > retainedOutputLimit; ) {
-            Exec old = it.next();
-            if (old != exec && old.endedAt() != null) {
-                it.remove();
-                forget(old.id());
-            }
+        while (endedOutputTotal > retainedOutputLimit && endedOutput.size() > 1) {
+            String first = endedOutput.firstEntry().getKey(); // not this one: it ended last
+            records.remove(first);
+            forget(first);
         }
     }
 
@@ -158,6 +182,7 @@ final class ExecRegistry {
 
     /** Drops ended records whose end lies more than the retention before {@code now}. */
     synchronized int sweep(Instant now) {
+        saveAgain();
         deleteAgain();
         Instant cutoff = now.minus(retention);
         int removed = 0;
@@ -174,15 +199,13 @@ final class ExecRegistry {
     }
 
     private boolean evictOldestEnded() {
-        for (Iterator<Exec> it = records.values().iterator(); it.hasNext(); ) {
-            Exec exec = it.next();
-            if (exec.endedAt() != null) {
-                it.remove();
-                forget(exec.id());
-                return true;
-            }
+        if (endedOutput.isEmpty()) {
+            return false;
         }
-        return false;
+        String first = endedOutput.firstEntry().getKey();
+        records.remove(first);
+        forget(first);
+        return true;
     }
 
     /** Output that ended records hold now. */
@@ -196,6 +219,11 @@ final class ExecRegistry {
         if (bytes != null) {
             endedOutputTotal -= bytes;
         }
+        unsaved.remove(id);
+        deleteFromStore(id);
+    }
+
+    private void deleteFromStore(String id) {
         try {
             store.delete(id);
         } catch (RuntimeException e) {
@@ -225,13 +253,33 @@ final class ExecRegistry {
 
     /**
      * Writes an exec's state after it changed. A failure is logged, not thrown: the exec has run, and its record
-     * in memory is right; the store shows its earlier state, which a restart reports as lost.
+     * in memory is right. The store shows its earlier state (which a restart would report as lost) until the
+     * sweep writes it again.
      */
     private void saveQuietly(Exec exec) {
         try {
             store.save(exec.record());
+            unsaved.remove(exec.id());
         } catch (RuntimeException e) {
-            log.error("exec {}: its record could not be updated in the store", exec.id(), e);
+            log.error("exec {}: its record could not be updated in the store; the sweep tries again", exec.id(), e);
+            unsaved.add(exec.id()); // bounded: only records in memory, and forget() takes it out with its record
+        }
+    }
+
+    /** Writes again the records whose last write failed, oldest failure first, until the store fails again. */
+    private void saveAgain() {
+        for (Iterator<String> it = unsaved.iterator(); it.hasNext(); ) {
+            String id = it.next();
+            Exec exec = records.get(id);
+            if (exec != null) {
+                try {
+                    store.save(exec.record());
+                } catch (RuntimeException e) {
+                    log.warn("exec {}: its record could still not be updated in the store: {}", id, e.getMessage());
+                    return;
+                }
+            }
+            it.remove();
         }
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -76,6 +77,7 @@ public class ExecService {
     private final Map<String, Integer> runningByPrincipal = new HashMap<>();
     /** Execs whose process may still run, deleted ones included: what shutdown must stop. */
     private final Set<Exec> live = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
     private final SecureRandom random = new SecureRandom();
     /** Starts a named task on a platform thread; replaced by tests to make a start fail. */
     BiConsumer<String, Runnable> backgroundStarts = BlockingThreads::start;
@@ -463,7 +465,32 @@ public class ExecService {
         exec.terminate(ExitReason.KILLED);
     }
 
-    /** Drops ended records past their retention; run by the timer. */
+    /**
+     * Run by the timer: hands the sweep to a pooled thread, one sweep at a time. The sweep writes to the store,
+     * which a stalled disk can hold for seconds, and the timer's one thread must stay free for timeouts and kills;
+     * nor may a sweep that throws end the timer's schedule, and with it retention for good.
+     */
+    void sweepOffTimer() {
+        if (!sweeping.compareAndSet(false, true)) {
+            return; // the last one is still at it
+        }
+        try {
+            ExecRuntime.offTimer("exec-sweep", () -> {
+                try {
+                    sweep();
+                } catch (RuntimeException | Error e) {
+                    log.error("the sweep of exec records failed; the next one tries again", e);
+                } finally {
+                    sweeping.set(false);
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            sweeping.set(false);
+            log.error("the sweep of exec records could not be started; the next one tries again", e);
+        }
+    }
+
+    /** Drops ended records past their retention, and writes what the store refused before. */
     void sweep() {
         int removed = registry.sweep(runtime.clock().instant());
         if (removed > 0) {

@@ -42,10 +42,72 @@ class ExecRegistryTest {
         Exec ended1 = ended("b", t0);
         Exec ended2 = ended("c", t0);
         registry.add(running);
-        registry.add(ended1);
-        registry.add(ended2);
-        registry.add(ended("d", t0));
+        for (Exec exec : List.of(ended1, ended2, ended("d", t0))) {
+            registry.add(exec);
+            registry.ended(exec); // as the exec's end tells the service
+        }
         assertThat(registry.all()).extracting(Exec::id).containsExactly("a", "c", "d");
+    }
+
+    @Test
+    void aFullTableDropsTheRecordThatEndedFirstNotTheOneCreatedFirst() throws Exception {
+        ExecRegistry registry = new ExecRegistry(2, Duration.ofHours(1), Long.MAX_VALUE);
+        FakeHostProcess longBuild = new FakeHostProcess();
+        Exec build = exec("build", Clock.systemUTC());
+        registry.add(build);
+        build.start(longBuild.host(), SPEC, null);
+        Exec quick = ended("quick", t0);
+        registry.add(quick);
+        registry.ended(quick);
+        longBuild.exitWith(ExitStatus.exited(0, t0.plus(Duration.ofHours(2))));
+        registry.ended(build.ended().get(5, TimeUnit.SECONDS)); // the build ends last
+        registry.add(running("next"));
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("build", "next");
+    }
+
+    @Test
+    void anEndTheStoreFailedToWriteIsWrittenByTheSweepSoThatARestartDoesNotReportItLost() throws Exception {
+        MapStore store = new MapStore();
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofHours(1), Long.MAX_VALUE, store);
+        FakeHostProcess process = new FakeHostProcess();
+        Exec exec = exec("full-disk", Clock.systemUTC());
+        registry.add(exec);
+        exec.start(process.host(), SPEC, null);
+        registry.started(exec);
+        store.failingSaves = 1;
+        process.exitWith(ExitStatus.exited(3, t0));
+        registry.ended(exec.ended().get(5, TimeUnit.SECONDS));
+        assertThat(store.records.get("full-disk").state()).as("the end's write failed").isEqualTo(ExecState.RUNNING);
+        registry.sweep(t0);
+        assertThat(store.records.get("full-disk").state()).isEqualTo(ExecState.EXITED);
+        ExecRegistry restarted = new ExecRegistry(10, Duration.ofHours(1), Long.MAX_VALUE, store);
+        assertThat(restarted.restore(new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(1),
+                Duration.ofSeconds(1)))).as("none lost").isZero();
+        assertThat(restarted.find("full-disk").orElseThrow().snapshot().exit().exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void aStoreThatRefusesWritesAtStartDoesNotKeepTheServiceFromStartingAndTheSweepCatchesUp() throws Exception {
+        MapStore store = new MapStore();
+        ExecRegistry before = new ExecRegistry(10, Duration.ofMinutes(10), Long.MAX_VALUE, store);
+        Exec running = running("was-running");
+        before.add(running);
+        before.started(running);
+        Exec old = ended("old", Instant.now().minus(Duration.ofHours(1)));
+        before.add(old);
+        before.ended(old);
+        store.failingSaves = 1;
+        store.failingDeletes = 1;
+        ExecRegistry registry = new ExecRegistry(10, Duration.ofMinutes(10), Long.MAX_VALUE, store);
+        assertThat(registry.restore(new ExecRuntime(timer, Clock.systemUTC(), Duration.ofSeconds(1),
+                Duration.ofSeconds(1)))).isEqualTo(1);
+        assertThat(registry.all()).extracting(Exec::id).containsExactly("was-running");
+        assertThat(registry.find("was-running").orElseThrow().snapshot().state()).isEqualTo(ExecState.UNKNOWN);
+        assertThat(store.records.get("was-running").state()).as("the lost mark's write failed").isEqualTo(ExecState.RUNNING);
+        assertThat(store.records).containsKey("old");
+        registry.sweep(Instant.now());
+        assertThat(store.records).containsOnlyKeys("was-running");
+        assertThat(store.records.get("was-running").state()).isEqualTo(ExecState.UNKNOWN);
     }
 
     @Test
@@ -184,6 +246,7 @@ class ExecRegistryTest {
     private static class MapStore implements ExecStore {
         final Map<String, ExecRecord> records = new LinkedHashMap<>();
         int failingDeletes;
+        int failingSaves;
 
         @Override
         public List<ExecRecord> loadAll() {
@@ -192,6 +255,10 @@ class ExecRegistryTest {
 
         @Override
         public void save(ExecRecord record) {
+            if (failingSaves > 0) {
+                failingSaves--;
+                throw new IllegalStateException("[SQLITE_FULL] database or disk is full");
+            }
             records.put(record.id(), record);
         }
 

@@ -279,6 +279,54 @@ class ExecServiceTest {
     }
 
     @Test
+    void theSweepRunsOffTheTimerOneAtATimeSoAStalledStoreHoldsUpNoTimerTask() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch deleting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger deletes = new java.util.concurrent.atomic.AtomicInteger();
+        ExecStore stalling = new ExecStore() {
+            @Override
+            public List<ExecRecord> loadAll() {
+                return List.of();
+            }
+
+            @Override
+            public void save(ExecRecord record) {
+            }
+
+            @Override
+            public void delete(String id) {
+                deletes.incrementAndGet();
+                deleting.countDown();
+                try {
+                    release.await(); // a disk that does not answer
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        FakeHostProcess process = new FakeHostProcess();
+        next = () -> process;
+        ExecService service = service(4, fakeHost(), new ExecRegistry(100, Duration.ofMillis(1), Long.MAX_VALUE, stalling));
+        Exec exec = service.create(HOST, SLEEP);
+        process.exitWith(ExitStatus.exited(0, java.time.Instant.now()));
+        exec.ended().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        Thread.sleep(5); // past its retention of 1 ms
+        try {
+            java.util.concurrent.CompletableFuture<Void> timerTask = java.util.concurrent.CompletableFuture.runAsync(
+                    service::sweepOffTimer, timer);
+            timerTask.get(5, java.util.concurrent.TimeUnit.SECONDS); // returned while the store stalls
+            assertThat(deleting.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the sweep runs elsewhere").isTrue();
+            java.util.concurrent.CompletableFuture.runAsync(service::sweepOffTimer, timer)
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            Thread.sleep(100);
+            assertThat(deletes).as("no second sweep piles up behind the stalled one").hasValue(1);
+        } finally {
+            release.countDown();
+        }
+        assertThat(catchApi(() -> service.get(exec.id())).code()).isEqualTo(ErrorCode.EXEC_NOT_FOUND);
+    }
+
+    @Test
     void anExecTheRecordsHaveNoRoomForIsRefusedAuditedAndGivesItsSlotBack() {
         ExecService service = service(3, fakeHost(), 2);
         service.create(HOST, SLEEP);
@@ -371,6 +419,10 @@ class ExecServiceTest {
     }
 
     private ExecService service(int maxRunning, ProcessHost host, int maxRecords) {
+        return service(maxRunning, host, new ExecRegistry(maxRecords, Duration.ofHours(1), Long.MAX_VALUE));
+    }
+
+    private ExecService service(int maxRunning, ProcessHost host, ExecRegistry registry) {
         if (data == null) {
             data = DataDirectory.lock(upstreamDir);
         }
@@ -379,8 +431,7 @@ class ExecServiceTest {
                 Duration.ofSeconds(1), DataSize.ofMegabytes(32));
         ExecRuntime runtime = new ExecRuntime(timer, Clock.systemUTC(), properties.copyAfterExitTimeout(),
                 properties.killGracePeriod());
-        return new ExecService(new Targets(List.of(provider(host))), new ExecRegistry(maxRecords, Duration.ofHours(1),
-                Long.MAX_VALUE), properties, runtime,
+        return new ExecService(new Targets(List.of(provider(host))), registry, properties, runtime,
                 jakarta.validation.Validation.buildDefaultValidatorFactory().getValidator(), () -> caller, List.of(events),
                 new Upstreams(new UpstreamProperties("execgate", Duration.ofSeconds(1), Duration.ofSeconds(1),
                         Duration.ofSeconds(1)), data));
