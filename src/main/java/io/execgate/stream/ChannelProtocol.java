@@ -1,5 +1,6 @@
 package io.execgate.stream;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,15 @@ final class ChannelProtocol {
     static final int CLOSE = 255;
 
     private ChannelProtocol() {
+    }
+
+    /**
+     * The protocols a client offers, in its order, from every {@code Sec-WebSocket-Protocol} line it sent: each
+     * line may list several, separated by commas (RFC 6455 4.1 and RFC 9110 5.3).
+     */
+    static List<String> offered(List<String> headerLines) {
+        return headerLines.stream().flatMap(line -> Arrays.stream(line.split(","))).map(String::strip)
+                .filter(token -> !token.isEmpty()).toList();
     }
 
     /** The first protocol the client offers that execgate speaks: the client's preference wins, as in Kubernetes. */

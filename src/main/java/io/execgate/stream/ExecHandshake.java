@@ -179,11 +179,7 @@ final class ExecHandshake implements HandshakeInterceptor {
     }
 
     private static List<String> offeredProtocols(ServerHttpRequest request) {
-        List<String> offered = new ArrayList<>();
-        for (String header : request.getHeaders().getOrEmpty("Sec-WebSocket-Protocol")) {
-            offered.addAll(Arrays.asList(header.split(",")));
-        }
-        return offered;
+        return ChannelProtocol.offered(request.getHeaders().getOrEmpty("Sec-WebSocket-Protocol"));
     }
 
     private static boolean flag(HttpServletRequest request, String name, boolean otherwise) {

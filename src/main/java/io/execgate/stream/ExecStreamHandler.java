@@ -86,6 +86,9 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         }
         ByteBuffer payload = message.getPayload();
         InboundMessage inbound = stream.inbound();
+        if (inbound.closing()) {
+            return;
+        }
         if (inbound.discarding()) { // the rest of a refused message, while the session closes
             if (message.isLast()) {
                 inbound.reset();
@@ -94,7 +97,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         }
         // The limit counts the channel byte too, as it did when Tomcat held whole messages.
         if (!inbound.add(payload.remaining(), maxMessageSize + 1)) {
-            refuse(inbound, message);
+            inbound.closeAll(); // what of it came before the limit has gone to stdin: nothing after it may
             stream.closeLater(CloseStatus.TOO_BIG_TO_PROCESS.withReason("a message over execgate.stream.max-message-size"));
             return;
         }
@@ -170,6 +173,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         payload.get(data);
         try {
             if (!subscription.writeStdin(data, sendTimeout)) {
+                stream.inbound().closeAll();
                 stream.closeLater(CloseStatus.POLICY_VIOLATION.withReason("the process does not read its stdin"));
             }
         } catch (InterruptedException e) {
@@ -222,7 +226,8 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     @Override
     protected void handleTextMessage(WebSocketSession session, TextMessage message) {
         StreamSession stream = stream(session);
-        if (stream != null) {
+        if (stream != null && !stream.inbound().closing()) {
+            stream.inbound().closeAll();
             stream.closeLater(CloseStatus.NOT_ACCEPTABLE.withReason("text messages are not part of the channel protocol"));
         }
     }

@@ -21,6 +21,7 @@ final class InboundMessage {
     private @Nullable ByteArrayOutputStream control;
     private boolean controlTooLarge;
     private boolean discarding;
+    private boolean closing;
 
     /** Counts a part; false once the message has grown past the limit. */
     boolean add(int bytes, long limit) {
@@ -66,6 +67,19 @@ final class InboundMessage {
 
     boolean discarding() {
         return discarding;
+    }
+
+    /**
+     * The session is closing because of something the client sent (a message over the limit, a text message, stdin
+     * the process would not take): nothing it sends after that is taken, so no stream the process reads has a hole
+     * in it, and no further close is started for each message still on its way.
+     */
+    void closeAll() {
+        closing = true;
+    }
+
+    boolean closing() {
+        return closing;
     }
 
     /** The message is over: the next part starts a new one. */

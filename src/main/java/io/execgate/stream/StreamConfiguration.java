@@ -1,12 +1,16 @@
 package io.execgate.stream;
 
+import java.util.List;
+
 import io.execgate.exec.ExecService;
 import io.execgate.security.SecurityProperties;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.web.socket.WebSocketHandler;
 import org.springframework.web.socket.config.annotation.EnableWebSocket;
 import org.springframework.web.socket.config.annotation.ServletWebSocketHandlerRegistry;
 import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
@@ -43,7 +47,14 @@ class StreamConfiguration implements WebSocketConfigurer {
 
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
-        DefaultHandshakeHandler handshake = new DefaultHandshakeHandler();
+        DefaultHandshakeHandler handshake = new DefaultHandshakeHandler() {
+            @Override
+            protected @Nullable String selectProtocol(List<String> requested, WebSocketHandler handler) {
+                // Spring splits the offer at commas only when it came on one line: with several lines, one of them
+                // "v5.channel.k8s.io, v4.channel.k8s.io", the 101 would name no protocol while the session spoke v5.
+                return super.selectProtocol(ChannelProtocol.offered(requested), handler);
+            }
+        };
         handshake.setSupportedProtocols(ChannelProtocol.SUPPORTED.toArray(String[]::new));
         // Same origin, plus execgate.security.allowed-origins: the security chain's WebSocketOriginFilter refuses
         // other pages before any handshake code runs; Spring's own check here is a second line.

@@ -40,6 +40,11 @@ final class StreamSession implements Attachment {
     private volatile long lastData = System.nanoTime();
     private volatile @Nullable Subscription subscription;
     private volatile boolean closed;
+    /**
+     * Set, under {@link #sending} where it can be had, once a close frame is sent or on its way: nothing may follow it
+     * (RFC 6455 5.5.1), though the container takes sends until the client answers the close.
+     */
+    private volatile boolean shut;
     private final InboundMessage inbound = new InboundMessage();
 
     StreamSession(WebSocketSession session, String protocol, boolean stdin, boolean stdout, boolean stderr,
@@ -106,6 +111,9 @@ final class StreamSession implements Attachment {
         }
         sending.lock();
         try {
+            if (shut) {
+                return; // after the status or a close: the client has been told all it will be
+            }
             int header = data.position() - 1;
             data.put(header, (byte) stream.channel()); // the channel byte, in the room the relay left for it
             session.sendMessage(new BinaryMessage(data.slice(header, data.limit() - header), true));
@@ -123,9 +131,10 @@ final class StreamSession implements Attachment {
     public void ended(ExitStatus status) {
         sending.lock();
         try {
-            if (!session.isOpen()) {
+            if (shut || !session.isOpen()) {
                 return; // told already (the service is going away) or gone
             }
+            shut = true;
             session.sendMessage(new BinaryMessage(ChannelProtocol.status(status, json)));
             session.close(CloseStatus.NORMAL);
         } catch (IOException | RuntimeException e) {
@@ -143,7 +152,8 @@ final class StreamSession implements Attachment {
         boolean locked = false;
         try {
             locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (session.isOpen()) {
+            if (!shut && session.isOpen()) {
+                shut = true;
                 session.sendMessage(new BinaryMessage(ChannelProtocol.goingAway(message, json)));
                 session.close(CloseStatus.GOING_AWAY.withReason(message));
             }
@@ -207,6 +217,7 @@ final class StreamSession implements Attachment {
         boolean locked = false;
         try {
             locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            shut = true;
             session.close(status);
         } catch (IOException | RuntimeException e) {
             log.debug("closing session {} failed: {}", session.getId(), e.toString());
@@ -221,6 +232,7 @@ final class StreamSession implements Attachment {
 
     private void abort(String why) {
         log.debug("session {}: {}", session.getId(), why);
+        shut = true;
         try {
             session.close(CloseStatus.SESSION_NOT_RELIABLE);
         } catch (IOException | RuntimeException ignored) {

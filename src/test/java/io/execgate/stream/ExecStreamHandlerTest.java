@@ -99,6 +99,27 @@ class ExecStreamHandlerTest {
     }
 
     @Test
+    void afterAMessageOverTheLimitNothingMoreReachesStdinSoItHasNoHoleInTheMiddle() throws Exception {
+        subscribe(false);
+        byte[] first = new byte[1 + 600_000];
+        java.util.Arrays.fill(first, (byte) 'a');
+        first[0] = ChannelProtocol.STDIN;
+        handler.handleMessage(session, new BinaryMessage(java.nio.ByteBuffer.wrap(first), false));
+        byte[] rest = new byte[600_000]; // past the limit of 1 MiB
+        java.util.Arrays.fill(rest, (byte) 'b');
+        handler.handleMessage(session, new BinaryMessage(java.nio.ByteBuffer.wrap(rest), true));
+        send(ChannelProtocol.STDIN, "sent before the close arrived");
+        handler.handleMessage(session, new org.springframework.web.socket.TextMessage("and a text message"));
+        assertThat(calls).singleElement().asString().startsWith("stdin aaa").doesNotContain("b");
+        for (int i = 0; i < 500 && closes.isEmpty(); i++) {
+            Thread.sleep(10); // closed on a thread of its own
+        }
+        Thread.sleep(100);
+        assertThat(closes).singleElement().extracting(c -> ((org.springframework.web.socket.CloseStatus) c).getCode())
+                .isEqualTo(1009);
+    }
+
+    @Test
     void resizeMembersAreFoundAsGoFindsThemExactFirstThenInAnyCase() throws Exception {
         subscribe(false);
         send(ChannelProtocol.RESIZE, "{\"width\":120,\"height\":40}");

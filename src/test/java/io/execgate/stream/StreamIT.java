@@ -378,6 +378,15 @@ class StreamIT {
     }
 
     @Test
+    void protocolsOfferedOnSeveralHeaderLinesAreAllConsideredAndTheOneChosenIsAnswered() throws Exception {
+        String head = handshakeHead("/api/v1/host/exec?command=true",
+                "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\r\n");
+        assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n");
+        head = handshakeHead("/api/v1/host/exec?command=true", "Sec-WebSocket-Protocol: chat,  v4.channel.k8s.io \r\n");
+        assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n");
+    }
+
+    @Test
     void aHandshakeRefusedForItsOriginStartsNothing() throws Exception {
         String marker = "/tmp/execgate-origin-" + System.nanoTime();
         int before = api.get("/api/v1/execs?limit=1000").expect(200).size();
@@ -478,11 +487,15 @@ class StreamIT {
     }
 
     private String rawHandshake(String path, String extraHeaders) throws Exception {
+        return handshakeHead(path, "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n" + extraHeaders);
+    }
+
+    private String handshakeHead(String path, String headers) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n"
-                    + "Authorization: Bearer " + Api.ADMIN_TOKEN + "\r\n" + extraHeaders + "\r\n")
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Authorization: Bearer " + Api.ADMIN_TOKEN + "\r\n" + headers + "\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
             return readHead(socket.getInputStream());
