@@ -17,6 +17,7 @@ class RecordsConfiguration {
 
     @Bean(destroyMethod = "close")
     RecordsDatabase recordsDatabase(DataDirectory data) {
+        SqliteLibraryDirectory.use(data.path()); // before the first connection extracts the library
         return RecordsDatabase.open(data.path());
     }
 

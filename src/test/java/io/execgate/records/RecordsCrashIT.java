@@ -77,6 +77,8 @@ class RecordsCrashIT {
         assertThat(seen).hasSizeGreaterThanOrEqualTo(200);
 
         try (ForkedService again = ForkedService.startJar(ForkedService.env(data, TOKEN), dir.resolve("second.log"))) {
+            assertThat(sqliteLibraries(data)).as("the killed service's copy of sqlite-jdbc's library is gone, the "
+                    + "running one's is there").hasSize(1);
             for (var entry : seen.entrySet()) {
                 JsonNode record = again.send(TOKEN, "GET", "/api/v1/execs/" + entry.getKey(), null);
                 assertThat(record.path("state").asString()).as("state of %s", entry.getKey()).isEqualTo("exited");
@@ -94,6 +96,19 @@ class RecordsCrashIT {
             ProcessHandle.of(sleeperPid).ifPresent(ProcessHandle::destroyForcibly);
         }
         assertThat(Processes.awaitGone(sleeperPid, 5_000)).isTrue();
+        assertThat(sqliteLibraries(data)).as("removed at a normal exit").isEmpty();
+    }
+
+    /** sqlite-jdbc's extracted libraries in the forked services' {@code java.io.tmpdir}, in this data directory's place. */
+    private static List<Path> sqliteLibraries(Path data) throws IOException {
+        Path place = Path.of("target", "forked-tmp", SqliteLibraryDirectory.name(data));
+        List<Path> found = new ArrayList<>();
+        if (Files.isDirectory(place)) {
+            try (var files = Files.newDirectoryStream(place, "*libsqlitejdbc.so")) {
+                files.forEach(found::add);
+            }
+        }
+        return found;
     }
 
     @Test
