@@ -37,14 +37,16 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     private final StreamSessions sessions;
     private final JsonMapper json;
     private final Duration sendTimeout;
+    private final Duration stdinTimeout;
     private final long maxMessageSize;
 
     ExecStreamHandler(ExecService execs, StreamSessions sessions, JsonMapper json, Duration sendTimeout,
-            long maxMessageSize) {
+            Duration stdinTimeout, long maxMessageSize) {
         this.execs = execs;
         this.sessions = sessions;
         this.json = json;
         this.sendTimeout = sendTimeout;
+        this.stdinTimeout = stdinTimeout;
         this.maxMessageSize = maxMessageSize;
     }
 
@@ -162,8 +164,9 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     }
 
     /**
-     * Queues stdin for the exec's writer; this thread (a container's) never waits on the process itself. A
-     * process that takes nothing for the send timeout gets its client dropped rather than a thread held.
+     * Queues stdin for the exec's writer, waiting (on this session's virtual thread) while the queue is full: the
+     * client is held back as a TCP window would hold it. A process that takes nothing for the stdin timeout gets its
+     * client dropped rather than a thread held for ever.
      */
     private void stdin(StreamSession stream, Subscription subscription, ByteBuffer payload) {
         if (!stream.acceptsStdin() || !payload.hasRemaining()) {
@@ -172,7 +175,7 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
         byte[] data = new byte[payload.remaining()];
         payload.get(data);
         try {
-            if (!subscription.writeStdin(data, sendTimeout)) {
+            if (!subscription.writeStdin(data, stdinTimeout)) {
                 stream.inbound().closeAll();
                 stream.closeLater(CloseStatus.POLICY_VIOLATION.withReason("the process does not read its stdin"));
             }

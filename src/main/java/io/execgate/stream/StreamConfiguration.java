@@ -65,7 +65,7 @@ class StreamConfiguration implements WebSocketConfigurer {
             servlet.setOrder(Ordered.HIGHEST_PRECEDENCE);
         }
         registry.addHandler(new ExecStreamHandler(execs, sessions, json, properties.sendTimeout(),
-                properties.maxMessageSize().toBytes()),
+                properties.stdinTimeout(), properties.maxMessageSize().toBytes()),
                         "/api/v1/execs/*/attach", "/api/v1/host/exec", "/api/v1/containers/*/exec", "/api/v1/uvms/*/exec")
                 .setHandshakeHandler(handshake)
                 .setAllowedOriginPatterns(origins)

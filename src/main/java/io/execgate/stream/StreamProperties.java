@@ -17,6 +17,9 @@ import org.springframework.validation.annotation.Validated;
  *                       dropping quiet sessions)
  * @param idleTimeout    a session with no data either way for this long is closed; 0 never
  * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer)
+ * @param stdinTimeout   a client whose stdin the process takes none of for this long (with 1 MiB queued) is closed
+ *                       with 1008; long, since a bulk import may pause for a slow statement, as Kubernetes never
+ *                       closes such a stream at all
  * @param maxMessageSize the largest message a client may send (stdin chunks, resizes); larger closes with 1009
  * @param maxSessions    how many sessions may be open at once; beyond, the handshake answers 429
  * @param maxSessionsPerPrincipal how many of them one principal (token, user) may hold, so that one client
@@ -28,13 +31,15 @@ public record StreamProperties(
         @DefaultValue("20s") Duration pingInterval,
         @DefaultValue("4h") Duration idleTimeout,
         @DefaultValue("30s") Duration sendTimeout,
+        @DefaultValue("5m") Duration stdinTimeout,
         @DefaultValue("1MB") DataSize maxMessageSize,
         @DefaultValue("256") @Min(1) @Max(100_000) int maxSessions,
         @DefaultValue("128") @Min(1) @Max(100_000) int maxSessionsPerPrincipal) {
 
-    @AssertTrue(message = "ping-interval and send-timeout must be positive, idle-timeout not negative")
+    @AssertTrue(message = "ping-interval, send-timeout and stdin-timeout must be positive, idle-timeout not negative")
     boolean isDurationsValid() {
-        return pingInterval.isPositive() && sendTimeout.isPositive() && !idleTimeout.isNegative();
+        return pingInterval.isPositive() && sendTimeout.isPositive() && stdinTimeout.isPositive()
+                && !idleTimeout.isNegative();
     }
 
     @AssertTrue(message = "max-message-size must be between 1KB and 64MB")

@@ -39,7 +39,7 @@ class ExecStreamHandlerTest {
                 default -> null;
             });
     private final ExecStreamHandler handler = new ExecStreamHandler(null, null, JsonMapper.builder().build(),
-            Duration.ofSeconds(1), 1 << 20);
+            Duration.ofSeconds(1), Duration.ofSeconds(1), 1 << 20);
 
     private void subscribe(boolean failing) {
         StreamSession stream = new StreamSession(session, ChannelProtocol.V5, true, true, true,

@@ -33,6 +33,7 @@ import tools.jackson.databind.json.JsonMapper;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "execgate.stream.ping-interval=1s",
         "execgate.stream.send-timeout=2s",
+        "execgate.stream.stdin-timeout=5s",
         "execgate.exec.kill-grace-period=2s"})
 @AutoConfigureRestTestClient
 class StreamIT {
@@ -457,6 +458,18 @@ class StreamIT {
             assertThat(client.awaitClose(WAIT)).isEqualTo(1008);
             assertThat(client.closeReason()).contains("stdin");
         }
+    }
+
+    @Test
+    void bulkStdinWaitsForAProcessThatPausesLongerThanTheSendTimeoutAndArrivesWhole() throws Exception {
+        // A restore that stops reading for a slow statement: its input waits, as a TCP window would hold it back
+        ChannelClient client = ChannelClient.connect(oneStep("stdin=true", "sh", "-c", "sleep 3; wc -c"), ChannelClient.V5);
+        for (int k = 0; k < 8; k++) {
+            client.send(0, new byte[512 * 1024]);
+        }
+        client.closeStdin();
+        assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
+        assertThat(client.stdout().strip()).isEqualTo("4194304");
     }
 
     @Test
