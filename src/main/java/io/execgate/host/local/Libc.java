@@ -42,6 +42,7 @@ public interface Libc extends Library {
     int ECHILD = 10;
     int EAGAIN = 11;
     int ENOTTY = 25;
+    int EBADF = 9;
     int ENXIO = 6;
     int EPIPE = 32;
     long TIOCSWINSZ = 0x5414;
@@ -50,6 +51,7 @@ public interface Libc extends Library {
     /** The Linux system call numbers, the same on every architecture since 5.1's unified table. */
     long SYS_PIDFD_SEND_SIGNAL = 424;
     long SYS_PIDFD_OPEN = 434;
+    long SYS_PIDFD_GETFD = 438;
     short POLLIN = 0x1;
     short POLLOUT = 0x4;
     short POLLERR = 0x8;

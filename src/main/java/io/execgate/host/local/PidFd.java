@@ -69,6 +69,35 @@ public final class PidFd implements AutoCloseable {
         }
     }
 
+    /**
+     * A descriptor of this service's for the open file the process has as {@code targetFd} ({@code pidfd_getfd},
+     * Linux 5.6): the same open file, not a new open of what it names, so whatever the process put there is never
+     * opened by the service. The caller closes it.
+     *
+     * @return the new descriptor (close-on-exec), or -1 when the process has exited or has no such descriptor
+     */
+    public int copyDescriptor(int targetFd) throws IOException {
+        if (descriptor.isClosed()) {
+            return -1;
+        }
+        long[] copy = {-1};
+        try {
+            descriptor.use("pidfd_getfd " + pid + " " + targetFd,
+                    fd -> copy[0] = LIBC.syscall(Libc.SYS_PIDFD_GETFD, (long) fd, (long) targetFd, 0L));
+            return (int) copy[0];
+        } catch (DescriptorException e) {
+            if (e.errno() == Libc.ESRCH || e.errno() == Libc.EBADF) {
+                return -1;
+            }
+            throw e;
+        } catch (IOException e) {
+            if (descriptor.isClosed()) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
     /** Whether the process has exited (it may still be its parent's zombie). */
     public boolean exited() {
         return descriptor.isClosed() || descriptor.readable();

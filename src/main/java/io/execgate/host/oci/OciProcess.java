@@ -3,6 +3,7 @@ package io.execgate.host.oci;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,6 +45,8 @@ final class OciProcess implements HostProcess {
     private static final Libc LIBC = Libc.INSTANCE;
     /** How long a SIGKILLed process may take to go before the runtime is killed instead (a paused container). */
     private static final Duration KILL_PATIENCE = Duration.ofSeconds(2);
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
 
     /** What the process is part of. */
     record Context(String containerId, long containerInitPid, boolean runtimeForwardsResize, Duration outputGrace,
@@ -263,17 +266,20 @@ final class OciProcess implements HostProcess {
         }
     }
 
+    /**
+     * Sizes the terminal the process has as its stdin, through a copy of that very descriptor ({@code pidfd_getfd}):
+     * opening {@code /proc/<pid>/fd/0} instead would open anew, as root and outside the container's device rules,
+     * whatever the process put there (a device node it made and may not open, a FIFO whose writer it waits for).
+     * A stdin that is no longer a pseudo-terminal is left alone.
+     */
     private void resizeContainerTerminal(ConsoleSize size) throws IOException {
-        Path stdin = Path.of("/proc", Long.toString(pid), "fd", "0");
-        int fd;
-        try {
-            fd = LIBC.open(stdin.toString(), Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
-        } catch (LastErrorException e) {
+        int fd = pidfd == null ? -1 : pidfd.copyDescriptor(0);
+        if (fd < 0) {
             return; // the process has gone
         }
         try {
-            if (pidfd == null || pidfd.exited()) {
-                return; // it went while the descriptor was opened: the pid may name another process now
+            if (!isPseudoTerminal(fd)) {
+                return;
             }
             Libc.winsize winsize = new Libc.winsize();
             winsize.ws_col = (short) size.width();
@@ -289,6 +295,22 @@ final class OciProcess implements HostProcess {
             } catch (LastErrorException ignored) {
                 // our own descriptor
             }
+        }
+    }
+
+    /**
+     * Whether a descriptor of the service's is a pseudo-terminal's slave (Unix 98 majors 136 to 143), by a stat
+     * through {@code /proc/self/fd}, which opens nothing.
+     */
+    private static boolean isPseudoTerminal(int fd) {
+        try {
+            Path open = Path.of("/proc/self/fd", Integer.toString(fd));
+            int mode = (Integer) Files.getAttribute(open, "unix:mode");
+            long rdev = (Long) Files.getAttribute(open, "unix:rdev");
+            long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+            return (mode & S_IFMT) == S_IFCHR && major >= 136 && major <= 143;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

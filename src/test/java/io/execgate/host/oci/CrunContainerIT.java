@@ -60,6 +60,8 @@ class CrunContainerIT {
         Path bundle = TestContainers.bundle(DIR.resolve("bundle"));
         Path script = Files.writeString(bundle.resolve("rootfs/bin/noshebang"), "echo hi\n");
         Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.copy(Path.of("target/native/opath-stdin"), bundle.resolve("rootfs/bin/opath-stdin"),
+                java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         TestContainers.start("crun", ROOT, bundle, "k1");
     }
 
@@ -153,6 +155,22 @@ class CrunContainerIT {
         client.awaitStdout("50 120", WAIT);
         client.stdin("\n");
         assertThat(client.awaitClose(WAIT)).isEqualTo(1000);
+    }
+
+    @Test
+    void sizingTheContainersTerminalNeverOpensWhatTheProcessPutAsItsStdin() throws Exception {
+        // The process points its stdin at a FIFO through O_PATH, which opens nothing: the reader waiting for a writer
+        // is released only if something opens the FIFO. Sizing its terminal must not be that something (with a
+        // device node there, that open would be the host's, outside the container's device rules).
+        ChannelClient client = ChannelClient.connect(oneStep("tty=true&width=80&height=24", "sh", "-c",
+                "rm -f /dev/shm/f; mkfifo /dev/shm/f; (cat /dev/shm/f; echo RELEASED) & exec opath-stdin /dev/shm/f sleep 30"),
+                ChannelClient.V5);
+        client.awaitStdout("READY", WAIT);
+        client.resize(100, 40);
+        client.resize(120, 50);
+        Thread.sleep(1_500);
+        assertThat(client.stdout()).doesNotContain("RELEASED");
+        client.closeNormally();
     }
 
     private URI oneStep(String flags, String... command) {
