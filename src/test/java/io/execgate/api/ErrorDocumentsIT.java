@@ -54,6 +54,29 @@ class ErrorDocumentsIT {
         problem(get("/error", ""), 404, "NOT_FOUND");
     }
 
+    /**
+     * Bodies no endpoint takes are never parsed: not a form body on a PUT, PATCH or DELETE (Spring's form filter runs
+     * before authentication), nor a multipart one (parsed before the handler is found, and spooled to disk).
+     */
+    @Test
+    void formAndMultipartBodiesAreNotParsedBeforeAuthentication() throws IOException {
+        problem(withoutToken("DELETE", "/api/v1/execs/x", "application/x-www-form-urlencoded", "a=%zz"), 401,
+                "UNAUTHORIZED");
+        RawHttp.Answer cut = withoutToken("POST", "/error", "multipart/form-data; boundary=x",
+                "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv");
+        assertThat(cut.statusLine()).startsWith("HTTP/1.1 4");
+        RawHttp.Answer upload = withoutToken("POST", "/error", "multipart/form-data; boundary=x",
+                "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n" + "z".repeat(1 << 20)
+                        + "\r\n--x--\r\n");
+        assertThat(upload.statusLine()).startsWith("HTTP/1.1 4");
+    }
+
+    private RawHttp.Answer withoutToken(String method, String path, String type, String body) throws IOException {
+        return RawHttp.exchangeAsIs(port, method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + type
+                + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + "\r\nConnection: close\r\n\r\n" + body);
+    }
+
     private static JsonNode problem(RawHttp.Answer answer, int status, String code) {
         assertThat(answer.statusLine()).startsWith("HTTP/1.1 " + status);
         assertThat(answer.head()).containsIgnoringCase("content-type: application/problem+json");

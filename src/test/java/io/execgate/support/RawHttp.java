@@ -37,6 +37,16 @@ public final class RawHttp {
         }
     }
 
+    /** Sends a request exactly as given (no token, no headers added) and reads the answer to the connection's end. */
+    public static Answer exchangeAsIs(int port, String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            return parse(new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     /** Writes the request on a socket the caller keeps (to read part of the answer, or hang up). */
     public static void send(Socket socket, String method, String path, String headers, String body) throws IOException {
         byte[] content = body.getBytes(StandardCharsets.UTF_8);
