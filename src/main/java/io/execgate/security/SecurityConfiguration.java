@@ -195,10 +195,10 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/api/v1/containers/{id}/execs", "/api/v1/containers/{id}/execs/run",
                                 "/api/v1/uvms/{id}/execs", "/api/v1/uvms/{id}/execs/run").hasRole(operator)
                         .requestMatchers("/api/v1/containers/{id}/exec", "/api/v1/uvms/{id}/exec").hasRole(operator)
-                        // Booting and powering off UVMs, and their consoles: operators'.
+                        // Booting and powering off UVMs: operators'. Their consoles are read like any target's
+                        // state (api.md: viewer reads), by the GET rule below.
                         .requestMatchers(HttpMethod.POST, "/api/v1/uvms").hasRole(operator)
                         .requestMatchers(HttpMethod.DELETE, "/api/v1/uvms/{id}").hasRole(operator)
-                        .requestMatchers("/api/v1/uvms/{id}/console").hasRole(operator)
                         // Controls and attaching: like creating, by the exec's target.
                         .requestMatchers("/api/v1/execs/{id}/attach").access(execAccess)
                         .requestMatchers(HttpMethod.POST, "/api/v1/execs/{id}/**").access(execAccess)

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,7 +99,16 @@ final class UpstreamPlanParser {
             throw new InvalidUpstream(field, "must be the absolute path of a FIFO, \"listen\", or (stdout) a "
                     + "binary:// URI: " + value);
         }
-        return Path.of(value).normalize();
+        return path(field, value);
+    }
+
+    /** A path the file system can name: not one with text it cannot encode (an unpaired surrogate, say). */
+    private static Path path(String field, String value) {
+        try {
+            return Path.of(value).normalize();
+        } catch (InvalidPathException e) {
+            throw new InvalidUpstream(field, "not a path this system can name: " + e.getReason());
+        }
     }
 
     /**
@@ -151,7 +161,7 @@ final class UpstreamPlanParser {
                 arguments.add(val);
             }
         });
-        return new Binary(Path.of(path).normalize(), arguments, value);
+        return new Binary(path("io.stdout", path), arguments, value);
     }
 
     private static String decode(String text) {

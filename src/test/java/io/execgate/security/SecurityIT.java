@@ -118,12 +118,12 @@ class SecurityIT {
         viewer.post("/api/v1/host/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
         viewer.post("/api/v1/containers/ctr1/execs", "{\"command\": [\"true\"]}").isProblem(403, "FORBIDDEN");
         viewer.delete("/api/v1/execs/" + id).isProblem(403, "FORBIDDEN");
-        // UVMs: listing is a viewer's; booting, powering off and reading consoles are operators'
+        // UVMs: listing and reading consoles are a viewer's (api.md: viewer reads); booting and powering off operators'
         assertThat(viewer.get("/api/v1/uvms").status()).isEqualTo(200);
         viewer.post("/api/v1/uvms", "{\"id\": \"v1\"}").isProblem(403, "FORBIDDEN");
         viewer.delete("/api/v1/uvms/v1").isProblem(403, "FORBIDDEN");
-        viewer.get("/api/v1/uvms/v1/console").isProblem(403, "FORBIDDEN");
-        operator.get("/api/v1/uvms/v1/console").isProblem(404, "TARGET_NOT_FOUND");
+        viewer.get("/api/v1/uvms/v1/console").isProblem(404, "TARGET_NOT_FOUND");
+        viewer.as(METRICS).get("/api/v1/uvms/v1/console").isProblem(403, "FORBIDDEN");
         operator.delete("/api/v1/uvms/v1").isProblem(404, "TARGET_NOT_FOUND");
     }
 

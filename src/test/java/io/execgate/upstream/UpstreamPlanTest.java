@@ -69,6 +69,11 @@ class UpstreamPlanTest {
         refused("io.stdout", () -> UpstreamPlan.parse(null, "\\\\.\\pipe\\out", null, null, false), "Windows");
         refused("io.stderr", () -> UpstreamPlan.parse(null, "/run/out", "/run/err", null, true), "terminal");
         refused("io.retryTimeoutSeconds", () -> UpstreamPlan.parse(null, null, null, 5, false), "none is set");
+        // text no file name can hold (a lone surrogate, which JSON's \ud800 escape gives): 400, not a 500
+        refused("io.stdout", () -> UpstreamPlan.parse(null, "/tmp/\ud800", null, null, false), "system can name");
+        refused("io.stdin", () -> UpstreamPlan.parse("/tmp/in\ud800", null, null, null, false), "system can name");
+        assertThatThrownBy(() -> UpstreamPlan.parse(null, "binary:///x\ud800", null, null, false))
+                .isInstanceOf(InvalidUpstream.class).extracting(e -> ((InvalidUpstream) e).field()).isEqualTo("io.stdout");
     }
 
     private static void refused(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String says) {
