@@ -29,6 +29,9 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.TokenStreamContext;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.PropertyBindingException;
@@ -111,6 +114,14 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
             String expected = mismatch.getTargetType() == null ? "a value of another type" : jsonType(mismatch.getTargetType());
             return invalid(List.of(new FieldProblem(path(mismatch, null), "must be " + expected)), headers, request);
+        }
+        if (cause instanceof InputCoercionException outOfRange && outOfRange.processor() instanceof JsonParser parser
+                && !parser.streamReadContext().inRoot()) {
+            // A number too large for its member: no mapping error, so no path of Jackson's; the parser knows where.
+            String type = outOfRange.getTargetType() == null ? "the member" : outOfRange.getTargetType().getSimpleName();
+            return invalid(List.of(new FieldProblem(path(parser.streamReadContext()), "is out of range for " + type
+                    + ": " + firstLine(outOfRange.getOriginalMessage()).replaceAll("\\s*at \\[Source.*$", ""))),
+                    headers, request);
         }
         if (cause instanceof StreamReadException malformed) {
             var at = malformed.getLocation();
@@ -214,6 +225,16 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
             return leaf;
         }
         return path.toString();
+    }
+
+    /** Where a parser stands, as {@link #path(JacksonException, String)} writes it: {@code consoleSize.width}, {@code command[2]}. */
+    private static String path(TokenStreamContext context) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (TokenStreamContext at = context; at != null && !at.inRoot(); at = at.getParent()) {
+            parts.addFirst(at.inArray() ? "[" + at.getCurrentIndex() + "]" : "." + at.currentName());
+        }
+        String joined = String.join("", parts);
+        return joined.startsWith(".") ? joined.substring(1) : joined;
     }
 
     private static String jsonType(Class<?> type) {

@@ -109,6 +109,13 @@ class ExecControllerTest {
                 .bodyJson().extractingPath("$.errors[0].field").isEqualTo("consoleSize.width");
         assertThat(post("/api/v1/host/execs", "{\"command\":[\"ls\"],\"tty\":\"maybe\"}")).bodyJson()
                 .extractingPath("$.errors[0].field").isEqualTo("tty");
+        // too large for the member's type: the parser's error, still named by the member
+        var tooLarge = post("/api/v1/host/execs", "{\"command\":[\"ls\"],\"timeoutSeconds\":3000000000}");
+        assertProblem(tooLarge, 400, "INVALID_REQUEST");
+        assertThat(tooLarge).bodyJson().extractingPath("$.errors[0].field").isEqualTo("timeoutSeconds");
+        assertThat(tooLarge).bodyJson().extractingPath("$.errors[0].message").asString().contains("out of range");
+        assertThat(post("/api/v1/host/execs", "{\"command\":[\"ls\"],\"consoleSize\":{\"width\":99999999999,\"height\":24}}"))
+                .bodyJson().extractingPath("$.errors[0].field").isEqualTo("consoleSize.width");
     }
 
     @Test
