@@ -1,6 +1,8 @@
 package io.execgate.api;
 
 import java.net.URI;
+import java.util.Comparator;
+import java.util.List;
 
 import io.execgate.api.TargetViews.UvmView;
 import io.execgate.host.TargetKind;
@@ -13,7 +15,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.validation.Valid;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Validator;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
@@ -36,11 +39,13 @@ class UvmController {
     private final UvmLifecycle uvms;
     private final Targets targets;
     private final ObjectProvider<UvmActionObserver> observers;
+    private final Validator validator;
 
-    UvmController(UvmLifecycle uvms, Targets targets, ObjectProvider<UvmActionObserver> observers) {
+    UvmController(UvmLifecycle uvms, Targets targets, ObjectProvider<UvmActionObserver> observers, Validator validator) {
         this.uvms = uvms;
         this.targets = targets;
         this.observers = observers;
+        this.validator = validator;
     }
 
     @Operation(summary = "Boot a utility VM", description = "Starts QEMU with the image from uvm/build-image and answers at "
@@ -50,7 +55,17 @@ class UvmController {
     @ApiResponse(responseCode = "201", description = "Booting; the Location header names the VM", useReturnTypeSchema = true,
             headers = @Header(name = "Location", description = "/api/v1/uvms/{id}", schema = @Schema(type = "string")))
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<UvmView> createUvm(@Valid @RequestBody UvmRequest request, HttpServletRequest http) {
+    ResponseEntity<UvmView> createUvm(@RequestBody UvmRequest request, HttpServletRequest http) {
+        // Validated here rather than by @Valid, which refuses before this method runs: a refused boot is audited too.
+        List<FieldProblem> invalid = validator.validate(request).stream()
+                .sorted(Comparator.comparing((ConstraintViolation<UvmRequest> v) -> v.getPropertyPath().toString()))
+                .map(v -> new FieldProblem(v.getPropertyPath().toString(), v.getMessage())).toList();
+        if (!invalid.isEmpty()) {
+            ApiException problem = ApiException.invalid("the UVM request is not valid", invalid);
+            // an id that is not one is not repeated into the audit trail (it may be any text up to the body limit)
+            tell(http, "uvm.create", invalid.stream().anyMatch(f -> f.field().equals("id")) ? null : request.id(), problem);
+            throw problem;
+        }
         UvmView view;
         try {
             view = UvmView.of(uvms.create(request.id(), request.memoryMiB(), request.cpus()));
@@ -58,6 +73,9 @@ class UvmController {
             ApiException problem = problem(refusal);
             tell(http, "uvm.create", request.id(), problem);
             throw problem;
+        } catch (RuntimeException e) {
+            tell(http, "uvm.create", request.id(), HttpStatus.INTERNAL_SERVER_ERROR.value(), e.toString());
+            throw e;
         }
         tell(http, "uvm.create", view.id(), HttpStatus.CREATED.value(), null);
         return ResponseEntity.created(URI.create("/api/v1/uvms/" + view.id())).body(view);

@@ -146,6 +146,19 @@ class SecurityIT {
                 "\"status\":" + created);
         assertThat(lines.get(1)).contains("\"event\":\"uvm.delete\"", "\"principal\":\"ops\"", "\"uvm\":\"audited1\"",
                 "\"status\":" + deleted);
+
+        // refused by validation, before any backend is asked: audited all the same
+        try (AuditLines audit = AuditLines.capture()) {
+            assertThat(operator.post("/api/v1/uvms", "{\"id\": \"small\", \"memoryMiB\": 1}")
+                    .isProblem(400, "INVALID_REQUEST").json().path("errors").get(0).path("field").asString())
+                    .isEqualTo("memoryMiB");
+            operator.post("/api/v1/uvms", "{\"id\": \"bad id!\"}").isProblem(400, "INVALID_REQUEST");
+            lines = audit.lines().stream().filter(l -> l.contains("\"event\":\"uvm.")).toList();
+        }
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"event\":\"uvm.create\"", "\"uvm\":\"small\"", "\"status\":400");
+        assertThat(lines.get(1)).contains("\"event\":\"uvm.create\"", "\"uvm\":null", "\"status\":400")
+                .doesNotContain("bad id!");
     }
 
     @Test
