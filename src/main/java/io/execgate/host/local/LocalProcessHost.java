@@ -79,7 +79,7 @@ final class LocalProcessHost implements ProcessHost {
             // setpriv execs in place, so the pid stays the command's own and signals reach it directly.
             path = setpriv;
             argv = new ArrayList<>(List.of(setpriv, "--reuid=" + user.uid(), "--regid=" + user.gid(),
-                    user.name() != null ? "--init-groups" : "--clear-groups", "--", executable));
+                    user.groupsOf() != null ? "--init-groups" : "--clear-groups", "--", executable));
             argv.addAll(spec.args().subList(1, spec.args().size()));
         }
         try {

@@ -83,9 +83,11 @@ final class UserLookup {
                             "unable to find group " + groupPart + ": no matching entries in group file"));
         }
         Set<Integer> supplementary = new HashSet<>();
-        entry.ifPresent(e -> groups.stream().filter(g -> g.members().contains(e.name()))
-                .forEach(g -> supplementary.add(g.id())));
-        return new Credentials(uid, gid, supplementary, entry.map(Entry::name).orElse(null),
+        if (groupPart == null) { // a named group is the whole group list, as in runc
+            entry.ifPresent(e -> groups.stream().filter(g -> g.members().contains(e.name()))
+                    .forEach(g -> supplementary.add(g.id())));
+        }
+        return new Credentials(uid, gid, supplementary, groupPart == null ? entry.map(Entry::name).orElse(null) : null,
                 entry.map(Entry::home).orElse(null));
     }
 

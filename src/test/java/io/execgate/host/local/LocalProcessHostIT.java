@@ -272,6 +272,27 @@ class LocalProcessHostIT {
         assertThat(run(script.toString()).stdout()).as("root may run it").isEqualTo("ran\n");
     }
 
+    /**
+     * {@code name:group} narrows, as in runc and Docker: the named group is the only one, not added to the user's
+     * memberships. Needs a user that has some (postgres on a machine with it, say); skipped where none has.
+     */
+    @Test
+    void aNamedGroupIsTheOnlyGroupAndANameAloneBringsItsMemberships() throws Exception {
+        assumeTrue(Libc.INSTANCE.geteuid() == 0, "switching users needs root");
+        List<String> passwd = Files.readAllLines(Path.of("/etc/passwd"));
+        String member = Files.readAllLines(Path.of("/etc/group")).stream().map(line -> line.split(":", -1))
+                .filter(fields -> fields.length == 4 && !fields[3].isEmpty()).map(fields -> fields[3].split(",")[0])
+                .filter(name -> passwd.stream().anyMatch(line -> line.startsWith(name + ":"))).findFirst().orElse(null);
+        assumeTrue(member != null, "no user here is a member of a group in /etc/group");
+        HostProcess narrowed = start(new ProcessSpec(List.of("id", "-G"), List.of(), null, member + ":65534", false, null,
+                false, true, true));
+        assertThat(readAll(narrowed.stdout().orElseThrow()).get(10, TimeUnit.SECONDS).strip()).isEqualTo("65534");
+        HostProcess whole = start(new ProcessSpec(List.of("id", "-G"), List.of(), null, member, false, null, false,
+                true, true));
+        assertThat(readAll(whole.stdout().orElseThrow()).get(10, TimeUnit.SECONDS).strip().split(" "))
+                .as("the primary group and the memberships").hasSizeGreaterThan(1);
+    }
+
     @Test
     void startFailuresAreTyped() throws Exception {
         assertStartFailure(spec(List.of("no-such-command-here")), StartFailure.Kind.EXECUTABLE_NOT_FOUND,

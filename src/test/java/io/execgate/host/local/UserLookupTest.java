@@ -41,15 +41,18 @@ class UserLookupTest {
         assertThat(alice.uid()).isEqualTo(1000);
         assertThat(alice.gid()).isEqualTo(1000);
         assertThat(alice.home()).isEqualTo("/home/alice");
-        assertThat(alice.name()).isEqualTo("alice");
+        assertThat(alice.groupsOf()).isEqualTo("alice");
         assertThat(alice.groups()).containsExactlyInAnyOrder(100, 999);
     }
 
     @Test
     void aKnownUidIsNamedAndAGroupCanBeGivenByNameOrNumber() throws Exception {
         Credentials bob = users.resolve("1001:docker");
-        assertThat(bob.name()).isEqualTo("bob");
         assertThat(bob.gid()).isEqualTo(999);
+        assertThat(bob.groupsOf()).as("a named group is the only one, as in runc").isNull();
+        assertThat(bob.groups()).isEmpty();
+        assertThat(users.resolve("alice:users").groups()).isEmpty();
+        assertThat(users.resolve("1001").groupsOf()).isEqualTo("bob");
         assertThat(users.resolve("bob:42").gid()).isEqualTo(42);
     }
 
@@ -58,7 +61,7 @@ class UserLookupTest {
         Credentials stranger = users.resolve("4242");
         assertThat(stranger.uid()).isEqualTo(4242);
         assertThat(stranger.gid()).isZero();
-        assertThat(stranger.name()).isNull();
+        assertThat(stranger.groupsOf()).isNull();
         assertThat(stranger.home()).isNull();
         assertThat(users.resolve("4242:4242").gid()).isEqualTo(4242);
     }
@@ -92,7 +95,7 @@ class UserLookupTest {
         Files.writeString(replacement, "carol:x:1000:1000::/home/carol:/bin/sh\n");
         Files.move(replacement, passwd, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        assertThat(users.resolve("1000").name()).isEqualTo("carol");
+        assertThat(users.resolve("1000").groupsOf()).isEqualTo("carol");
         Files.delete(passwd);
         assertThat(users.home(1000)).isEmpty();
     }
