@@ -3,7 +3,9 @@ package io.execgate.host.local;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import com.sun.jna.LastErrorException;
@@ -17,7 +19,7 @@ import io.execgate.host.Signal;
  * <p>Call only while the leader is unreaped: its pid then cannot be reused, so no other session can have that id,
  * and every process whose {@code /proc/<pid>/stat} names it is the exec's.
  */
-final class Session {
+public final class Session {
 
     private static final Libc LIBC = Libc.INSTANCE;
     /** Killed processes cannot fork; rounds only catch what was forked while a round read {@code /proc}. */
@@ -27,6 +29,36 @@ final class Session {
     private static final int START_TIME = ProcStat.START_TIME;
 
     private Session() {
+    }
+
+    /** At most this many members are held by {@link #members}: a session is one exec's, not a fork bomb's record. */
+    private static final int MAX_MEMBERS = 4096;
+
+    /**
+     * pidfds on the live processes of session {@code sid}, the leader included, each checked to be in the session
+     * once held: signals through them reach those processes and no others, however long after. Call while the
+     * leader lives, so that the id names this session; the caller closes them.
+     */
+    public static List<PidFd> members(int sid) {
+        List<PidFd> members = new ArrayList<>();
+        try (DirectoryStream<Path> processes = ProcStat.processes()) {
+            for (Path process : processes) {
+                String[] stat = ProcStat.fields(process);
+                if (stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION])) {
+                    continue;
+                }
+                int pid = Integer.parseInt(process.getFileName().toString());
+                PidFd member = PidFd.open(pid);
+                if (member != null && inSession(pid, sid) && members.size() < MAX_MEMBERS) {
+                    members.add(member);
+                } else if (member != null) {
+                    member.close();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // /proc unreadable, or no pidfds: the members found so far
+        }
+        return members;
     }
 
     /** SIGKILLs every live process of session {@code sid}, the leader included; rounds until a round finds none new. */

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +27,7 @@ import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
 import io.execgate.host.local.Libc;
 import io.execgate.host.local.PidFd;
+import io.execgate.host.local.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +52,8 @@ final class OciProcess implements HostProcess {
     private static final int S_IFCHR = 0020000;
 
     /** What the process is part of. */
-    record Context(String containerId, long containerInitPid, boolean runtimeForwardsResize, Duration outputGrace,
-            BooleanSupplier containerRuns) {
+    record Context(String containerId, long containerInitPid, boolean tty, boolean runtimeForwardsResize,
+            Duration outputGrace, BooleanSupplier containerRuns) {
     }
 
     private final HostProcess runtime;
@@ -61,6 +64,12 @@ final class OciProcess implements HostProcess {
     /** The last signal execgate delivered: a code of 128 + its number is then its doing, not a plain exit. */
     private volatile @Nullable Signal delivered;
     private volatile boolean runtimeKilled;
+    /**
+     * On a terminal, the processes of the session being terminated, held by pidfd from while the leader lived (its
+     * id then named this session only): an interactive shell runs each job in a group of its own, which the
+     * group's signals miss. Ended with the leader, as when a container's init exits.
+     */
+    private final List<PidFd> session = new ArrayList<>(); // guarded by itself
 
     OciProcess(HostProcess runtime, long pid, @Nullable PidFd pidfd, ExecFiles files, Context context) {
         this.runtime = runtime;
@@ -118,10 +127,11 @@ final class OciProcess implements HostProcess {
     private void followLeader() {
         try {
             // Without a pidfd the process ran and went before it could be followed: what it left is treated the same.
-            if (pidfd != null && !pidfd.awaitExit()) {
-                return;
-            }
-            if (endsWithin(context.outputGrace())) {
+            boolean exited = pidfd == null || pidfd.awaitExit();
+            // Being terminated and the leader is gone: what is left of its session goes now.
+            signalSession(Signal.SIGKILL);
+            releaseSession();
+            if (!exited || endsWithin(context.outputGrace())) {
                 return;
             }
             log.info("process {} in container {} exited {} ago and its output is still held open; ending what it "
@@ -132,6 +142,8 @@ final class OciProcess implements HostProcess {
             }
         } catch (IOException e) {
             log.debug("following process {} failed: {}", pid, e.getMessage());
+        } finally {
+            releaseSession();
         }
     }
 
@@ -204,9 +216,50 @@ final class OciProcess implements HostProcess {
         }
     }
 
+    /**
+     * SIGTERM to the process group. On a terminal, first SIGHUP to the process, as when a terminal hangs up (an
+     * interactive shell ignores SIGTERM), and SIGTERM to every process of its session, its jobs' groups included.
+     */
     @Override
     public void terminate() throws IOException {
+        if (context.tty() && pidfd != null && !pidfd.exited()) {
+            holdSession();
+            signalSession(Signal.SIGTERM);
+            pidfd.send(Signal.SIGHUP);
+        }
         signalGroup(Signal.SIGTERM);
+    }
+
+    private void holdSession() {
+        List<PidFd> members = Session.members((int) pid);
+        synchronized (session) {
+            if (pidfd == null || pidfd.exited()) {
+                members.forEach(PidFd::close); // the leader went while /proc was read: its id may name another now
+                return;
+            }
+            session.forEach(PidFd::close);
+            session.clear();
+            session.addAll(members);
+        }
+    }
+
+    private void signalSession(Signal signal) {
+        synchronized (session) {
+            for (PidFd member : session) {
+                try {
+                    member.send(signal);
+                } catch (IOException e) {
+                    log.debug("signalling a process of {}'s session failed: {}", pid, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void releaseSession() {
+        synchronized (session) {
+            session.forEach(PidFd::close);
+            session.clear();
+        }
     }
 
     /**
@@ -215,6 +268,7 @@ final class OciProcess implements HostProcess {
      */
     @Override
     public void kill() throws IOException {
+        signalSession(Signal.SIGKILL);
         signalGroup(Signal.SIGKILL);
         CompletableFuture.runAsync(this::killRuntimeIfRunning,
                 CompletableFuture.delayedExecutor(KILL_PATIENCE.toMillis(), TimeUnit.MILLISECONDS));

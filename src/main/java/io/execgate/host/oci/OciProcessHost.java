@@ -87,7 +87,7 @@ final class OciProcessHost implements ProcessHost {
             files.delete();
             throw new StartFailure(Kind.BACKEND_ERROR, "cannot run " + runtime.binary() + ": " + e.getMessage(), e);
         }
-        return awaitStart(process, files, container);
+        return awaitStart(process, files, container, spec.tty());
     }
 
     /**
@@ -114,19 +114,20 @@ final class OciProcessHost implements ProcessHost {
      * Waits for the runtime to write the process's pid (the process has started) or to exit (it could not start:
      * its log says why). A runtime that does neither in time is killed.
      */
-    private HostProcess awaitStart(HostProcess process, ExecFiles files, OciContainer container) throws StartFailure {
+    private HostProcess awaitStart(HostProcess process, ExecFiles files, OciContainer container, boolean tty)
+            throws StartFailure {
         long began = System.nanoTime();
         long deadline = began + startTimeout.toNanos();
         try {
             while (true) {
                 OptionalLong pid = files.readPid();
                 if (pid.isPresent()) {
-                    return started(process, files, pid.getAsLong(), container);
+                    return started(process, files, pid.getAsLong(), container, tty);
                 }
                 if (process.onExit().isDone()) {
                     pid = files.readPid();
                     if (pid.isPresent()) {
-                        return started(process, files, pid.getAsLong(), container); // a quick one: it has run already
+                        return started(process, files, pid.getAsLong(), container, tty); // a quick one: it has run already
                     }
                     throw startFailure(process.onExit().join().exitCode(), files);
                 }
@@ -162,7 +163,7 @@ final class OciProcessHost implements ProcessHost {
      * service's unreaped child, still runs) or it has gone and may be another process's now, which is then left
      * alone.
      */
-    private HostProcess started(HostProcess process, ExecFiles files, long pid, OciContainer container)
+    private HostProcess started(HostProcess process, ExecFiles files, long pid, OciContainer container, boolean tty)
             throws StartFailure {
         PidFd pidfd;
         try {
@@ -174,7 +175,7 @@ final class OciProcessHost implements ProcessHost {
             pidfd.close();
             pidfd = null;
         }
-        return new OciProcess(process, pid, pidfd, files, new OciProcess.Context(id, container.pid(),
+        return new OciProcess(process, pid, pidfd, files, new OciProcess.Context(id, container.pid(), tty,
                 runtime.forwardsResize(), outputGrace, this::stillRunning));
     }
 

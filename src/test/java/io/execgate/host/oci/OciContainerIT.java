@@ -224,6 +224,30 @@ class OciContainerIT {
         assertThat(status(client).path("status").asString()).isEqualTo("Success");
     }
 
+    /**
+     * A terminal exec that is ended (a timeout here; a DELETE or a client gone alike) takes its whole session with
+     * it, as a hangup would: an interactive shell ignores SIGTERM and runs each job in a process group of its own.
+     */
+    @Test
+    void anEndedTerminalExecLeavesNoJobOfItsShellRunning() throws Exception {
+        String id = api.post("/api/v1/containers/c1/execs", """
+                {"command": ["sh", "-c", "set -m; (trap '' TERM HUP; exec sleep 4321) & trap '' TERM; echo READY; while :; do sleep 1; done"],
+                 "tty": true, "timeoutSeconds": 1}""").expect(201).path("id").asString();
+        JsonNode exit = api.awaitExit(id);
+        assertThat(exit.path("reason").asString()).isEqualTo("timeout");
+        assertThat(api.get("/api/v1/execs/" + id + "/output?stream=stdout").text()).contains("READY");
+        String left = "";
+        for (int i = 0; i < 50; i++) {
+            left = api.post("/api/v1/containers/c1/execs/run", "{\"command\": [\"ps\", \"-o\", \"args\"]}")
+                    .expect(200).path("stdout").asString();
+            if (!left.contains("sleep 4321")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(left).as("the job the shell started in a group of its own").doesNotContain("sleep 4321");
+    }
+
     @Test
     void aTerminalHasItsSizeFromTheStartAndFollowsResizes() throws Exception {
         for (int i = 0; i < 10; i++) {
