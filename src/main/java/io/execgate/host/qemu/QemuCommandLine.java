@@ -56,7 +56,8 @@ final class QemuCommandLine {
         }
         args.addAll(List.of("-append", append.toString()));
         args.addAll(List.of("-device", choice.machine().equals("microvm") ? "virtio-serial-device" : "virtio-serial-pci",
-                "-chardev", "socket,id=agent,path=" + agentSocket + ",server=on,wait=off",
+                // QEMU splits options at commas; a comma in a value is written twice (a data-dir of "a,b")
+                "-chardev", "socket,id=agent,path=" + agentSocket.toString().replace(",", ",,") + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=agent,name=" + PORT_NAME));
         return args;
     }

@@ -32,8 +32,10 @@ import tools.jackson.databind.JsonNode;
  * commands run through the agent over REST and WebSocket. Skipped where QEMU or the image is missing
  * (.ci/run installs QEMU and builds the image).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "execgate.exec.kill-grace-period=2s")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "execgate.exec.kill-grace-period=2s",
+        // a comma in the data directory, which QEMU's option syntax would split (the agent's socket lives there)
+        "execgate.data-dir=target/qemu-it,data"})
 @AutoConfigureRestTestClient
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QemuUvmIT {
