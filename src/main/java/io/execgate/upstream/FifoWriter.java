@@ -46,21 +46,29 @@ final class FifoWriter extends OutputStream {
      */
     static FifoWriter connect(Path path, Duration connectTimeout, @Nullable Duration retryTimeout,
             CountDownLatch cancelled) throws IOException {
-        PolledDescriptor fifo = openWithin(path, connectTimeout, new Backoff(ThreadLocalRandom.current()), cancelled);
+        PolledDescriptor fifo = openWithin(path, connectTimeout, new Backoff(ThreadLocalRandom.current()), cancelled,
+                false);
         return new FifoWriter(path, fifo, retryTimeout);
     }
 
     /**
      * Tries to open the FIFO until it works or {@code budget} is spent (null: for ever), waiting out the backoff
      * between attempts; one last attempt follows the budget.
+     *
+     * @param missingToo whether a path that names nothing is waited for too: not at the start (the caller named a
+     *                   FIFO that is not there: a start failure), but when reopening, as a reader that restarts may
+     *                   remove and make its FIFO again (hcsshim retries every failed dial within the budget)
      */
     private static PolledDescriptor openWithin(Path path, @Nullable Duration budget, Backoff backoff,
-            CountDownLatch cancelled) throws IOException {
+            CountDownLatch cancelled, boolean missingToo) throws IOException {
         long deadline = budget == null ? Long.MAX_VALUE : System.nanoTime() + budget.toNanos();
         while (true) {
             try {
                 return Fifos.openForWriting(path);
-            } catch (Fifos.NoReaderException e) {
+            } catch (Fifos.NoReaderException | Fifos.MissingException e) {
+                if (e instanceof Fifos.MissingException && !missingToo) {
+                    throw e;
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new IOException("reached the timeout while waiting for a reader of " + path);
@@ -107,7 +115,7 @@ final class FifoWriter extends OutputStream {
         PolledDescriptor old = fifo;
         PolledDescriptor reopened;
         try {
-            reopened = openWithin(path, retryTimeout, new Backoff(ThreadLocalRandom.current()), closed);
+            reopened = openWithin(path, retryTimeout, new Backoff(ThreadLocalRandom.current()), closed, true);
         } catch (IOException e) {
             old.close(); // given up: a late reader gets end-of-file, not stale bytes
             throw e;

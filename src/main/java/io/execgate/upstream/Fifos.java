@@ -27,6 +27,13 @@ final class Fifos {
         }
     }
 
+    /** The path names nothing (yet, or for now: a reader that restarts may remove and make its FIFO again). */
+    static final class MissingException extends IOException {
+        MissingException(Path path) {
+            super(path + " does not exist");
+        }
+    }
+
     /** Makes a FIFO only the service's user can open. */
     static void make(Path path) throws IOException {
         try {
@@ -42,7 +49,7 @@ final class Fifos {
         try {
             mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            throw new IOException(path + " does not exist");
+            throw new MissingException(path);
         }
         if ((mode & S_IFMT) != S_IFIFO) {
             throw new IOException(path + " is not a FIFO");
@@ -63,11 +70,6 @@ final class Fifos {
     }
 
     /**
-     * Opens without following a link anywhere in the path ({@code openat2(RESOLVE_NO_SYMLINKS)}), so that no swap of
-     * a directory or the file itself for a link can make the service open another file; then checks that what it
-     * opened is a FIFO before anything is read or written.
-     */
-    /**
      * Opens both ends at once: never waits, and a reader that opens its end later (a logging driver) does not wait
      * for a writer either. No EPIPE comes this way: who uses it watches the reader otherwise.
      */
@@ -75,6 +77,11 @@ final class Fifos {
         return open(path, Libc.O_RDWR);
     }
 
+    /**
+     * Opens without following a link anywhere in the path ({@code openat2(RESOLVE_NO_SYMLINKS)}), so that no swap of
+     * a directory or the file itself for a link can make the service open another file; then checks that what it
+     * opened is a FIFO before anything is read or written.
+     */
     private static PolledDescriptor open(Path path, int access) throws IOException {
         check(path);
         int flags = access | Libc.O_NONBLOCK | Libc.O_CLOEXEC | Libc.O_NOFOLLOW;
@@ -89,6 +96,9 @@ final class Fifos {
         } catch (LastErrorException e) {
             if (e.getErrorCode() == Libc.ENXIO) {
                 throw new NoReaderException(path);
+            }
+            if (e.getErrorCode() == Libc.ENOENT) {
+                throw new MissingException(path);
             }
             if (e.getErrorCode() == Libc.ELOOP) {
                 throw new IOException(path + " goes through a symbolic link; name the FIFO by its real path");

@@ -132,6 +132,28 @@ class UpstreamIoIT {
         assertThat(new String(head, StandardCharsets.US_ASCII) + tail).isEqualTo(expected);
     }
 
+    /** A reader that restarts may remove and make its FIFO again: the path missing for a moment is waited out too. */
+    @Test
+    void aReaderThatMakesItsFifoAgainGetsTheRest() throws Exception {
+        Path out = fifo("out");
+        CompletableFuture<byte[]> first = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(out.toFile())) {
+                return in.readNBytes(2); // "a\n", then leaves
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo a; sleep 1; echo b"], "io": {"stdout": "%s", "retryTimeoutSeconds": 10}}"""
+                .formatted(out)).expect(201).path("id").asString();
+        assertThat(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.US_ASCII)).isEqualTo("a\n");
+        Files.delete(out); // the reader's restart: gone for a while, then a new FIFO by the same name
+        Thread.sleep(1_500); // "b" meets the closed FIFO, and the reopening finds no path
+        fifo("out");
+        assertThat(readAll(out).get(20, TimeUnit.SECONDS)).isEqualTo("b\n");
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+    }
+
     @Test
     void whenTheRetryBudgetRunsOutTheRestIsDiscardedAndTheExecStillEnds() throws Exception {
         Path out = fifo("out");

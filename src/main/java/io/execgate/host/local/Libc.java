@@ -43,6 +43,7 @@ public interface Libc extends Library {
     int EAGAIN = 11;
     int ENOTTY = 25;
     int EBADF = 9;
+    int ENOENT = 2;
     int ENXIO = 6;
     int EPIPE = 32;
     long TIOCSWINSZ = 0x5414;
