@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 final class BinaryLoggerConnection implements UpstreamConnection {
 
     private static final Logger log = LoggerFactory.getLogger(BinaryLoggerConnection.class);
+    private static final java.time.Duration HAND_OVER_POLL = java.time.Duration.ofMillis(20);
 
     private final UpstreamPlan.Binary plan;
     private final Path dir;
@@ -40,6 +41,13 @@ final class BinaryLoggerConnection implements UpstreamConnection {
     private final UpstreamProperties properties;
     private volatile @Nullable OutputStream stdout;
     private volatile @Nullable OutputStream stderr;
+    /**
+     * The service's own read-write ends of the stdout and stderr FIFOs, held until the output ends: with them the
+     * write ends never wait for the driver, nor fail while it has not opened its ends yet.
+     */
+    private final List<PolledDescriptor> keepers = new ArrayList<>(); // guarded by lock
+    /** The write ends under {@link #stdout} and {@link #stderr}. */
+    private final List<PolledDescriptor> writeEnds = new ArrayList<>(); // guarded by lock
     private final Object lock = new Object();
     private @Nullable HostProcess driver; // guarded by lock
     private @Nullable PolledDescriptor waitFifo; // guarded by lock
@@ -93,8 +101,8 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             // and its opens of stdout and stderr for reading (containerd's drivers open those first), never wait.
             ready = Fifos.openForReading(dir.resolve("wait"));
             waitFifo = ready;
-            stdout = Fifos.openBothEnds(dir.resolve("stdout")).outputStream();
-            stderr = Fifos.openBothEnds(dir.resolve("stderr")).outputStream();
+            stdout = writeEnd(dir.resolve("stdout"));
+            stderr = writeEnd(dir.resolve("stderr"));
             List<String> argv = new ArrayList<>();
             argv.add(executable.toString());
             argv.addAll(plan.arguments());
@@ -118,6 +126,14 @@ final class BinaryLoggerConnection implements UpstreamConnection {
         });
     }
 
+    /** Opens the FIFO's both ends to keep it, then a write end of its own (the kept end reads, so it opens at once). */
+    private OutputStream writeEnd(Path fifo) throws IOException {
+        keepers.add(Fifos.openBothEnds(fifo));
+        PolledDescriptor end = Fifos.openForWriting(fifo);
+        writeEnds.add(end);
+        return end.outputStream();
+    }
+
     private boolean closedYet() {
         synchronized (lock) {
             return closed;
@@ -125,14 +141,44 @@ final class BinaryLoggerConnection implements UpstreamConnection {
     }
 
     private void closeStreams() {
-        for (OutputStream stream : new OutputStream[] {stdout, stderr}) {
-            if (stream != null) {
-                try {
-                    stream.close();
-                } catch (IOException ignored) {
-                    // our own descriptor
+        synchronized (lock) {
+            keepers.forEach(PolledDescriptor::close);
+            writeEnds.forEach(PolledDescriptor::close);
+        }
+    }
+
+    /**
+     * Once the output has ended: the service's read ends close, and each write end closes as soon as the driver has
+     * the FIFO open for reading (or has exited, or its stop time is up). Closing both at once would throw away what
+     * the FIFO holds when the driver opens it late (it may open its pipes after it signalled ready, in any order):
+     * a FIFO nobody has open keeps nothing. Polled on a virtual thread; the kernel flags a write end without a reader.
+     */
+    private void handOver(HostProcess running) {
+        List<PolledDescriptor> open;
+        synchronized (lock) {
+            keepers.forEach(PolledDescriptor::close);
+            open = new ArrayList<>(writeEnds);
+        }
+        long deadline = System.nanoTime() + properties.driverStopTimeout().toNanos();
+        try {
+            while (true) {
+                boolean over = running.onExit().isDone() || System.nanoTime() > deadline;
+                open.removeIf(end -> {
+                    if (over || end.isClosed() || end.hasReader()) {
+                        end.close();
+                        return true;
+                    }
+                    return false;
+                });
+                if (open.isEmpty()) {
+                    return;
                 }
+                Thread.sleep(HAND_OVER_POLL.toMillis());
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            open.forEach(PolledDescriptor::close);
         }
     }
 
@@ -204,8 +250,8 @@ final class BinaryLoggerConnection implements UpstreamConnection {
                 waitFifo.close();
             }
         }
-        closeStreams();
         if (running == null) {
+            closeStreams();
             PrivateDir.delete(dir);
             return;
         }
@@ -214,9 +260,11 @@ final class BinaryLoggerConnection implements UpstreamConnection {
             PrivateDir.delete(dir);
         });
         if (!ready) {
+            closeStreams();
             killQuietly(running); // it never became a logger: nothing of the exec's output is in it
             return;
         }
+        Thread.ofVirtual().name("upstream-" + execId + "-hand-over").start(() -> handOver(running));
         CompletableFuture<Void> kill = CompletableFuture.runAsync(() -> {
             if (!running.onExit().isDone()) {
                 log.warn("exec {}: the logging driver {} did not exit within {} of the output's end; killing it",

@@ -219,6 +219,25 @@ class UpstreamIoIT {
                 {"command": ["true"], "tty": true, "io": {"stderr": "/run/x"}}""").isProblem(400, "INVALID_REQUEST");
     }
 
+    /** A driver may open its pipes after it signalled ready, in any order: nothing the command wrote is lost. */
+    @Test
+    void aLoggingDriverThatOpensItsPipesLateStillGetsAllTheOutput() throws Exception {
+        Path driver = script("late", """
+                #!/bin/sh
+                d=$(dirname "$0")
+                : > "$CONTAINER_WAIT"
+                sleep 1
+                cat "$CONTAINER_STDERR" > "$d/late-stderr"
+                cat "$CONTAINER_STDOUT" > "$d/late-stdout"
+                """);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo quick; echo quicker >&2"], "io": {"stdout": "binary://%s"}}"""
+                .formatted(driver)).expect(201).path("id").asString();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        awaitFile(dir.resolve("late-stderr"), "quicker\n");
+        awaitFile(dir.resolve("late-stdout"), "quick\n");
+    }
+
     @Test
     void aLoggingDriverGetsTheContractsEnvironmentArgumentsAndBothStreams() throws Exception {
         Path driver = script("driver", """

@@ -255,20 +255,35 @@ public final class PolledDescriptor implements AutoCloseable {
 
     /** Whether the descriptor is readable now, without waiting; false once closed. */
     public boolean readable() {
+        return pollNow(Libc.POLLIN) > 0;
+    }
+
+    /** What {@code poll} reports for {@code events} now, without waiting; -1 once closed or when it fails. */
+    private int pollNow(short events) {
         descriptors.readLock().lock();
         try {
             if (closed) {
-                return false;
+                return -1;
             }
             Libc.pollfd[] fds = (Libc.pollfd[]) new Libc.pollfd().toArray(1);
             fds[0].fd = fd;
-            fds[0].events = Libc.POLLIN;
-            return LIBC.poll(fds, 1, 0) > 0;
+            fds[0].events = events;
+            LIBC.poll(fds, 1, 0);
+            return fds[0].revents;
         } catch (LastErrorException e) {
-            return false;
+            return -1;
         } finally {
             descriptors.readLock().unlock();
         }
+    }
+
+    /**
+     * For the write end of a pipe or FIFO: whether some process has its read end open, without waiting (the kernel
+     * flags a write end with {@code POLLERR} while nobody can read); false once closed.
+     */
+    public boolean hasReader() {
+        int revents = pollNow(Libc.POLLOUT);
+        return revents >= 0 && (revents & Libc.POLLERR) == 0;
     }
 
     /**
