@@ -76,6 +76,26 @@ final class ContainerUsers {
         return new Identity(uid, gid, additional);
     }
 
+    /**
+     * An exec as a named user keeps the groups added to the container (Docker's {@code --group-add}, a pod's
+     * {@code supplementalGroups} and {@code fsGroup}), as {@code docker exec --user} does: those its process has
+     * beyond its own user's memberships in {@code /etc/group}. A pod's volume stays writable to the exec.
+     *
+     * @param named       the user the exec asked for
+     * @param container   the container process's own user, groups as its {@code config.json} gives them
+     * @param memberships the groups {@code /etc/group} gives the container process's user
+     */
+    static Identity withAddedGroups(Identity named, Identity container, List<Long> memberships) {
+        TreeSet<Long> gids = new TreeSet<>(named.additionalGids());
+        for (long gid : container.additionalGids()) {
+            if (!memberships.contains(gid)) {
+                gids.add(gid);
+            }
+        }
+        gids.remove(named.gid());
+        return new Identity(named.uid(), named.gid(), List.copyOf(gids));
+    }
+
     private long group(String groupPart) throws StartFailure {
         Long gid = number(groupPart);
         if (gid != null) {

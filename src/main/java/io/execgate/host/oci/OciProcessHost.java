@@ -67,8 +67,8 @@ final class OciProcessHost implements ProcessHost {
         RunningContainers.Known known = containers.running(runtime, root, id);
         OciContainer container = known.container();
         JsonNode containerProcess = known.process();
-        ContainerUsers.Identity identity = spec.user() == null ? ExecProcessSpec.containerUser(containerProcess)
-                : resolveUser(container, spec.user());
+        ContainerUsers.Identity own = ExecProcessSpec.containerUser(containerProcess);
+        ContainerUsers.Identity identity = spec.user() == null ? own : resolveUser(container, spec.user(), own);
         ConsoleSize size = spec.consoleSize() != null ? spec.consoleSize() : DEFAULT_CONSOLE;
         byte[] processSpec = ExecProcessSpec.build(containerProcess, spec, identity, size);
 
@@ -94,13 +94,15 @@ final class OciProcessHost implements ProcessHost {
      * Resolves a user in the container's own files, seen through its init's root. A pidfd on the init, still alive
      * after the files were read, shows that they were the container's and not a process's that took its pid.
      */
-    private ContainerUsers.Identity resolveUser(OciContainer container, String user) throws StartFailure {
+    private ContainerUsers.Identity resolveUser(OciContainer container, String user, ContainerUsers.Identity own)
+            throws StartFailure {
         try (PidFd init = PidFd.open(container.pid())) {
             if (init == null) {
                 throw new StartFailure(Kind.TARGET_GONE, "container " + id + " stopped");
             }
-            ContainerUsers.Identity identity = new ContainerUsers(Path.of("/proc", Long.toString(container.pid()), "root"))
-                    .resolve(user);
+            ContainerUsers users = new ContainerUsers(Path.of("/proc", Long.toString(container.pid()), "root"));
+            ContainerUsers.Identity identity = ContainerUsers.withAddedGroups(users.resolve(user), own,
+                    users.resolve(Long.toString(own.uid())).additionalGids());
             if (init.exited()) {
                 throw new StartFailure(Kind.TARGET_GONE, "container " + id + " stopped");
             }

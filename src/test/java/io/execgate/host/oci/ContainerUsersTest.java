@@ -39,6 +39,16 @@ class ContainerUsersTest {
     }
 
     @Test
+    void anExecAsAnotherUserKeepsTheGroupsAddedToTheContainerNotItsUsersOwn() {
+        // the container runs as svc (memberships 5 and 7) with 2000 added (a pod's fsGroup)
+        ContainerUsers.Identity container = new ContainerUsers.Identity(1001, 50, List.of(5L, 7L, 2000L));
+        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 1000, List.of(5L)), container,
+                List.of(5L, 7L))).isEqualTo(new ContainerUsers.Identity(1000, 1000, List.of(5L, 2000L)));
+        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 2000, List.of()), container,
+                List.of(5L, 7L))).as("not twice: the primary group").isEqualTo(new ContainerUsers.Identity(1000, 2000, List.of()));
+    }
+
+    @Test
     void namesAndNumbersResolve() throws StartFailure {
         ContainerUsers users = new ContainerUsers(root);
         assertThat(users.resolve("app")).isEqualTo(new ContainerUsers.Identity(1000, 1000, List.of(5L)));

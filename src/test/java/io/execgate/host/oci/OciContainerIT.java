@@ -73,6 +73,13 @@ class OciContainerIT {
         TestContainers.start("runc", ROOT_A, bundle, "c1");
         TestContainers.start("runc", ROOT_A, bundle, "dup");
         TestContainers.start("runc", ROOT_B, bundle, "dup");
+        // a container with a group added to its process, as docker run --group-add 2000 or a pod's fsGroup gives
+        Path grouped = TestContainers.bundle(DIR.resolve("grouped-bundle"));
+        tools.jackson.databind.node.ObjectNode config = (tools.jackson.databind.node.ObjectNode) JSON.readTree(
+                grouped.resolve("config.json").toFile());
+        ((tools.jackson.databind.node.ObjectNode) config.path("process").path("user")).putArray("additionalGids").add(2000);
+        JSON.writeValue(grouped.resolve("config.json").toFile(), config);
+        TestContainers.start("runc", ROOT_A, grouped, "grouped");
     }
 
     @AfterAll
@@ -182,6 +189,17 @@ class OciContainerIT {
         startFailure("{\"command\": [\"true\"], \"workingDir\": \"/nosuch\"}", null, "/nosuch");
         startFailure("{\"command\": [\"true\"], \"user\": \"nobody-here\"}", null, "no user nobody-here");
         startFailure("{\"command\": [\"true\"], \"user\": \"app:nogroup\"}", null, "no group nogroup");
+    }
+
+    @Test
+    void anExecAsAnotherUserKeepsTheGroupsAddedToTheContainer() {
+        assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"]}").path("stdout").asString()).isEqualTo("0 2000\n");
+        assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"], \"user\": \"app\"}").path("stdout").asString())
+                .as("app's own group and membership, and the added one").isEqualTo("1000 5 2000\n");
+        assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"], \"user\": \"app:extra\"}").path("stdout")
+                .asString()).isEqualTo("5 2000\n");
+        assertThat(run("c1", "{\"command\": [\"id\", \"-G\"], \"user\": \"app\"}").path("stdout").asString())
+                .as("nothing added to c1").isEqualTo("1000 5\n");
     }
 
     @Test
