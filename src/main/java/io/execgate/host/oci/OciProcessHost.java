@@ -9,13 +9,16 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import com.sun.jna.LastErrorException;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessHost;
 import io.execgate.host.ProcessSpec;
+import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
 import io.execgate.host.StartFailure.Kind;
 import io.execgate.host.TargetRef;
+import io.execgate.host.local.Libc;
 import io.execgate.host.local.LocalProcesses;
 import io.execgate.host.local.PidFd;
 import io.execgate.host.oci.RuntimeCommand.CommandException;
@@ -31,6 +34,7 @@ import tools.jackson.databind.JsonNode;
 final class OciProcessHost implements ProcessHost {
 
     private static final Logger log = LoggerFactory.getLogger(OciProcessHost.class);
+    private static final Libc LIBC = Libc.INSTANCE;
     private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
     private static final Duration SHORT_POLLS = Duration.ofMillis(100);
 
@@ -201,10 +205,13 @@ final class OciProcessHost implements ProcessHost {
 
     /**
      * Ends a runtime whose process did not start (or could not be followed), waits for it, and removes its files.
-     * SIGTERM first: the runtime passes it on to a process that may exist already, which SIGKILL would orphan.
+     * A process the runtime started already (its pid file written as the start gave up: the start timeout, no
+     * pidfd or thread to follow it) is killed with its group first, never handed to anyone; then SIGTERM to the
+     * runtime, which passes it on to a process that may exist by then, which SIGKILL would orphan.
      */
-    private static void abandon(HostProcess process, ExecFiles files) {
+    static void abandon(HostProcess process, ExecFiles files) {
         try {
+            killStarted(process, files);
             process.terminate();
             try {
                 process.onExit().get(2, TimeUnit.SECONDS);
@@ -219,6 +226,29 @@ final class OciProcessHost implements ProcessHost {
         } finally {
             process.close();
             files.delete();
+        }
+    }
+
+    /** SIGKILL to the process the runtime wrote the pid of, and its group, if it is still the runtime's child. */
+    private static void killStarted(HostProcess runtimeProcess, ExecFiles files) {
+        OptionalLong pid = files.readPid();
+        if (pid.isEmpty()) {
+            return;
+        }
+        try (PidFd started = PidFd.open(pid.getAsLong())) {
+            // The runtime, the service's unreaped child, still runs: its child by that pid is the process it started.
+            if (started == null || ProcessGroup.parentOf(pid.getAsLong()) != runtimeProcess.pid()
+                    || runtimeProcess.onExit().isDone()) {
+                return;
+            }
+            try {
+                LIBC.kill((int) -pid.getAsLong(), Signal.SIGKILL.number()); // the live leader holds its group id
+            } catch (LastErrorException e) {
+                // no group by that id (it left it): the process alone, below
+            }
+            started.send(Signal.SIGKILL);
+        } catch (IOException e) {
+            log.warn("killing the process {} its runtime started failed: {}", pid.getAsLong(), e.getMessage());
         }
     }
 }
