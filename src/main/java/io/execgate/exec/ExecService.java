@@ -371,9 +371,10 @@ public class ExecService {
     /** Every exec ends here exactly once, whichever way: its slot and its place among the live go. */
     private void ended(Exec exec) {
         live.remove(exec);
+        // Counted as ended (so evictable) before its slot frees: a create let in by that slot finds room in a full table.
+        registry.ended(exec);
         runningSlots.release();
         givePrincipalSlot(exec.caller().principal());
-        registry.ended(exec);
         tell(o -> o.ended(exec));
     }
 
@@ -475,7 +476,7 @@ public class ExecService {
             return; // the last one is still at it
         }
         try {
-            ExecRuntime.offTimer("exec-sweep", () -> {
+            BlockingThreads.start("exec-sweep", () -> {
                 try {
                     sweep();
                 } catch (RuntimeException | Error e) {
@@ -485,8 +486,9 @@ public class ExecService {
                 }
             });
         } catch (RuntimeException | Error e) {
+            // No pooled thread now: skipped, not run here on the timer's thread; the next one tries again.
             sweeping.set(false);
-            log.error("the sweep of exec records could not be started; the next one tries again", e);
+            log.warn("the sweep of exec records could not be started; the next one tries again: {}", e.toString());
         }
     }
 

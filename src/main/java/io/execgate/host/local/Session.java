@@ -31,8 +31,11 @@ public final class Session {
     private Session() {
     }
 
-    /** At most this many members are held by {@link #members}: a session is one exec's, not a fork bomb's record. */
-    private static final int MAX_MEMBERS = 4096;
+    /**
+     * At most this many members are held by {@link #members} (each pidfd costs three descriptors with its wake-up
+     * pipe): a terminal's shell and its jobs, not a fork bomb's record; the group's signals still reach the rest.
+     */
+    private static final int MAX_MEMBERS = 256;
 
     /**
      * pidfds on the live processes of session {@code sid}, the leader included, each checked to be in the session

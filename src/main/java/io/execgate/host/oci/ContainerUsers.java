@@ -79,16 +79,18 @@ final class ContainerUsers {
     /**
      * An exec as a named user keeps the groups added to the container (Docker's {@code --group-add}, a pod's
      * {@code supplementalGroups} and {@code fsGroup}), as {@code docker exec --user} does: those its process has
-     * beyond its own user's memberships in {@code /etc/group}. A pod's volume stays writable to the exec.
+     * beyond its own user's groups, its primary ones included (containerd and Docker put the primary gid among
+     * {@code additionalGids} too: a root container's 0 is not an added group). A pod's volume stays writable to the
+     * exec.
      *
-     * @param named       the user the exec asked for
-     * @param container   the container process's own user, groups as its {@code config.json} gives them
-     * @param memberships the groups {@code /etc/group} gives the container process's user
+     * @param named     the user the exec asked for
+     * @param container the container process's own user, groups as its {@code config.json} gives them
+     * @param own       the container process's user as the container's {@code /etc/passwd} and {@code /etc/group} give it
      */
-    static Identity withAddedGroups(Identity named, Identity container, List<Long> memberships) {
+    static Identity withAddedGroups(Identity named, Identity container, Identity own) {
         TreeSet<Long> gids = new TreeSet<>(named.additionalGids());
         for (long gid : container.additionalGids()) {
-            if (!memberships.contains(gid)) {
+            if (gid != container.gid() && gid != own.gid() && !own.additionalGids().contains(gid)) {
                 gids.add(gid);
             }
         }

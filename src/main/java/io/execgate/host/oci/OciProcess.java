@@ -64,6 +64,8 @@ final class OciProcess implements HostProcess {
     /** The last signal execgate delivered: a code of 128 + its number is then its doing, not a plain exit. */
     private volatile @Nullable Signal delivered;
     private volatile boolean runtimeKilled;
+    /** Whether ending it sent the SIGHUP of a terminal's hangup, which a shell dies of before the SIGTERM that follows. */
+    private volatile boolean hungUp;
     /**
      * On a terminal, the processes of the session being terminated, held by pidfd from while the leader lived (its
      * id then named this session only): an interactive shell runs each job in a group of its own, which the
@@ -80,6 +82,10 @@ final class OciProcess implements HostProcess {
             try {
                 return translate(status, error, files);
             } finally {
+                // The runtime is gone, so its process is: what is left of a session being ended goes too (if the
+                // leader's follower has not done it yet), and the pidfds held on it are let go.
+                signalSession(Signal.SIGKILL);
+                releaseSession();
                 if (pidfd != null) {
                     pidfd.close();
                 }
@@ -115,6 +121,9 @@ final class OciProcess implements HostProcess {
         Signal sent = delivered;
         if (sent != null && code == 128 + sent.number()) {
             return ExitStatus.signaled(sent, at);
+        }
+        if (hungUp && code == 128 + Signal.SIGHUP.number()) {
+            return ExitStatus.signaled(Signal.SIGHUP, at); // ended as a terminal's hangup ends a shell
         }
         if (code > 128 && !context.containerRuns().getAsBoolean()) {
             return new ExitStatus(code, null, ExitReason.LOST, at,
@@ -225,6 +234,7 @@ final class OciProcess implements HostProcess {
         if (context.tty() && pidfd != null && !pidfd.exited()) {
             holdSession();
             signalSession(Signal.SIGTERM);
+            hungUp = true; // before it is sent: the process may die of it, and its exit be read, before send returns
             pidfd.send(Signal.SIGHUP);
         }
         signalGroup(Signal.SIGTERM);

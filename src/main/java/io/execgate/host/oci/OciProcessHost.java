@@ -106,7 +106,7 @@ final class OciProcessHost implements ProcessHost {
             }
             ContainerUsers users = new ContainerUsers(Path.of("/proc", Long.toString(container.pid()), "root"));
             ContainerUsers.Identity identity = ContainerUsers.withAddedGroups(users.resolve(user), own,
-                    users.resolve(Long.toString(own.uid())).additionalGids());
+                    users.resolve(Long.toString(own.uid())));
             if (init.exited()) {
                 throw new StartFailure(Kind.TARGET_GONE, "container " + id + " stopped");
             }

@@ -23,10 +23,15 @@ final class RuntimeErrors {
             return Kind.EXECUTABLE_NOT_FOUND;
         }
         boolean denied = m.contains("permission denied") || m.contains("operation not permitted");
-        // Only a denial about the command itself makes it "not executable" (126, as a shell says); one about the
-        // runtime's own state (a service that may not read /run/runc/<id>) is the service's, not the command's.
-        if (m.contains("open executable") || m.contains("exec format error") || (denied && m.contains("exec: \""))) {
+        // Only a denial about the command itself makes it "not executable" (126, as a shell says): runc's
+        // `exec: "x": permission denied`, crun's `open executable` and, in later versions, `exec container process`.
+        // One about the runtime's own state (a service that may not read /run/runc/<id>) is the service's.
+        if (m.contains("open executable") || m.contains("exec format error")
+                || (denied && (m.contains("exec: \"") || m.contains("exec container process")))) {
             return Kind.NOT_EXECUTABLE;
+        }
+        if (m.contains("uid") || m.contains("gid") || m.contains("userspec") || m.contains("setgroups")) {
+            return Kind.BAD_USER;
         }
         if (denied) {
             return Kind.ACCESS_DENIED;
@@ -34,9 +39,6 @@ final class RuntimeErrors {
         if (m.contains("does not exist") || m.contains("not running") || m.contains("stopped container")
                 || m.contains("paused") || m.contains("error opening file")) {
             return Kind.TARGET_GONE;
-        }
-        if (m.contains("uid") || m.contains("gid") || m.contains("userspec") || m.contains("setgroups")) {
-            return Kind.BAD_USER;
         }
         return Kind.BACKEND_ERROR;
     }

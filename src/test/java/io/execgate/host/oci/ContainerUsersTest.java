@@ -40,12 +40,18 @@ class ContainerUsersTest {
 
     @Test
     void anExecAsAnotherUserKeepsTheGroupsAddedToTheContainerNotItsUsersOwn() {
-        // the container runs as svc (memberships 5 and 7) with 2000 added (a pod's fsGroup)
-        ContainerUsers.Identity container = new ContainerUsers.Identity(1001, 50, List.of(5L, 7L, 2000L));
-        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 1000, List.of(5L)), container,
-                List.of(5L, 7L))).isEqualTo(new ContainerUsers.Identity(1000, 1000, List.of(5L, 2000L)));
-        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 2000, List.of()), container,
-                List.of(5L, 7L))).as("not twice: the primary group").isEqualTo(new ContainerUsers.Identity(1000, 2000, List.of()));
+        // the container runs as svc (gid 50, memberships 5 and 7) with 2000 added (a pod's fsGroup); containerd and
+        // Docker list the primary gid among additionalGids too
+        ContainerUsers.Identity svc = new ContainerUsers.Identity(1001, 50, List.of(5L, 7L));
+        ContainerUsers.Identity container = new ContainerUsers.Identity(1001, 50, List.of(50L, 5L, 7L, 2000L));
+        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 1000, List.of(5L)), container, svc))
+                .isEqualTo(new ContainerUsers.Identity(1000, 1000, List.of(5L, 2000L)));
+        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(1000, 2000, List.of()), container, svc))
+                .as("not twice: the primary group").isEqualTo(new ContainerUsers.Identity(1000, 2000, List.of()));
+        // a root container, as containerd writes it: 0 is root's own group, not one added
+        assertThat(ContainerUsers.withAddedGroups(new ContainerUsers.Identity(65534, 65534, List.of()),
+                new ContainerUsers.Identity(0, 0, List.of(0L, 10L, 2000L)), new ContainerUsers.Identity(0, 0, List.of(10L))))
+                .isEqualTo(new ContainerUsers.Identity(65534, 65534, List.of(2000L)));
     }
 
     @Test

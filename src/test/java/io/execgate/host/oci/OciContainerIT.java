@@ -73,11 +73,13 @@ class OciContainerIT {
         TestContainers.start("runc", ROOT_A, bundle, "c1");
         TestContainers.start("runc", ROOT_A, bundle, "dup");
         TestContainers.start("runc", ROOT_B, bundle, "dup");
-        // a container with a group added to its process, as docker run --group-add 2000 or a pod's fsGroup gives
+        // a container with a group added to its process, as docker run --group-add 2000 or a pod's fsGroup gives,
+        // its primary gid listed too, as containerd writes it
         Path grouped = TestContainers.bundle(DIR.resolve("grouped-bundle"));
         tools.jackson.databind.node.ObjectNode config = (tools.jackson.databind.node.ObjectNode) JSON.readTree(
                 grouped.resolve("config.json").toFile());
-        ((tools.jackson.databind.node.ObjectNode) config.path("process").path("user")).putArray("additionalGids").add(2000);
+        ((tools.jackson.databind.node.ObjectNode) config.path("process").path("user")).putArray("additionalGids")
+                .add(0).add(2000);
         JSON.writeValue(grouped.resolve("config.json").toFile(), config);
         TestContainers.start("runc", ROOT_A, grouped, "grouped");
     }
@@ -195,7 +197,7 @@ class OciContainerIT {
     void anExecAsAnotherUserKeepsTheGroupsAddedToTheContainer() {
         assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"]}").path("stdout").asString()).isEqualTo("0 2000\n");
         assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"], \"user\": \"app\"}").path("stdout").asString())
-                .as("app's own group and membership, and the added one").isEqualTo("1000 5 2000\n");
+                .as("app's own group and membership, and the added one; not root's 0").isEqualTo("1000 5 2000\n");
         assertThat(run("grouped", "{\"command\": [\"id\", \"-G\"], \"user\": \"app:extra\"}").path("stdout")
                 .asString()).isEqualTo("5 2000\n");
         assertThat(run("c1", "{\"command\": [\"id\", \"-G\"], \"user\": \"app\"}").path("stdout").asString())
@@ -253,6 +255,8 @@ class OciContainerIT {
                  "tty": true, "timeoutSeconds": 1}""").expect(201).path("id").asString();
         JsonNode exit = api.awaitExit(id);
         assertThat(exit.path("reason").asString()).isEqualTo("timeout");
+        assertThat(exit.path("signal").asString()).as("the shell died of the hangup, which execgate sent").isEqualTo("SIGHUP");
+        assertThat(exit.path("exitCode").asInt()).isEqualTo(129);
         assertThat(api.get("/api/v1/execs/" + id + "/output?stream=stdout").text()).contains("READY");
         String left = "";
         for (int i = 0; i < 50; i++) {

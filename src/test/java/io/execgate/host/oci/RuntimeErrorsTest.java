@@ -28,6 +28,8 @@ class RuntimeErrorsTest {
             the container `k1` is not running                                                                 | TARGET_GONE
             error opening file `/run/crun/k1/status`: No such file or directory                               | TARGET_GONE
             exec failed: unable to start container process: setgroups: invalid argument                       | BAD_USER
+            exec failed: unable to start container process: setgroups: operation not permitted               | BAD_USER
+            exec container process `/etc/passwd`: Permission denied                                           | NOT_EXECUTABLE
             something nobody foresaw                                                                          | BACKEND_ERROR
             """)
     void messagesMapToKinds(String message, Kind kind) {
