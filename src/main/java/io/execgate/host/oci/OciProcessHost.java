@@ -187,6 +187,9 @@ final class OciProcessHost implements ProcessHost {
 
     /** Whether the container still runs; true when that cannot be told, so a process is not called lost wrongly. */
     private boolean stillRunning() {
+        if (containers.initExited(root, id)) {
+            return false; // its init has exited, though the runtime may still call a zombie init running
+        }
         try {
             return runtime.state(root, id).map(OciContainer::running).orElse(false);
         } catch (CommandException e) {

@@ -164,6 +164,15 @@ final class RunningContainers implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the container's init, as remembered, has exited: its pidfd says so at once, even while the init is an
+     * unreaped zombie that the runtime's {@code state} still reports running. False when it is not remembered.
+     */
+    synchronized boolean initExited(Path root, String id) {
+        Known kept = known.get(new Key(root, id));
+        return kept != null && kept.init() != null && kept.init().exited();
+    }
+
     /** How many containers are known now (for tests). */
     synchronized int size() {
         return known.size();
