@@ -1,7 +1,6 @@
 package io.execgate.api;
 
 import java.net.URI;
-import java.util.Comparator;
 import java.util.List;
 
 import io.execgate.api.TargetViews.UvmView;
@@ -15,7 +14,6 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
@@ -57,9 +55,7 @@ class UvmController {
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<UvmView> createUvm(@RequestBody UvmRequest request, HttpServletRequest http) {
         // Validated here rather than by @Valid, which refuses before this method runs: a refused boot is audited too.
-        List<FieldProblem> invalid = validator.validate(request).stream()
-                .sorted(Comparator.comparing((ConstraintViolation<UvmRequest> v) -> v.getPropertyPath().toString()))
-                .map(v -> new FieldProblem(v.getPropertyPath().toString(), v.getMessage())).toList();
+        List<FieldProblem> invalid = FieldProblem.of(validator.validate(request));
         if (!invalid.isEmpty()) {
             ApiException problem = ApiException.invalid("the UVM request is not valid", invalid);
             // an id that is not one is not repeated into the audit trail (it may be any text up to the body limit)

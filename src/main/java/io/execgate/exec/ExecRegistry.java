@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import io.execgate.api.ApiException;
@@ -84,21 +85,16 @@ final class ExecRegistry {
             }
         }
         List<ExecRecord> byEnd = kept.stream().sorted(Comparator.comparing(ExecRegistry::endOf)).toList();
-        Set<String> pruned = new HashSet<>();
-        for (ExecRecord record : byEnd.subList(0, Math.max(0, kept.size() - maxRecords))) {
-            pruned.add(record.id());
-            deleteFromStore(record.id());
-        }
-        for (ExecRecord record : kept) {
-            if (!pruned.contains(record.id())) {
+        int excess = Math.max(0, byEnd.size() - maxRecords);
+        byEnd.subList(0, excess).forEach(record -> deleteFromStore(record.id()));
+        List<ExecRecord> staying = byEnd.subList(excess, byEnd.size());
+        Set<String> stayingIds = new HashSet<>(staying.stream().map(ExecRecord::id).toList());
+        for (ExecRecord record : kept) { // in the store's order, which is the order of creation
+            if (stayingIds.contains(record.id())) {
                 records.put(record.id(), Exec.restored(record, runtime));
             }
         }
-        for (ExecRecord record : byEnd) {
-            if (records.containsKey(record.id())) {
-                endedOutput.put(record.id(), 0L); // its output went with the old service
-            }
-        }
+        staying.forEach(record -> endedOutput.put(record.id(), 0L)); // in the order they ended; output went with the old service
         for (String id : marked) {
             Exec exec = records.get(id);
             if (exec != null) {
@@ -182,8 +178,8 @@ final class ExecRegistry {
 
     /** Drops ended records whose end lies more than the retention before {@code now}. */
     synchronized int sweep(Instant now) {
-        saveAgain();
-        deleteAgain();
+        retry(unsaved, "updated in", id -> Optional.ofNullable(records.get(id)).ifPresent(exec -> store.save(exec.record())));
+        retry(undeleted, "deleted from", store::delete);
         Instant cutoff = now.minus(retention);
         int removed = 0;
         for (Iterator<Exec> it = records.values().iterator(); it.hasNext(); ) {
@@ -237,14 +233,17 @@ final class ExecRegistry {
         }
     }
 
-    /** Deletes again what the store failed to delete, oldest first, until the store fails again. */
-    private void deleteAgain() {
-        for (Iterator<String> it = undeleted.iterator(); it.hasNext(); ) {
+    /**
+     * Makes again, oldest first, the store writes or deletes that failed, until the store fails again: the rest
+     * waits for the next sweep.
+     */
+    private void retry(Set<String> ids, String what, Consumer<String> call) {
+        for (Iterator<String> it = ids.iterator(); it.hasNext(); ) {
             String id = it.next();
             try {
-                store.delete(id);
+                call.accept(id);
             } catch (RuntimeException e) {
-                log.warn("exec {}: its record could still not be deleted from the store: {}", id, e.getMessage());
+                log.warn("exec {}: its record could still not be {} the store: {}", id, what, e.getMessage());
                 return;
             }
             it.remove();
@@ -266,20 +265,4 @@ final class ExecRegistry {
         }
     }
 
-    /** Writes again the records whose last write failed, oldest failure first, until the store fails again. */
-    private void saveAgain() {
-        for (Iterator<String> it = unsaved.iterator(); it.hasNext(); ) {
-            String id = it.next();
-            Exec exec = records.get(id);
-            if (exec != null) {
-                try {
-                    store.save(exec.record());
-                } catch (RuntimeException e) {
-                    log.warn("exec {}: its record could still not be updated in the store: {}", id, e.getMessage());
-                    return;
-                }
-            }
-            it.remove();
-        }
-    }
 }

@@ -117,8 +117,7 @@ public class ExecService {
     public Exec createForAttachment(TargetRef target, ExecRequest request, boolean stdout, boolean stderr) {
         Set<ConstraintViolation<ExecRequest>> violations = validator.validate(request);
         if (!violations.isEmpty()) {
-            throw ApiException.invalid("the exec request is not valid", violations.stream()
-                    .map(v -> new FieldProblem(v.getPropertyPath().toString(), v.getMessage())).toList());
+            throw ApiException.invalid("the exec request is not valid", FieldProblem.of(violations));
         }
         Exec exec = start(target, request.options().withOutputs(stdout, stderr), retaining(), retaining(), null, true);
         runtime.schedule("exec-" + exec.id() + "-unattached", () -> {

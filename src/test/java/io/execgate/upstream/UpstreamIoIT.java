@@ -114,13 +114,7 @@ class UpstreamIoIT {
     void aReaderThatLeavesAndComesBackMissesNoByteAndGetsNoneTwice() throws Exception {
         Path out = fifo("out");
         String expected = IntStream.range(0, 20_000).mapToObj(i -> i + "\n").collect(Collectors.joining());
-        CompletableFuture<byte[]> firstPart = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = new FileInputStream(out.toFile())) {
-                return in.readNBytes(10_000); // then leaves, with more in the FIFO
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }, clients);
+        CompletableFuture<byte[]> firstPart = readFirst(out, 10_000); // then leaves, with more in the FIFO
         String id = api.post("/api/v1/host/execs", """
                 {"command": ["seq", "0", "19999"], "io": {"stdout": "%s", "retryTimeoutSeconds": 30}}"""
                 .formatted(out)).expect(201).path("id").asString();
@@ -136,13 +130,7 @@ class UpstreamIoIT {
     @Test
     void aReaderThatMakesItsFifoAgainGetsTheRest() throws Exception {
         Path out = fifo("out");
-        CompletableFuture<byte[]> first = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = new FileInputStream(out.toFile())) {
-                return in.readNBytes(2); // "a\n", then leaves
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }, clients);
+        CompletableFuture<byte[]> first = readFirst(out, 2); // "a\n", then leaves
         String id = api.post("/api/v1/host/execs", """
                 {"command": ["sh", "-c", "echo a; sleep 1; echo b"], "io": {"stdout": "%s", "retryTimeoutSeconds": 10}}"""
                 .formatted(out)).expect(201).path("id").asString();
@@ -157,13 +145,7 @@ class UpstreamIoIT {
     @Test
     void whenTheRetryBudgetRunsOutTheRestIsDiscardedAndTheExecStillEnds() throws Exception {
         Path out = fifo("out");
-        CompletableFuture<byte[]> head = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = new FileInputStream(out.toFile())) {
-                return in.readNBytes(1000);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }, clients);
+        CompletableFuture<byte[]> head = readFirst(out, 1000);
         long started = System.nanoTime();
         String id = api.post("/api/v1/host/execs", """
                 {"command": ["seq", "1", "300000"], "io": {"stdout": "%s", "retryTimeoutSeconds": 1}}"""
@@ -364,13 +346,7 @@ class UpstreamIoIT {
     @Test
     void anExecWhoseReaderLeftForGoodStillEndsWhenDeleted() throws Exception {
         Path out = fifo("out");
-        CompletableFuture<byte[]> head = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = new FileInputStream(out.toFile())) {
-                return in.readNBytes(100);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }, clients);
+        CompletableFuture<byte[]> head = readFirst(out, 100);
         JsonNode exec = api.post("/api/v1/host/execs", """
                 {"command": ["seq", "1", "1000000"], "io": {"stdout": "%s"}}""".formatted(out)).expect(201);
         assertThat(head.get(10, TimeUnit.SECONDS)).hasSize(100);
@@ -420,6 +396,17 @@ class UpstreamIoIT {
     }
 
     /** Opens the FIFO for reading (which waits for a writer) and reads it to its end, on a thread of its own. */
+    /** Reads the first {@code bytes} of a FIFO on another thread, then closes it: a reader that leaves. */
+    private CompletableFuture<byte[]> readFirst(Path fifo, int bytes) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(fifo.toFile())) {
+                return in.readNBytes(bytes);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+    }
+
     private CompletableFuture<String> readAll(Path fifo) {
         return CompletableFuture.supplyAsync(() -> {
             try (InputStream in = new FileInputStream(fifo.toFile())) {

@@ -10,6 +10,7 @@ import java.util.Set;
 
 import com.sun.jna.LastErrorException;
 import io.execgate.host.Signal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every process of the session an exec leads. The leader's process group is not all the exec started: an
@@ -46,13 +47,15 @@ public final class Session {
         List<PidFd> members = new ArrayList<>();
         try (DirectoryStream<Path> processes = ProcStat.processes()) {
             for (Path process : processes) {
-                String[] stat = ProcStat.fields(process);
-                if (stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION])) {
+                if (members.size() == MAX_MEMBERS) {
+                    break;
+                }
+                if (liveMember(ProcStat.fields(process), sid) == null) {
                     continue;
                 }
                 int pid = Integer.parseInt(process.getFileName().toString());
                 PidFd member = PidFd.open(pid);
-                if (member != null && inSession(pid, sid) && members.size() < MAX_MEMBERS) {
+                if (member != null && inSession(pid, sid)) {
                     members.add(member);
                 } else if (member != null) {
                     member.close();
@@ -71,8 +74,8 @@ public final class Session {
             boolean found = false;
             try (DirectoryStream<Path> processes = ProcStat.processes()) {
                 for (Path process : processes) {
-                    String[] stat = ProcStat.fields(process);
-                    if (stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION])) {
+                    String[] stat = liveMember(ProcStat.fields(process), sid);
+                    if (stat == null) {
                         continue;
                     }
                     // pid and start time name one process, so a pid reused meanwhile counts as new
@@ -113,6 +116,11 @@ public final class Session {
                 // ESRCH: it exited meanwhile
             }
         }
+    }
+
+    /** The {@code /proc/<pid>/stat} fields of a process that lives (not a zombie) in session {@code sid}, else null. */
+    private static String @Nullable [] liveMember(String @Nullable [] stat, int sid) {
+        return stat == null || "Z".equals(stat[STATE]) || !Integer.toString(sid).equals(stat[SESSION]) ? null : stat;
     }
 
     private static boolean inSession(int pid, int sid) {

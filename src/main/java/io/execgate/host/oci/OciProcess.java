@@ -288,15 +288,7 @@ final class OciProcess implements HostProcess {
     private void signalGroup(Signal signal) throws IOException {
         delivered = signal;
         if (pidfd != null && !pidfd.exited()) {
-            // The live leader holds its group id, so the group cannot be another one's.
-            try {
-                LIBC.kill((int) -pid, signal.number()); // reaches the leader too
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() != Libc.ESRCH) {
-                    throw new IOException("kill -" + pid + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
-                }
-                pidfd.send(signal); // no group by that id (the leader left it): the leader alone
-            }
+            ProcessGroup.signalLive(pidfd, pid, signal);
             return;
         }
         ProcessGroup.signalRemaining(pid, context.containerInitPid(), signal);

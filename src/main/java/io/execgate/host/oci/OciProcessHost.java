@@ -9,7 +9,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import com.sun.jna.LastErrorException;
 import io.execgate.host.ConsoleSize;
 import io.execgate.host.HostProcess;
 import io.execgate.host.ProcessHost;
@@ -18,7 +17,6 @@ import io.execgate.host.Signal;
 import io.execgate.host.StartFailure;
 import io.execgate.host.StartFailure.Kind;
 import io.execgate.host.TargetRef;
-import io.execgate.host.local.Libc;
 import io.execgate.host.local.LocalProcesses;
 import io.execgate.host.local.PidFd;
 import io.execgate.host.oci.RuntimeCommand.CommandException;
@@ -34,7 +32,6 @@ import tools.jackson.databind.JsonNode;
 final class OciProcessHost implements ProcessHost {
 
     private static final Logger log = LoggerFactory.getLogger(OciProcessHost.class);
-    private static final Libc LIBC = Libc.INSTANCE;
     private static final ConsoleSize DEFAULT_CONSOLE = new ConsoleSize(80, 24);
     private static final Duration SHORT_POLLS = Duration.ofMillis(100);
 
@@ -244,12 +241,7 @@ final class OciProcessHost implements ProcessHost {
                     || runtimeProcess.onExit().isDone()) {
                 return;
             }
-            try {
-                LIBC.kill((int) -pid.getAsLong(), Signal.SIGKILL.number()); // the live leader holds its group id
-            } catch (LastErrorException e) {
-                // no group by that id (it left it): the process alone, below
-            }
-            started.send(Signal.SIGKILL);
+            ProcessGroup.signalLive(started, pid.getAsLong(), Signal.SIGKILL);
         } catch (IOException e) {
             log.warn("killing the process {} its runtime started failed: {}", pid.getAsLong(), e.getMessage());
         }

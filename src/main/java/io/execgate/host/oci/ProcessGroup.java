@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import com.sun.jna.LastErrorException;
 import io.execgate.host.Signal;
 import io.execgate.host.local.Libc;
+import io.execgate.host.local.PidFd;
 import io.execgate.host.local.ProcStat;
 
 /**
@@ -38,6 +39,21 @@ final class ProcessGroup {
                 return false;
             }
             throw new IOException("kill -" + pgid + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
+        }
+    }
+
+    /**
+     * Signals a live leader's group, the leader with it: the live leader holds its group id, so the group cannot be
+     * another one's. A leader that left its group (no group by that id) gets the signal alone, through its pidfd.
+     */
+    static void signalLive(PidFd leader, long pid, Signal signal) throws IOException {
+        try {
+            LIBC.kill((int) -pid, signal.number());
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() != Libc.ESRCH) {
+                throw new IOException("kill -" + pid + " " + signal.name() + ": " + LIBC.strerror(e.getErrorCode()), e);
+            }
+            leader.send(signal);
         }
     }
 
