@@ -7,7 +7,6 @@ COPY .mvn .mvn
 COPY mvnw pom.xml ./
 RUN ./mvnw -B -q dependency:go-offline
 COPY src src
-COPY config config
 RUN ./mvnw -B -q package -Dmaven.test.skip=true \
  && java -Djarmode=tools -jar target/execgate-*.jar extract --layers --launcher --destination /layers
 
@@ -29,7 +28,8 @@ ENV SERVER_ADDRESS=0.0.0.0 \
     EXECGATE_DATA_DIR=/var/lib/execgate
 VOLUME /var/lib/execgate
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8080/actuator/health/liveness || exit 1
+# On the port SERVER_PORT sets, if any (with TLS on, override this with an https:// one).
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS "http://127.0.0.1:${SERVER_PORT:-8080}/actuator/health/liveness" || exit 1
 # The heap is three quarters of the container's memory limit (the JVM's default is a quarter): output limits
 # are sized against it (running-output-limit defaults to a quarter of the heap).
 # tini is PID 1: host execs leave their background children running (as docker exec does), and when one exits

@@ -15,7 +15,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{- /*
-A token the service accepts, as SecurityProperties checks it: at least 16 characters, no whitespace. Called with
+A token the service accepts, as SecurityProperties checks it: at least 16 of a bearer token's characters (RFC 6750:
+A-Z a-z 0-9 - . _ ~ + /, then = only at the end), which is all a request's Authorization header can carry. Called with
 (list "the value's name" value "what it is for"); the service would otherwise refuse to start, or the token
 would never match.
 */ -}}
@@ -23,10 +24,10 @@ would never match.
 {{- $name := index . 0 -}}
 {{- $token := index . 1 | toString -}}
 {{- if not $token -}}
-{{- fail (printf "set %s (at least 16 characters, without spaces): %s" $name (index . 2)) -}}
+{{- fail (printf "set %s (at least 16 characters of A-Z a-z 0-9 - . _ ~ + /): %s" $name (index . 2)) -}}
 {{- end -}}
-{{- if not (regexMatch "^\\S{16,}$" $token) -}}
-{{- fail (printf "%s must be at least 16 characters, without spaces, as execgate requires of its tokens" $name) -}}
+{{- if not (regexMatch "^[A-Za-z0-9._~+/-]{16,}=*$" $token) -}}
+{{- fail (printf "%s must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (= only at the end), as execgate requires of its tokens" $name) -}}
 {{- end -}}
 {{- end -}}
 

@@ -48,10 +48,12 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
     private final ObjectProvider<AccessDenialObserver> denials;
+    private final ObjectProvider<UvmActionObserver> uvmActions;
 
     /** The observers are the security layer's, absent in a slice test without it. */
-    ProblemAdvice(ObjectProvider<AccessDenialObserver> denials) {
+    ProblemAdvice(ObjectProvider<AccessDenialObserver> denials, ObjectProvider<UvmActionObserver> uvmActions) {
         this.denials = denials;
+        this.uvmActions = uvmActions;
     }
 
     @ExceptionHandler(ApiException.class)
@@ -61,7 +63,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         }
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.code().status(), e.getMessage());
         e.properties().forEach(problem::setProperty);
-        return decorate(problem, e.code(), e.headers(), request);
+        return decorate(problem, e.code(), e.headers(), request, true);
     }
 
     @ExceptionHandler(Exception.class)
@@ -72,7 +74,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         }
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(ErrorCode.INTERNAL_ERROR.status(),
                 "the service failed unexpectedly; its log has the details");
-        return decorate(problem, ErrorCode.INTERNAL_ERROR, new HttpHeaders(), request);
+        return decorate(problem, ErrorCode.INTERNAL_ERROR, new HttpHeaders(), request, true);
     }
 
     @Override
@@ -172,11 +174,26 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
             WebRequest request) {
+        return decorate(problem, code, headers, request, false);
+    }
+
+    /**
+     * @param fromHandler whether a handler threw it (its own refusals, which a UVM boot audits itself), rather than
+     *                    the framework before any handler ran (a body that is not JSON, or not the request's)
+     */
+    private ResponseEntity<Object> decorate(ProblemDetail problem, ErrorCode code, HttpHeaders headers,
+            WebRequest request, boolean fromHandler) {
         String instance = request instanceof ServletWebRequest servlet ? servlet.getRequest().getRequestURI() : "/";
         Problems.decorate(problem, code, instance);
         int status = problem.getStatus();
         if ((status == 401 || status == 403) && request instanceof ServletWebRequest servlet) {
             denials.forEach(observer -> observer.denied(servlet.getRequest(), status));
+        }
+        if (!fromHandler && request instanceof ServletWebRequest servlet && UvmController.isBoot(servlet.getRequest())) {
+            // Every boot asked is audited, one refused before the controller could read it too (with no id: the
+            // body did not give one that could be trusted)
+            uvmActions.forEach(observer -> observer.uvmAction(servlet.getRequest(), "uvm.create", null, status,
+                    problem.getDetail()));
         }
         // Errors are problem+json whatever the request accepts: a 404 must not turn into a 406.
         return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON)

@@ -94,6 +94,12 @@ class UvmController {
         throw problem;
     }
 
+    /** Whether the request asks for a boot ({@code POST /api/v1/uvms}), whether or not it reached the handler. */
+    static boolean isBoot(HttpServletRequest http) {
+        return "POST".equals(http.getMethod())
+                && "/api/v1/uvms".equals(http.getRequestURI().substring(http.getContextPath().length()));
+    }
+
     private void tell(HttpServletRequest http, String action, @Nullable String id, ApiException problem) {
         tell(http, action, id, problem.code().status().value(), problem.getMessage());
     }

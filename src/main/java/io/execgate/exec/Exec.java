@@ -101,6 +101,9 @@ public final class Exec {
     private @Nullable ExitStatus exit;
     private boolean processExited;
     private @Nullable ExitReason terminating;
+    /** Asked to end (DELETE, timeout, shutdown) after its process had exited: the drain guard lets the upstream go. */
+    private boolean askedAfterExit;
+    private long processExitedNanos;
     private @Nullable ScheduledFuture<?> timeoutTask;
     private @Nullable ScheduledFuture<?> killTask;
 
@@ -218,13 +221,11 @@ public final class Exec {
             started = host.start(spec);
             life.spawned();
         } catch (StartFailure failure) {
-            closeUpstream();
-            end(new ExitStatus(failure.kind().shellExitCode(), null, ExitReason.START_FAILED,
+            endAndReleaseUpstream(new ExitStatus(failure.kind().shellExitCode(), null, ExitReason.START_FAILED,
                     runtime.clock().instant(), failure.getMessage()));
             throw failure;
         } catch (RuntimeException | Error e) {
-            closeUpstream();
-            end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(),
+            endAndReleaseUpstream(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(),
                     "the backend failed: " + e));
             throw e;
         }
@@ -236,8 +237,8 @@ public final class Exec {
             killQuietly(started);
             started.close();
             relaysOpen.complete(null);
-            closeUpstream();
-            end(ExitStatus.lost("the exec could not follow its process: " + e, runtime.clock().instant()));
+            endAndReleaseUpstream(ExitStatus.lost("the exec could not follow its process: " + e,
+                    runtime.clock().instant()));
             throw e;
         }
     }
@@ -247,8 +248,7 @@ public final class Exec {
      * left to wait for its upstream client): it is recorded as {@link ExecState#FAILED}, and its FIFOs are removed.
      */
     void abandon(String why) {
-        closeUpstream();
-        end(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), why));
+        endAndReleaseUpstream(new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), why));
     }
 
     private void watch(HostProcess started, Instant starting, byte @Nullable [] input) {
@@ -309,6 +309,7 @@ public final class Exec {
         ExitStatus recorded;
         synchronized (lock) {
             processExited = true;
+            processExitedNanos = System.nanoTime();
             if (stdinWriter != null) {
                 stdinWriter.stop();
             }
@@ -326,8 +327,7 @@ public final class Exec {
         drained.whenComplete((ignored, error) -> {
             life.drained();
             exited.close();
-            closeUpstream();
-            end(recorded);
+            endAndReleaseUpstream(recorded);
         });
     }
 
@@ -355,7 +355,7 @@ public final class Exec {
         }
         boolean asked;
         synchronized (lock) {
-            asked = terminating != null;
+            asked = terminating != null || askedAfterExit;
         }
         if (asked) {
             // Asked to end (DELETE, timeout, shutdown) and still draining after the copy-after-exit time: an
@@ -425,6 +425,18 @@ public final class Exec {
             return chunk -> publish(stream, chunk);
         }
         return new UpstreamSink(id, stream, tied.get(), stream == StdStream.STDOUT ? stdout : stderr);
+    }
+
+    /**
+     * Records the end, then lets go of the upstream IO: a FIFO reader that sees the end of its file can read the
+     * exit status at once, as an attachment that sees its stream close can.
+     */
+    private void endAndReleaseUpstream(ExitStatus status) {
+        try {
+            end(status);
+        } finally {
+            closeUpstream();
+        }
     }
 
     private void closeUpstream() {
@@ -662,9 +674,15 @@ public final class Exec {
         HostProcess running;
         synchronized (lock) {
             if (processExited && !state.ended()) {
-                // The process is gone; what holds the exec up is its upstream (a reader awaited within its retry
-                // budget, or one that takes nothing). Asked to end, the exec lets go of it: the relays then drain.
-                closeUpstream();
+                // The process is gone; what holds the exec up is its output (a slow reader, an upstream reader
+                // awaited within its retry budget, or one that takes nothing). Asked to end, the exec lets go of its
+                // upstream once the process has had its copy-after-exit time: the drain guard, which first runs
+                // when that time is up, sees the flag; past that time, or without one, at once. The relays then drain.
+                askedAfterExit = true;
+                Duration drain = runtime.copyAfterExitTimeout();
+                if (!drain.isPositive() || System.nanoTime() - processExitedNanos >= drain.toNanos()) {
+                    closeUpstream();
+                }
             }
             if (state.ended() || processExited || terminating != null) {
                 return false;

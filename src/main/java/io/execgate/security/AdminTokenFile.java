@@ -74,8 +74,9 @@ final class AdminTokenFile {
             }
             token = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8).strip();
         }
-        if (token.length() < 16) {
-            throw refuse(file, "holds no usable token (at least 16 characters); remove it to have a new one made");
+        if (!token.matches(SecurityProperties.TOKEN_SYNTAX)) {
+            throw refuse(file, "holds no usable token (it " + SecurityProperties.TOKEN_RULE
+                    + "); remove it to have a new one made");
         }
         log.info("No token is configured: using the admin token in {}", file.toAbsolutePath());
         return token;

@@ -169,10 +169,25 @@ final class ExecAuditLog implements ExecObserver, AccessDenialObserver, UvmActio
                     .filter(Objects::nonNull).toList());
             case UpstreamPlan.Binary binary -> {
                 io.put("driver", binary.executable().toString());
-                io.put("driverArguments", maskArguments(binary.arguments()));
+                io.put("driverArguments", maskDriverArguments(binary));
             }
         }
         return io;
+    }
+
+    /**
+     * A logging driver's arguments with their secrets masked. They come from the URI's query in pairs
+     * ({@code ?token=x} is {@code token x}), so a value is masked when its key looks secret, dashes or not.
+     */
+    static List<String> maskDriverArguments(UpstreamPlan.Binary binary) {
+        List<String> masked = new java.util.ArrayList<>();
+        binary.query().forEach((key, value) -> {
+            masked.addAll(maskArguments(List.of(key)));
+            if (!value.isEmpty()) {
+                masked.add(SECRET_NAME.matcher(key).matches() ? MASK : maskArguments(List.of(value)).getFirst());
+            }
+        });
+        return masked;
     }
 
     /** {@code NAME=value} with the value masked when the name looks secret. */

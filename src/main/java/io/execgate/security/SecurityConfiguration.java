@@ -106,7 +106,7 @@ class SecurityConfiguration {
             admin = AdminTokenFile.readOrCreate(data.path());
         }
         if (admin != null && !admin.isBlank()) {
-            principals.add(new StaticTokens.Principal("admin", Set.of(Role.ADMIN)));
+            principals.add(new StaticTokens.Principal(StaticTokens.ADMIN, Set.of(Role.ADMIN)));
             plain.add(admin.strip());
         }
         return StaticTokens.of(security.tokens(), principals, plain);

@@ -27,11 +27,19 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("execgate.security")
 public record SecurityProperties(
         @DefaultValue({}) List<@Valid TokenEntry> tokens,
-        @Nullable @Pattern(regexp = "|\\S{16,}", message = "must be at least 16 characters, without spaces")
+        @Nullable @Pattern(regexp = "|" + SecurityProperties.TOKEN_SYNTAX, message = SecurityProperties.TOKEN_RULE)
         String adminToken,
         @DefaultValue({}) List<String> allowedOrigins,
         @DefaultValue("roles") @NotBlank String rolesClaim,
         @DefaultValue("4MB") DataSize maxRequestBody) {
+
+    /**
+     * What a bearer token may be: RFC 6750's {@code b64token}, the only form Spring's header resolver takes (any
+     * other character, {@code !} or {@code #}, gets every request a 401), and at least 16 characters.
+     */
+    static final String TOKEN_SYNTAX = "[A-Za-z0-9._~+/-]{16,}=*";
+    static final String TOKEN_RULE = "must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a bearer token's "
+            + "characters), with = only at the end";
 
     /**
      * One configured token.

@@ -4,10 +4,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+
+import io.execgate.exec.Caller;
 
 /**
  * The configured tokens, kept as SHA-256 digests. A presented token is hashed and compared with every entry in
@@ -15,6 +19,15 @@ import java.util.Set;
  * attacker how close a guess came.
  */
 final class StaticTokens {
+
+    /** The principal of {@code execgate.security.admin-token} and of the generated admin token. */
+    static final String ADMIN = "admin";
+
+    /**
+     * The names a configured token may not have: the admin token's principal and the service's own caller. A
+     * principal's name keys its quotas and the audit trail, so two tokens with one name would share both.
+     */
+    static final Set<String> RESERVED_NAMES = Set.of(ADMIN, Caller.SERVICE.principal());
 
     /** A principal a token stands for. */
     record Principal(String name, Set<Role> roles) {
@@ -29,8 +42,24 @@ final class StaticTokens {
         this.entries = List.copyOf(entries);
     }
 
+    /**
+     * @throws IllegalStateException when two configured tokens have one name or one has a reserved name: the
+     *                               service refuses to start, naming it
+     */
     static StaticTokens of(List<SecurityProperties.TokenEntry> configured, List<Principal> plainTokensFor,
             List<String> plainTokens) {
+        Set<String> names = new HashSet<>();
+        for (SecurityProperties.TokenEntry entry : configured) {
+            if (RESERVED_NAMES.contains(entry.name())) {
+                throw new IllegalStateException("execgate.security.tokens: the name " + entry.name() + " is reserved ("
+                        + String.join(" and ", new TreeSet<>(RESERVED_NAMES)) + " are the admin token's and the "
+                        + "service's own); name the token otherwise");
+            }
+            if (!names.add(entry.name())) {
+                throw new IllegalStateException("execgate.security.tokens: two tokens are named " + entry.name()
+                        + "; a name keys its principal's quotas and audit lines, so each must be different");
+            }
+        }
         List<Entry> entries = new ArrayList<>();
         for (SecurityProperties.TokenEntry entry : configured) {
             entries.add(new Entry(HexFormat.of().parseHex(entry.sha256().toLowerCase(java.util.Locale.ROOT)),

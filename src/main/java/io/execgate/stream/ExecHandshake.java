@@ -124,10 +124,22 @@ final class ExecHandshake implements HandshakeInterceptor {
             throw ApiException.invalid("Connection", "a WebSocket handshake carries Connection: Upgrade (spelt Upgrade "
                     + "or upgrade)");
         }
+        // As Tomcat will check it after the interceptors: 16 bytes in base64 (RFC 6455 4.1)
+        if (!isKey(headers.getFirst("Sec-WebSocket-Key"))) {
+            throw ApiException.invalid("Sec-WebSocket-Key", "must be 16 random bytes in base64 (RFC 6455)");
+        }
         if (!"13".equals(headers.getFirst("Sec-WebSocket-Version"))) {
             // RFC 6455 4.4: the versions the server speaks go back in this header.
             throw ApiException.invalid("Sec-WebSocket-Version", "only WebSocket version 13 is spoken")
                     .withHeader("Sec-WebSocket-Version", "13");
+        }
+    }
+
+    private static boolean isKey(@Nullable String key) {
+        try {
+            return key != null && java.util.Base64.getDecoder().decode(key.strip()).length == 16;
+        } catch (IllegalArgumentException notBase64) {
+            return false;
         }
     }
 

@@ -16,7 +16,12 @@ import org.springframework.validation.annotation.Validated;
  * @param pingInterval   how often a ping goes to every session (keeps proxies and load balancers from
  *                       dropping quiet sessions)
  * @param idleTimeout    a session with no data either way for this long is closed; 0 never
- * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer)
+ * @param pongTimeout    a session whose client has answered a ping with nothing (no pong, no message) for this long,
+ *                       and has taken no output meanwhile, is closed: a client that vanished without closing its
+ *                       connection (a sleeping laptop, a cut network) does not keep its exec for the quarter of an
+ *                       hour TCP takes to give up; 0 never
+ * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer);
+ *                       a message of a flood gets it once per 256 KiB it carries
  * @param stdinTimeout   a client whose stdin the process takes none of for this long (with 1 MiB queued) is closed
  *                       with 1008; long, since a bulk import may pause for a slow statement, as Kubernetes never
  *                       closes such a stream at all
@@ -30,16 +35,18 @@ import org.springframework.validation.annotation.Validated;
 public record StreamProperties(
         @DefaultValue("20s") Duration pingInterval,
         @DefaultValue("4h") Duration idleTimeout,
+        @DefaultValue("60s") Duration pongTimeout,
         @DefaultValue("30s") Duration sendTimeout,
         @DefaultValue("5m") Duration stdinTimeout,
         @DefaultValue("1MB") DataSize maxMessageSize,
         @DefaultValue("256") @Min(1) @Max(100_000) int maxSessions,
         @DefaultValue("128") @Min(1) @Max(100_000) int maxSessionsPerPrincipal) {
 
-    @AssertTrue(message = "ping-interval, send-timeout and stdin-timeout must be positive, idle-timeout not negative")
+    @AssertTrue(message = "ping-interval, send-timeout and stdin-timeout must be positive, idle-timeout and "
+            + "pong-timeout not negative")
     boolean isDurationsValid() {
         return pingInterval.isPositive() && sendTimeout.isPositive() && stdinTimeout.isPositive()
-                && !idleTimeout.isNegative();
+                && !idleTimeout.isNegative() && !pongTimeout.isNegative();
     }
 
     @AssertTrue(message = "max-message-size must be between 1KB and 64MB")

@@ -3,6 +3,7 @@ package io.execgate.stream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -10,6 +11,7 @@ import io.execgate.exec.Attachment;
 import io.execgate.exec.StdStream;
 import io.execgate.exec.Subscription;
 import io.execgate.host.ExitStatus;
+import jakarta.websocket.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,7 @@ import org.springframework.web.socket.BinaryMessage;
 import org.springframework.web.socket.CloseStatus;
 import org.springframework.web.socket.PingMessage;
 import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.adapter.NativeWebSocketSession;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -28,6 +31,16 @@ import tools.jackson.databind.json.JsonMapper;
 final class StreamSession implements Attachment {
 
     private static final Logger log = LoggerFactory.getLogger(StreamSession.class);
+    /** Tomcat's per-session limit on a blocking send; past it the send fails and the client is dropped. */
+    private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * What a client must take per send timeout. A send is timed whole, and a flood's messages grow to 1 MiB (fewer,
+     * larger messages cost the client and the service less: 256 KiB ones streamed 15 to 30 % slower): a message gets
+     * the send timeout once per 256 KiB it carries, so a client that reads steadily at 256 KiB per send timeout
+     * (9 KB/s with the default 30 s) is never dropped for being slow, while one that takes nothing is dropped after
+     * at most four send timeouts.
+     */
+    static final int PER_SEND_TIMEOUT = 256 * 1024;
 
     private final WebSocketSession session;
     private final String protocol;
@@ -36,8 +49,12 @@ final class StreamSession implements Attachment {
     private final boolean stderr;
     private final JsonMapper json;
     private final Duration sendTimeout;
+    /** The container's properties of the session, where its send timeout is set; null outside Tomcat (tests). */
+    private final @Nullable Map<String, Object> containerProperties;
     private final ReentrantLock sending = new ReentrantLock();
     private volatile long lastData = System.nanoTime();
+    /** When the oldest ping the client has not answered went out ({@link System#nanoTime()}); 0: none is. */
+    private volatile long unansweredPingSince;
     private volatile @Nullable Subscription subscription;
     private volatile boolean closed;
     /**
@@ -56,6 +73,10 @@ final class StreamSession implements Attachment {
         this.stderr = stderr;
         this.json = json;
         this.sendTimeout = sendTimeout;
+        this.containerProperties = session instanceof NativeWebSocketSession nativeSession
+                && nativeSession.getNativeSession(Session.class) instanceof Session standard
+                ? standard.getUserProperties() : null;
+        allowSendFor(0);
     }
 
     /**
@@ -96,8 +117,25 @@ final class StreamSession implements Attachment {
         return ChannelProtocol.V5.equals(protocol);
     }
 
+    /** Data went either way: a message from the client, or output it took. */
     void touched() {
         lastData = System.nanoTime();
+        unansweredPingSince = 0;
+    }
+
+    /** The client answered a ping. */
+    void ponged() {
+        unansweredPingSince = 0;
+    }
+
+    /**
+     * Whether a ping has gone unanswered for longer than {@code timeout}, with no message from the client and no
+     * output sent to it since. Output sent counts: a slow client's pong waits behind the output queued before the
+     * ping, and one that is still taking output is not gone.
+     */
+    boolean unanswered(Duration timeout) {
+        long since = unansweredPingSince;
+        return since != 0 && System.nanoTime() - since > timeout.toNanos();
     }
 
     Duration idleFor() {
@@ -116,7 +154,15 @@ final class StreamSession implements Attachment {
             }
             int header = data.position() - 1;
             data.put(header, (byte) stream.channel()); // the channel byte, in the room the relay left for it
-            session.sendMessage(new BinaryMessage(data.slice(header, data.limit() - header), true));
+            int bytes = data.limit() - header;
+            boolean longer = allowSendFor(bytes);
+            try {
+                session.sendMessage(new BinaryMessage(data.slice(header, bytes), true));
+            } finally {
+                if (longer) {
+                    allowSendFor(0);
+                }
+            }
             touched();
         } catch (IOException | RuntimeException e) {
             // Gone, or took nothing for the send timeout: let the exec go on without this client.
@@ -182,6 +228,9 @@ final class StreamSession implements Attachment {
             try {
                 if (session.isOpen()) {
                     session.sendMessage(new PingMessage());
+                    if (unansweredPingSince == 0) {
+                        unansweredPingSince = System.nanoTime();
+                    }
                 }
             } catch (IOException | RuntimeException e) {
                 abort("ping failed: " + e);
@@ -228,6 +277,25 @@ final class StreamSession implements Attachment {
                 sending.unlock();
             }
         }
+    }
+
+    /**
+     * Sets the send timeout for a message of {@code bytes}: once per {@link #PER_SEND_TIMEOUT} it carries (the
+     * plain one for anything up to that).
+     *
+     * @return whether it is longer than the plain one, to be set back after the send
+     */
+    private boolean allowSendFor(int bytes) {
+        int units = Math.max(1, (bytes + PER_SEND_TIMEOUT - 1) / PER_SEND_TIMEOUT);
+        if (containerProperties != null) {
+            containerProperties.put(BLOCKING_SEND_TIMEOUT, sendTimeout.toMillis() * units);
+        }
+        return units > 1;
+    }
+
+    @Override
+    public String toString() {
+        return session.getId();
     }
 
     private void abort(String why) {

@@ -163,6 +163,10 @@ final class StreamSessions implements AutoCloseable {
                         && session.idleFor().compareTo(properties.idleTimeout()) > 0) {
                     session.closeLater(CloseStatus.GOING_AWAY.withReason("idle for longer than "
                             + properties.idleTimeout()));
+                } else if (properties.pongTimeout().isPositive() && session.unanswered(properties.pongTimeout())) {
+                    log.info("session {}: no answer to pings for {}; closing it", session, properties.pongTimeout());
+                    session.closeLater(CloseStatus.GOING_AWAY.withReason("no answer to pings for "
+                            + properties.pongTimeout()));
                 } else {
                     session.pingLater();
                 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -53,6 +54,8 @@ final class BinaryLoggerConnection implements UpstreamConnection {
     private @Nullable PolledDescriptor waitFifo; // guarded by lock
     private boolean closed; // guarded by lock
     private volatile boolean ready;
+    /** Completed once closed and the driver, if one started, has exited and its directory is gone. */
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
 
     private BinaryLoggerConnection(UpstreamPlan.Binary plan, Path dir, String execId, UpstreamProperties properties) {
         this.plan = plan;
@@ -98,7 +101,8 @@ final class BinaryLoggerConnection implements UpstreamConnection {
                 throw new IOException("closed before the logging driver started");
             }
             // Opened before the driver starts, in any order it opens them: its open of the wait FIFO for writing,
-            // and its opens of stdout and stderr for reading (containerd's drivers open those first), never wait.
+            // and its opens of stdout and stderr for reading (containerd's Windows drivers open those first), never
+            // wait.
             ready = Fifos.openForReading(dir.resolve("wait"));
             waitFifo = ready;
             stdout = writeEnd(dir.resolve("stdout"));
@@ -253,11 +257,16 @@ final class BinaryLoggerConnection implements UpstreamConnection {
         if (running == null) {
             closeStreams();
             PrivateDir.delete(dir);
+            released.complete(null);
             return;
         }
         running.onExit().whenComplete((status, error) -> {
-            running.close();
-            PrivateDir.delete(dir);
+            try {
+                running.close();
+                PrivateDir.delete(dir);
+            } finally {
+                released.complete(null);
+            }
         });
         if (!ready) {
             closeStreams();
@@ -275,7 +284,16 @@ final class BinaryLoggerConnection implements UpstreamConnection {
         running.onExit().whenComplete((status, error) -> kill.cancel(false));
     }
 
-    /** For the service's shutdown: the driver is not given its stop timeout, the JVM will not be there. */
+    @Override
+    public CompletionStage<Void> released() {
+        return released;
+    }
+
+    /**
+     * For the service's shutdown: the driver is not given its stop timeout, the JVM will not be there. Also kills
+     * a driver already closed and still in its stop time (the kill after it is the common pool's, which dies with
+     * the JVM).
+     */
     @Override
     public void abort() {
         HostProcess running;

@@ -63,11 +63,13 @@ class PipeConnection implements UpstreamConnection {
                 // First, and without waiting: a client that opens its write end first waits for this reader.
                 stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
             }
+            // One deadline for both: the connect timeout is the exec's, not each stream's in turn.
+            long deadline = System.nanoTime() + connectTimeout.toNanos();
             if (stdoutPath != null) {
-                stdout = FifoWriter.connect(stdoutPath, connectTimeout, retryTimeout, closed);
+                stdout = FifoWriter.connect(stdoutPath, left(deadline), retryTimeout, closed);
             }
             if (stderrPath != null) {
-                stderr = FifoWriter.connect(stderrPath, connectTimeout, retryTimeout, closed);
+                stderr = FifoWriter.connect(stderrPath, left(deadline), retryTimeout, closed);
             }
             if (closed.getCount() == 0) {
                 throw new IOException("closed while connecting");
@@ -76,6 +78,11 @@ class PipeConnection implements UpstreamConnection {
             closeStreams();
             throw e;
         }
+    }
+
+    /** What is left until {@code deadline}; none past it (the writer then tries once more). */
+    private static Duration left(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     @Override

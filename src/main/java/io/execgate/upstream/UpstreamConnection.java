@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import org.jspecify.annotations.Nullable;
 
@@ -44,5 +46,13 @@ public interface UpstreamConnection extends AutoCloseable {
     /** Closes at once for the service's shutdown: a logging driver is killed rather than given its stop timeout. */
     default void abort() {
         close();
+    }
+
+    /**
+     * Completes once, after {@link #close()}, nothing of this connection is left: a logging driver closed while
+     * running has exited (it has its stop timeout to). Until then the service's shutdown still has it to abort.
+     */
+    default CompletionStage<Void> released() {
+        return CompletableFuture.completedFuture(null);
     }
 }

@@ -2,7 +2,11 @@ package io.execgate.upstream;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import org.jspecify.annotations.Nullable;
 
@@ -33,10 +37,26 @@ public sealed interface UpstreamPlan {
             implements UpstreamPlan {
     }
 
-    /** A logging driver started per exec, which reads stdout and stderr from FIFOs execgate makes. */
-    record Binary(Path executable, List<String> arguments, String uri) implements UpstreamPlan {
+    /**
+     * A logging driver started per exec, which reads stdout and stderr from FIFOs execgate makes.
+     *
+     * @param query the URI's query: each key with its first value ("" for none), in the keys' sorted order
+     */
+    record Binary(Path executable, SortedMap<String, String> query, String uri) implements UpstreamPlan {
         public Binary {
-            arguments = List.copyOf(arguments);
+            query = Collections.unmodifiableSortedMap(new TreeMap<>(query));
+        }
+
+        /** The driver's arguments, as hcsshim passes them: each key, followed by its value when that is not empty. */
+        public List<String> arguments() {
+            List<String> arguments = new ArrayList<>();
+            query.forEach((key, value) -> {
+                arguments.add(key);
+                if (!value.isEmpty()) {
+                    arguments.add(value);
+                }
+            });
+            return List.copyOf(arguments);
         }
     }
 

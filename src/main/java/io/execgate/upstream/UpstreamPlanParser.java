@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -154,14 +152,7 @@ final class UpstreamPlanParser {
                 query.putIfAbsent(key, val); // a repeated key keeps its first value, as hcsshim does
             }
         }
-        List<String> arguments = new ArrayList<>();
-        query.forEach((key, val) -> {
-            arguments.add(key);
-            if (!val.isEmpty()) {
-                arguments.add(val);
-            }
-        });
-        return new Binary(path("io.stdout", path), arguments, value);
+        return new Binary(path("io.stdout", path), query, value);
     }
 
     private static String decode(String text) {

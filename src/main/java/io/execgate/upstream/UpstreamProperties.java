@@ -12,8 +12,8 @@ import org.springframework.validation.annotation.Validated;
  * {@code execgate.upstream.*}: tying execs' streams to pipes and logging drivers.
  *
  * @param namespace          {@code CONTAINER_NAMESPACE} for logging drivers (containerd passes its namespace)
- * @param connectTimeout     how long a stdout or stderr pipe may wait for its reader when the exec starts, and
- *                           a {@code listen} exec for its client, before the start fails
+ * @param connectTimeout     how long an exec's stdout and stderr pipes together may wait for their readers when
+ *                           it starts, and a {@code listen} exec for its client, before the start fails
  * @param driverReadyTimeout how long a logging driver may take to open and close its wait pipe
  * @param driverStopTimeout  how long a logging driver may take to exit once the exec's output has ended, before
  *                           it is killed

@@ -45,7 +45,7 @@ public class Upstreams {
         return tracked;
     }
 
-    /** Connections still open: none once every exec has ended. */
+    /** Connections still open or not yet released: none once every exec has ended and its driver has exited. */
     int openCount() {
         return open.size();
     }
@@ -58,7 +58,7 @@ public class Upstreams {
         PrivateDir.sweep(dirs);
     }
 
-    /** A connection that leaves the open set when it is closed. */
+    /** A connection that leaves the open set once it is closed and released (a closed driver has exited). */
     private final class Tracked implements UpstreamConnection {
         private final UpstreamConnection connection;
 
@@ -98,14 +98,14 @@ public class Upstreams {
 
         @Override
         public void close() {
-            open.remove(this);
             connection.close();
+            connection.released().whenComplete((ignored, error) -> open.remove(this));
         }
 
         @Override
         public void abort() {
-            open.remove(this);
             connection.abort();
+            connection.released().whenComplete((ignored, error) -> open.remove(this));
         }
     }
 }

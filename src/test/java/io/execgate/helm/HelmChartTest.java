@@ -96,17 +96,23 @@ class HelmChartTest {
         assertThat(existing.toString()).contains("name=ops-tokens");
     }
 
-    /** A token the service would refuse at start (SecurityProperties: 16 characters or more, no whitespace) fails here. */
+    /**
+     * A token the service would refuse at start (SecurityProperties: 16 or more of a bearer token's characters) fails
+     * here; one with every character a bearer token may hold renders.
+     */
     @Test
     void aTokenTheServiceWouldRefuseFailsRendering() {
-        for (String bad : List.of("short", "fifteen-chars-x", "a token with spaces in it")) {
+        for (String bad : List.of("short", "fifteen-chars-x", "a token with spaces in it", "Adm1n!Token#With$Symbols",
+                "padding=in-the-middle-of-it")) {
             assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", bad).call())
-                    .as("adminToken %s", bad).hasMessageContaining("adminToken must be at least 16 characters, without spaces");
+                    .as("adminToken %s", bad).hasMessageContaining("adminToken must be at least 16 characters of A-Z");
             assertThatThrownBy(() -> new Helm(CHART).template().withName("t").set("adminToken", TOKEN)
                     .set("serviceMonitor.enabled", true).set("serviceMonitor.metricsToken", bad).call())
                     .as("metricsToken %s", bad)
-                    .hasMessageContaining("serviceMonitor.metricsToken must be at least 16 characters, without spaces");
+                    .hasMessageContaining("serviceMonitor.metricsToken must be at least 16 characters of A-Z");
         }
+        assertThat(yaml(new Helm(CHART).template().withName("t").set("adminToken", "aZ09-._~+/aZ09-._~+/==").call()))
+                .extracting(o -> o.get("kind")).contains("Secret");
         assertThat(render("linux")).extracting(o -> o.get("kind")).contains("Secret");
     }
 

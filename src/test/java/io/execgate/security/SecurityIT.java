@@ -153,12 +153,23 @@ class SecurityIT {
                     .isProblem(400, "INVALID_REQUEST").json().path("errors").get(0).path("field").asString())
                     .isEqualTo("memoryMiB");
             operator.post("/api/v1/uvms", "{\"id\": \"bad id!\"}").isProblem(400, "INVALID_REQUEST");
+            // and by the framework, before the controller could read the body: an unknown field, a wrong type, none
+            operator.post("/api/v1/uvms", "{\"id\": \"u2\", \"bogus\": 1}").isProblem(400, "INVALID_REQUEST");
+            operator.post("/api/v1/uvms", "{\"memoryMiB\": \"x\"}").isProblem(400, "INVALID_REQUEST");
+            operator.post("/api/v1/uvms", "").isProblem(400, "INVALID_REQUEST");
             lines = audit.lines().stream().filter(l -> l.contains("\"event\":\"uvm.")).toList();
         }
-        assertThat(lines).hasSize(2);
+        assertThat(lines).hasSize(5);
         assertThat(lines.get(0)).contains("\"event\":\"uvm.create\"", "\"uvm\":\"small\"", "\"status\":400");
         assertThat(lines.get(1)).contains("\"event\":\"uvm.create\"", "\"uvm\":null", "\"status\":400")
                 .doesNotContain("bad id!");
+        assertThat(lines.subList(2, 5)).allSatisfy(line -> assertThat(line).contains("\"event\":\"uvm.create\"",
+                "\"principal\":\"ops\"", "\"uvm\":null", "\"status\":400"));
+        // Other requests' refusals by the framework are no boots
+        try (AuditLines audit = AuditLines.capture()) {
+            operator.post("/api/v1/containers/c1/execs", "{\"bogus\": 1}").isProblem(400, "INVALID_REQUEST");
+            assertThat(audit.lines()).noneMatch(l -> l.contains("\"event\":\"uvm."));
+        }
     }
 
     @Test
@@ -310,6 +321,15 @@ class SecurityIT {
         everyStreamRefuses(METRICS, "metrics", urlMappings);
         // The roles above include it: a viewer still scrapes.
         assertThat(as(VIEWER, "GET", "/actuator/prometheus")).isEqualTo(200);
+        // Health's details (the data directory, the runtimes' paths and versions, free space) are a reader's: a
+        // metrics token gets the statuses anyone gets, a viewer the details too.
+        JsonNode scraped = viewer.as(METRICS).get("/actuator/health").json();
+        assertThat(scraped.path("components").path("records").has("status")).isTrue();
+        assertThat(scraped.path("components").path("records").has("details")).as("%s", scraped).isFalse();
+        assertThat(scraped.path("components").path("diskSpace").has("details")).isFalse();
+        assertThat(viewer.get("/actuator/health").json().path("components").path("records").has("details")).isTrue();
+        assertThat(operator.get("/actuator/health").json().path("components").path("records").has("details")).isTrue();
+        assertThat(admin.get("/actuator/health").json().path("components").path("records").has("details")).isTrue();
     }
 
     /** Every stream endpoint answers {@code token} with 403 whatever the verb (a one-step handshake starts an exec). */
@@ -446,12 +466,13 @@ class SecurityIT {
                 """);
         Files.setPosixFilePermissions(driver, PosixFilePermissions.fromString("rwx------"));
         String id = admin.create("{\"command\": [\"true\"], \"io\": {\"stdout\": \"binary://" + driver
-                + "?--password=hunter2&-v\"}}").path("id").asString();
+                + "?--password=hunter2&-v&api_token=s3cr3t&level=debug\"}}").path("id").asString();
         assertThat(admin.awaitExit(id).path("exitCode").asInt()).isZero();
         String start = auditLine(output, "exec.start", id);
+        // the query's pairs become "key value" arguments: a value is masked by its key, with dashes or without
         assertThat(start).contains("\"command\":[\"true\"]", "\"io\":{\"driver\":\"" + driver + "\"",
-                "\"driverArguments\":[\"--password\",\"***\",\"-v\"]");
-        assertThat(output.getAll()).doesNotContain("hunter2");
+                "\"driverArguments\":[\"--password\",\"***\",\"-v\",\"api_token\",\"***\",\"level\",\"debug\"]");
+        assertThat(output.getAll()).doesNotContain("hunter2").doesNotContain("s3cr3t");
         // Without io, the line says so.
         String plain = admin.create("{\"command\": [\"true\"]}").path("id").asString();
         assertThat(auditLine(output, "exec.start", plain)).contains("\"io\":null");

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.execgate.upstream.UpstreamPlan;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.core.env.MapPropertySource;
@@ -79,6 +80,73 @@ class SecurityPartsTest {
                 .containsExactly("curl", "-H", "Authorization: ***", "-H", "Cookie: ***", "https://x");
         assertThat(ExecAuditLog.maskArguments(List.of("sh", "-c", "curl -H 'authorization: bearer abc' x")))
                 .element(2).asString().doesNotContain("abc");
+    }
+
+    /** A driver's query is pairs: the value is masked by its key, which has no dashes when the URI gives none. */
+    @Test
+    void aLoggingDriversQueryValuesAreMaskedByTheirKeys() {
+        UpstreamPlan.Binary binary = (UpstreamPlan.Binary) UpstreamPlan.parse(null,
+                "binary:///usr/bin/logger?token=s3cr3t&api_key=k3y&--password=pw&tag=web&-v&Authorization=Bearer%20x",
+                null, null, false);
+        assertThat(ExecAuditLog.maskDriverArguments(binary)).containsExactly("--password", "***", "-v",
+                "Authorization", "***", "api_key", "***", "tag", "web", "token", "***");
+        assertThat(binary.arguments()).as("the driver itself gets them as they are").containsExactly("--password", "pw",
+                "-v", "Authorization", "Bearer x", "api_key", "k3y", "tag", "web", "token", "s3cr3t");
+    }
+
+    /**
+     * A token is refused at start unless Spring's header resolver can take it (RFC 6750's characters): one the
+     * validation lets through always authenticates from an Authorization header.
+     */
+    @Test
+    void anAdminTokenIsABearerTokenOrTheServiceDoesNotStart() {
+        try (var factory = jakarta.validation.Validation.buildDefaultValidatorFactory()) {
+            var validator = factory.getValidator();
+            BearerTokens resolver = new BearerTokens();
+            for (String good : List.of("aZ09-._~+/aZ09-._~+/==", "0123456789abcdef", "")) {
+                assertThat(validator.validate(properties(good))).as(good).isEmpty();
+                if (!good.isEmpty()) {
+                    MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/v1/host");
+                    request.addHeader("Authorization", "Bearer " + good);
+                    assertThat(resolver.resolve(request)).isEqualTo(good);
+                }
+            }
+            assertThat(validator.validate(properties("fifteen-chars-x"))).as("too short").singleElement()
+                    .satisfies(v -> assertThat(v.getMessage()).contains("at least 16 characters of A-Z"));
+            for (String bad : List.of("Adm1n!Token#With$Symbols", "a token with spaces in it", "padding=in-the-middle",
+                    "tök-tök-tök-tök-tök")) {
+                assertThat(validator.validate(properties(bad))).as(bad).singleElement()
+                        .satisfies(v -> assertThat(v.getMessage()).contains("at least 16 characters of A-Z"));
+                MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/v1/host");
+                request.addHeader("Authorization", "Bearer " + bad);
+                assertThatExceptionOfType(OAuth2AuthenticationException.class).as(bad)
+                        .isThrownBy(() -> resolver.resolve(request));
+            }
+        }
+    }
+
+    private static SecurityProperties properties(String adminToken) {
+        return new SecurityProperties(List.of(), adminToken, List.of(), "roles",
+                org.springframework.util.unit.DataSize.ofMegabytes(4));
+    }
+
+    /** A name keys its principal's quotas and audit lines: two tokens may not share one, nor take a reserved one. */
+    @Test
+    void tokenNamesAreUniqueAndNotReserved() {
+        String sha = HexFormat.of().formatHex(StaticTokens.sha256("s3cret-s3cret-s3cret"));
+        for (String reserved : List.of("admin", "execgate")) {
+            assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> StaticTokens.of(
+                    List.of(new SecurityProperties.TokenEntry(reserved, sha, List.of(Role.OPERATOR))), List.of(), List.of()))
+                    .withMessageContaining("the name " + reserved + " is reserved");
+        }
+        String other = HexFormat.of().formatHex(StaticTokens.sha256("another-another-another"));
+        assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> StaticTokens.of(List.of(
+                        new SecurityProperties.TokenEntry("ci", sha, List.of(Role.OPERATOR)),
+                        new SecurityProperties.TokenEntry("ci", other, List.of(Role.VIEWER))), List.of(), List.of()))
+                .withMessageContaining("two tokens are named ci");
+        assertThat(StaticTokens.of(List.of(new SecurityProperties.TokenEntry("ci", sha, List.of(Role.OPERATOR)),
+                        new SecurityProperties.TokenEntry("ci-2", other, List.of(Role.VIEWER))), List.of(), List.of())
+                .authenticate("another-another-another")).hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("ci-2"));
     }
 
     @Test

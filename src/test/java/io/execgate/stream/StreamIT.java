@@ -416,6 +416,18 @@ class StreamIT {
         // Spring's handler takes only "Upgrade" or "upgrade": refused here too, before the command could start
         RawHttp.Answer shouted = RawHttp.exchange(port, "GET", path,
                 websocket + "Connection: UPGRADE\r\nSec-WebSocket-Version: 13\r\n", "");
+        // Tomcat refuses a key that is not 16 bytes in base64 (RFC 6455 4.1) after the interceptors: refused before
+        String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n";
+        List<RawHttp.Answer> badKeys = new java.util.ArrayList<>();
+        for (String key : List.of("not-a-valid-key", "dGhlIHNhbXBsZQ==", "dGhlIHNhbXBsZSBub25jZSBsb25nZXI=")) {
+            badKeys.add(RawHttp.exchange(port, "GET", path, upgrade + "Sec-WebSocket-Key: " + key + "\r\n", ""));
+        }
+        for (RawHttp.Answer answer : badKeys) {
+            assertThat(answer.statusLine()).startsWith("HTTP/1.1 400");
+            assertThat(JSON.readTree(answer.body()).path("errors").path(0).path("field").asString())
+                    .isEqualTo("Sec-WebSocket-Key");
+        }
         for (RawHttp.Answer answer : List.of(noUpgrade, version8, shouted)) {
             assertThat(answer.statusLine()).startsWith("HTTP/1.1 400");
             assertThat(answer.head().toLowerCase(java.util.Locale.ROOT)).contains("content-type: application/problem+json");

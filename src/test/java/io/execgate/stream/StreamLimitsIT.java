@@ -32,6 +32,9 @@ import tools.jackson.databind.json.JsonMapper;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "execgate.stream.max-sessions=4",
         "execgate.stream.max-sessions-per-principal=3",
+        "execgate.stream.ping-interval=300ms",
+        "execgate.stream.pong-timeout=1500ms",
+        "execgate.stream.send-timeout=1s",
         "execgate.security.tokens[0].name=second",
         "execgate.security.tokens[0].sha256=" + StreamLimitsIT.SECOND_SHA,
         "execgate.security.tokens[0].roles=admin"})
@@ -144,6 +147,91 @@ class StreamLimitsIT {
     }
 
     /** Opens a session and waits for its ready message (its slot was taken at the handshake). */
+    /**
+     * A client that vanished without closing its connection answers no ping and takes no output: its session is
+     * closed (1001) after pong-timeout, and its one-step exec ends with it. A client that answers stays.
+     */
+    @Test
+    void aClientThatAnswersNoPingIsClosedAndItsOneStepExecEnds() throws Exception {
+        execId = new Api(http).create("{\"command\": [\"sleep\", \"120\"]}").path("id").asString();
+        ChannelClient answering = open(Api.ADMIN_TOKEN); // the JDK's client answers pings by itself
+        String marker = "pongless-" + System.nanoTime();
+        Api api = new Api(http);
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(("GET /api/v1/host/exec?command=sh&command=-c&command=exec+sleep+600&command="
+                    + marker + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\nAuthorization: Bearer " + Api.ADMIN_TOKEN + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.readUnsignedByte());
+            }
+            assertThat(head.toString()).startsWith("HTTP/1.1 101");
+            assertThat(running(api, marker)).as("the one-step exec runs").hasSize(1);
+            // Frames from the server, unmasked, never answered: pings, the ready message, then the close
+            socket.setSoTimeout(20_000);
+            long closeBy = System.nanoTime() + Duration.ofSeconds(20).toNanos(); // the pings alone never stop
+            int pings = 0;
+            int closeCode = -1;
+            while (closeCode < 0 && System.nanoTime() < closeBy) {
+                int opcode = in.readUnsignedByte() & 0x0f;
+                int length = in.readUnsignedByte() & 0x7f;
+                byte[] payload = in.readNBytes(length == 126 ? in.readUnsignedShort() : length);
+                if (opcode == 0x9) {
+                    pings++;
+                } else if (opcode == 0x8) {
+                    closeCode = ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+                }
+            }
+            assertThat(closeCode).isEqualTo(1001);
+            assertThat(pings).as("pings it left unanswered").isGreaterThanOrEqualTo(2);
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!running(api, marker).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(running(api, marker)).as("the one-step exec ended with its session").isEmpty();
+        }
+        assertThat(answering.isClosed()).as("the client that answers pings keeps its session").isFalse();
+    }
+
+    /**
+     * A send is timed once per 256 KiB it carries: a client that pauses in a flood of 1 MiB messages for longer than
+     * the send timeout (1 s here), but less than four, and then reads on, keeps its session and gets every byte.
+     */
+    @Test
+    void aLargeMessageGetsTheSendTimeoutOncePer256KiB() throws Exception {
+        URI oneStep = URI.create("ws://127.0.0.1:" + port + "/api/v1/host/exec?command=seq&command=1&command=4000000"
+                + "&stderr=false");
+        ChannelClient client = ChannelClient.connect(oneStep, false, false, ChannelClient.V5, bearer(Api.ADMIN_TOKEN));
+        clients.add(client);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (client.largestMessage() < 1024 * 1024 && !client.isClosed() && System.nanoTime() < deadline) {
+            client.read(1);
+            Thread.sleep(2); // slower than seq: its pipe fills, and the relay's chunks grow to 1 MiB
+        }
+        assertThat(client.largestMessage()).as("the flood's messages grew").isGreaterThan(1024 * 1024);
+        Thread.sleep(1_500); // takes nothing for longer than the send timeout: a 1 MiB message may take four
+        while (!client.isClosed() && System.nanoTime() < deadline) {
+            client.read(64);
+            Thread.sleep(1);
+        }
+        assertThat(client.awaitClose(Duration.ofSeconds(10))).isEqualTo(1000);
+        byte[] expected = new ProcessBuilder("seq", "1", "4000000").start().getInputStream().readAllBytes();
+        assertThat(client.stdout()).hasSize(expected.length).isEqualTo(new String(expected, StandardCharsets.US_ASCII));
+    }
+
+    private static List<String> running(Api api, String marker) {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode exec : api.get("/api/v1/execs?state=running&limit=1000").expect(200)) {
+            if (exec.path("command").toString().contains(marker)) {
+                ids.add(exec.path("id").asString());
+            }
+        }
+        return ids;
+    }
+
     private ChannelClient open(String token) throws InterruptedException {
         ChannelClient client = ChannelClient.connect(attach(), ChannelClient.V5, bearer(token));
         clients.add(client);

@@ -14,7 +14,8 @@ import org.springframework.util.unit.DataSize;
 class StreamSessionsTest {
 
     private static StreamProperties limits(int max, int perPrincipal) {
-        return new StreamProperties(Duration.ofHours(1), Duration.ofHours(4), Duration.ofSeconds(30), Duration.ofMinutes(5),
+        return new StreamProperties(Duration.ofHours(1), Duration.ofHours(4), Duration.ZERO, Duration.ofSeconds(30),
+                Duration.ofMinutes(5),
                 DataSize.ofMegabytes(1),
                 max, perPrincipal);
     }
@@ -89,7 +90,7 @@ class StreamSessionsTest {
      */
     @Test
     void aPingThatCannotGoOutHoldsUpNoOtherSession() throws Exception {
-        StreamProperties properties = new StreamProperties(Duration.ofMillis(50), Duration.ofHours(4),
+        StreamProperties properties = new StreamProperties(Duration.ofMillis(50), Duration.ofHours(4), Duration.ZERO,
                 Duration.ofSeconds(30), Duration.ofMinutes(5), DataSize.ofMegabytes(1), 10, 10);
         java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger stalledPings = new java.util.concurrent.atomic.AtomicInteger();

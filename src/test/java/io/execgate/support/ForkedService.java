@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Assumptions;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -95,10 +96,34 @@ public final class ForkedService implements AutoCloseable {
      * keeps the process's pid (every step execs the next), so {@code /proc/<pid>/root} shows its view.
      */
     public static List<String> jarCommandInMounts(String setup, Path path) throws IOException {
+        Assumptions.assumeTrue(CanUnshareMounts.VALUE, "unshare --mount is refused here (it needs root, outside a "
+                + "container that forbids it)");
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
                 setup + " && exec \"$@\"", path.toString()));
         command.addAll(jarCommand());
         return command;
+    }
+
+    /** Whether this process may make a mount namespace of its own (root, and no container forbidding it). */
+    private static final class CanUnshareMounts {
+        static final boolean VALUE = probe();
+
+        private static boolean probe() {
+            try {
+                Process process = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "true")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    return false;
+                }
+                return process.exitValue() == 0;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
     }
 
     public static Path packagedJar() throws IOException {

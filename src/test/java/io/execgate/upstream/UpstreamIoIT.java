@@ -82,7 +82,7 @@ class UpstreamIoIT {
         clients.shutdownNow();
         Path made = DATA.resolve("upstream");
         long deadline = System.currentTimeMillis() + 10_000;
-        while (entries(made) > 0 && System.currentTimeMillis() < deadline) {
+        while ((entries(made) > 0 || upstreams.openCount() > 0) && System.currentTimeMillis() < deadline) {
             Thread.sleep(50);
         }
         assertThat(entries(made)).as("private directories left under %s", made).isZero();
@@ -362,6 +362,95 @@ class UpstreamIoIT {
         assertThat(upstreams.openCount()).as("the exec ended and closed its upstream").isZero();
     }
 
+    /** As an attachment that sees its stream close can: the exit is recorded before the FIFO's end of file. */
+    @Test
+    void aFifoReaderThatSeesItsEndOfFileCanReadTheExitStatus() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            JsonNode exec = api.post("/api/v1/host/execs", """
+                    {"command": ["echo", "hi"], "io": {"stdout": "listen"}}""").expect(201);
+            String id = exec.path("id").asString();
+            assertThat(readAll(Path.of(exec.path("io").path("stdoutPath").asString())).get(10, TimeUnit.SECONDS))
+                    .isEqualTo("hi\n");
+            JsonNode exit = api.get("/api/v1/execs/" + id + "/exit").expect(200);
+            assertThat(exit.path("exited").asBoolean()).as("round %d: %s", i, exit).isTrue();
+            assertThat(exit.path("exitCode").asInt()).isZero();
+        }
+    }
+
+    /**
+     * A DELETE of an exec whose process has exited while its reader is slow lets go of the FIFO only once the
+     * process has had its copy-after-exit time (1 s here), not at once: the reader that comes within it gets it all.
+     */
+    @Test
+    void aDeleteAfterTheProcessExitedLeavesTheSlowReaderItsCopyAfterExitTime() throws Exception {
+        Path out = fifo("out");
+        java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<byte[]> slow = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = new FileInputStream(out.toFile())) { // opened now, read later
+                read.await();
+                return in.readAllBytes();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, clients);
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["head", "-c", "100000", "/dev/zero"], "io": {"stdout": "%s"}}""".formatted(out)).expect(201);
+        String id = exec.path("id").asString();
+        // 64 KiB in the FIFO, the rest in the process's pipe and the relay: the process exits, the exec drains
+        assertThat(Processes.awaitGone(exec.path("pid").asLong(), 10_000)).isTrue();
+        assertThat(api.get("/api/v1/execs/" + id).expect(200).path("state").asString()).isEqualTo("running");
+        api.delete("/api/v1/execs/" + id).expect(204);
+        read.countDown();
+        assertThat(slow.get(10, TimeUnit.SECONDS)).hasSize(100_000);
+    }
+
+    /** connect-timeout (2 s here) is the exec's, for stdout and stderr together, not each stream's in turn. */
+    @Test
+    void theConnectTimeoutIsOneDeadlineForBothStreams() throws Exception {
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "echo out; echo err >&2"], "io": {"stdout": "listen", "stderr": "listen"}}""")
+                .expect(201);
+        String id = exec.path("id").asString();
+        Path stdoutPath = Path.of(exec.path("io").path("stdoutPath").asString());
+        Path stderrPath = Path.of(exec.path("io").path("stderrPath").asString());
+        Thread.sleep(1_500);
+        CompletableFuture<String> stdout = readAll(stdoutPath); // in time
+        Thread.sleep(1_300); // past the exec's 2 s, within stderr's own 2 s had it started at stdout's connect
+        // Opened for reading and writing (never created), which does not wait, so the test cannot hang on a FIFO
+        // nobody else opens; the path is gone once the start has failed.
+        try (java.nio.channels.FileChannel late = java.nio.channels.FileChannel.open(stderrPath,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            assertThat(api.awaitExit(id).path("reason").asString()).isEqualTo("start-failed");
+        } catch (java.nio.file.NoSuchFileException gone) {
+            assertThat(api.awaitExit(id).path("reason").asString()).isEqualTo("start-failed");
+        }
+        assertThat(api.get("/api/v1/execs/" + id).expect(200).path("error").asString()).contains("reader");
+        stdout.handle((text, error) -> null).get(10, TimeUnit.SECONDS); // its FIFO was closed with the failure
+    }
+
+    /**
+     * A driver still in its stop time after its exec ended (it ignores the end of its input) is still the service's:
+     * the shutdown kills it, where it used to be left running on its own.
+     */
+    @Test
+    void theShutdownKillsADriverStillInItsStopTime() throws Exception {
+        Path driver = script("lingering", """
+                #!/bin/sh
+                echo $$ > "$(dirname "$0")/lingering-pid"
+                : > "$CONTAINER_WAIT"
+                exec sleep 120
+                """);
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["echo", "hi"], "io": {"stdout": "binary://%s"}}""".formatted(driver))
+                .expect(201).path("id").asString();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        long pid = Long.parseLong(Files.readString(dir.resolve("lingering-pid")).strip());
+        assertThat(Processes.awaitGone(pid, 500)).as("the driver has its stop time (6 s) to exit").isFalse();
+        assertThat(upstreams.openCount()).as("a driver still running is still tracked").isEqualTo(1);
+        upstreams.abortAll(); // what the service's shutdown calls, after the execs have ended
+        assertThat(Processes.awaitGone(pid, 3_000)).as("the lingering driver was killed").isTrue();
+    }
+
     @Test
     void aListenClientMayOpenStdinFirst() throws Exception {
         JsonNode exec = api.post("/api/v1/host/execs", """
@@ -395,7 +484,6 @@ class UpstreamIoIT {
         return path;
     }
 
-    /** Opens the FIFO for reading (which waits for a writer) and reads it to its end, on a thread of its own. */
     /** Reads the first {@code bytes} of a FIFO on another thread, then closes it: a reader that leaves. */
     private CompletableFuture<byte[]> readFirst(Path fifo, int bytes) {
         return CompletableFuture.supplyAsync(() -> {
@@ -407,6 +495,7 @@ class UpstreamIoIT {
         }, clients);
     }
 
+    /** Opens the FIFO for reading (which waits for a writer) and reads it to its end, on a thread of its own. */
     private CompletableFuture<String> readAll(Path fifo) {
         return CompletableFuture.supplyAsync(() -> {
             try (InputStream in = new FileInputStream(fifo.toFile())) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.execgate.upstream.UpstreamPlan.Binary;
 import io.execgate.upstream.UpstreamPlan.InvalidUpstream;
@@ -82,7 +84,11 @@ class UpstreamPlanTest {
     }
 
     @Test
-    void listsKeepTheirOrder() {
-        assertThat(new Binary(Path.of("/x"), List.of("b", "a"), "binary:///x").arguments()).containsExactly("b", "a");
+    void aDriversArgumentsAreItsQueryPairsInKeyOrder() {
+        Binary binary = new Binary(Path.of("/x"), new TreeMap<>(Map.of("b", "1", "a", "", "c", "3")),
+                "binary:///x?b=1&a&c=3");
+        assertThat(binary.arguments()).containsExactly("a", "b", "1", "c", "3");
+        assertThat(binary.query()).containsExactly(Map.entry("a", ""), Map.entry("b", "1"),
+                Map.entry("c", "3"));
     }
 }
