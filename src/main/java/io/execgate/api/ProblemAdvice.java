@@ -47,6 +47,9 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
+    /** The most of a framework's refusal of a UVM boot the audit trail repeats. */
+    private static final int AUDITED_DETAIL = 200;
+
     private final ObjectProvider<AccessDenialObserver> denials;
     private final ObjectProvider<UvmActionObserver> uvmActions;
 
@@ -189,11 +192,13 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         if ((status == 401 || status == 403) && request instanceof ServletWebRequest servlet) {
             denials.forEach(observer -> observer.denied(servlet.getRequest(), status));
         }
-        if (!fromHandler && request instanceof ServletWebRequest servlet && UvmController.isBoot(servlet.getRequest())) {
-            // Every boot asked is audited, one refused before the controller could read it too (with no id: the
-            // body did not give one that could be trusted)
-            uvmActions.forEach(observer -> observer.uvmAction(servlet.getRequest(), "uvm.create", null, status,
-                    problem.getDetail()));
+        if (!fromHandler && status >= 400 && status < 500 && request instanceof ServletWebRequest servlet
+                && UvmController.isBoot(servlet.getRequest())) {
+            // Every boot asked is audited, one refused before the controller could read it too: with no id (the
+            // body gave none that could be trusted), and the framework's detail cut short (it may quote the body).
+            String detail = problem.getDetail() == null || problem.getDetail().length() <= AUDITED_DETAIL
+                    ? problem.getDetail() : problem.getDetail().substring(0, AUDITED_DETAIL) + "...";
+            uvmActions.forEach(observer -> observer.uvmAction(servlet.getRequest(), "uvm.create", null, status, detail));
         }
         // Errors are problem+json whatever the request accepts: a 404 must not turn into a 406.
         return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON)

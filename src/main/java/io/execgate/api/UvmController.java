@@ -26,6 +26,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.util.UrlPathHelper;
 import org.springframework.web.bind.annotation.RestController;
 
 /** The life of the utility VMs execgate boots itself (QEMU): create, power off, read the serial console. */
@@ -94,10 +95,13 @@ class UvmController {
         throw problem;
     }
 
-    /** Whether the request asks for a boot ({@code POST /api/v1/uvms}), whether or not it reached the handler. */
+    /**
+     * Whether the request asks for a boot ({@code POST /api/v1/uvms}), whether or not it reached the handler: its
+     * path as the handler mapping sees it (decoded, without {@code ;} parameters).
+     */
     static boolean isBoot(HttpServletRequest http) {
         return "POST".equals(http.getMethod())
-                && "/api/v1/uvms".equals(http.getRequestURI().substring(http.getContextPath().length()));
+                && "/api/v1/uvms".equals(UrlPathHelper.defaultInstance.getPathWithinApplication(http));
     }
 
     private void tell(HttpServletRequest http, String action, @Nullable String id, ApiException problem) {

@@ -54,6 +54,11 @@ public final class Exec {
     private static final long STDIN_QUEUE_BYTES = 1024 * 1024;
     /** Retained output goes to a late attachment in messages of this size: a terminal page takes them in stride. */
     private static final int REPLAY_CHUNK = 64 * 1024;
+    /**
+     * How long an attachment's close of stdin or resize waits for a process still to start: a listen exec waits
+     * for its client (connect-timeout), a container's start for its runtime (start-timeout); both are shorter.
+     */
+    private static final Duration START_WAIT = Duration.ofMinutes(5);
 
     /** Told once when an exec has ended, whichever way. */
     interface Listener {
@@ -88,6 +93,11 @@ public final class Exec {
      * (or the process exits, or it is terminated), so nothing is lost to the ring buffer before anyone reads.
      */
     private final CompletableFuture<Void> relaysOpen = new CompletableFuture<>();
+    /**
+     * Completed once the process has started, or the exec has ended without one: an attachment's input, close of
+     * stdin and resize wait for it, rather than being lost while the exec is still created.
+     */
+    private final CompletableFuture<Void> startedOrEnded = new CompletableFuture<>();
     private @Nullable StdinWriter stdinWriter; // guarded by lock; made on the first write from an attachment
     private volatile boolean everAttached;
     private int attachments; // guarded by lock: attached clients that have not left
@@ -168,6 +178,7 @@ public final class Exec {
                         record.stderrPath());
             }
         }
+        exec.startedOrEnded.complete(null);
         exec.ended.complete(exec);
         return exec;
     }
@@ -198,7 +209,6 @@ public final class Exec {
             try {
                 upstream.connect(); // before the process: it must not write before its output has somewhere to go
             } catch (IOException | RuntimeException e) {
-                upstream.close();
                 StartFailure failure = new StartFailure(StartFailure.Kind.BACKEND_ERROR, "upstream IO: " + e.getMessage(), e);
                 ExitReason asked;
                 synchronized (lock) {
@@ -206,7 +216,8 @@ public final class Exec {
                 }
                 // Ended on request (DELETE, shutdown) while it waited for its upstream client or driver: it did
                 // not fail, it was stopped before its command ran, and its record says so as a started one would.
-                end(asked != null
+                // Recorded before the upstream goes, as for any end: a reader that sees its FIFO end can read it.
+                endAndReleaseUpstream(asked != null
                         ? new ExitStatus(null, null, asked, runtime.clock().instant(),
                                 "ended (" + asked.value() + ") before its command started")
                         : new ExitStatus(null, null, ExitReason.START_FAILED, runtime.clock().instant(), failure.getMessage()));
@@ -267,6 +278,7 @@ public final class Exec {
                         timeout.toNanos());
             }
         }
+        startedOrEnded.complete(null);
         OutputRelay out = started.stdout()
                 .map(s -> OutputRelay.start(id, "stdout", s, sink(StdStream.STDOUT), relaysOpen,
                         runtime.relayBuffers()))
@@ -400,6 +412,7 @@ public final class Exec {
             cancel(timeoutTask);
             cancel(killTask);
         }
+        startedOrEnded.complete(null);
         // Its relays are done: what the buffers hold now counts against the retained limit, not the running one.
         stdout.release();
         stderr.release();
@@ -554,6 +567,23 @@ public final class Exec {
         return writer == null || writer.write(data, patience);
     }
 
+    /**
+     * Waits, parked, until the process has started or the exec has ended: at once, but for an exec still created
+     * (a listen exec waiting for its client, a container's start under way).
+     *
+     * @return false when neither came within {@code within}
+     */
+    private boolean awaitStart(Duration within) throws InterruptedException {
+        try {
+            startedOrEnded.get(within.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true; // never completed exceptionally
+        }
+    }
+
     /** The exec's stdin writer, made on first use; null when the process has no stdin or has exited. */
     private @Nullable StdinWriter stdinWriter() {
         synchronized (lock) {
@@ -628,7 +658,7 @@ public final class Exec {
             if (gone) {
                 return true;
             }
-            if (stdinRefused || !Exec.this.writeStdin(data, patience)) {
+            if (stdinRefused || !awaitStart(patience) || !Exec.this.writeStdin(data, patience)) {
                 stdinRefused = true;
                 return false;
             }
@@ -638,15 +668,24 @@ public final class Exec {
         /** Not after a refused part: the process would take a stream with a hole in it for the whole input. */
         @Override
         public void closeStdin() throws IOException {
-            if (!gone && !stdinRefused) {
+            if (!gone && !stdinRefused && awaitStartQuietly()) {
                 Exec.this.closeStdin();
             }
         }
 
         @Override
         public void resize(ConsoleSize size) throws IOException {
-            if (!gone && tty) {
+            if (!gone && tty && awaitStartQuietly()) {
                 Exec.this.resize(size);
+            }
+        }
+
+        private boolean awaitStartQuietly() {
+            try {
+                return awaitStart(START_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
         }
 

@@ -177,17 +177,18 @@ final class ExecAuditLog implements ExecObserver, AccessDenialObserver, UvmActio
 
     /**
      * A logging driver's arguments with their secrets masked. They come from the URI's query in pairs
-     * ({@code ?token=x} is {@code token x}), so a value is masked when its key looks secret, dashes or not.
+     * ({@code ?token=x} is {@code token x}), so a value is masked when its key looks secret, dashes or not; then
+     * as any command's arguments ({@code ?--password&hunter2} is {@code --password hunter2} too).
      */
     static List<String> maskDriverArguments(UpstreamPlan.Binary binary) {
-        List<String> masked = new java.util.ArrayList<>();
+        List<String> pairs = new java.util.ArrayList<>();
         binary.query().forEach((key, value) -> {
-            masked.addAll(maskArguments(List.of(key)));
+            pairs.add(key);
             if (!value.isEmpty()) {
-                masked.add(SECRET_NAME.matcher(key).matches() ? MASK : maskArguments(List.of(value)).getFirst());
+                pairs.add(SECRET_NAME.matcher(key).matches() ? MASK : value);
             }
         });
-        return masked;
+        return maskArguments(pairs);
     }
 
     /** {@code NAME=value} with the value masked when the name looks secret. */

@@ -135,9 +135,10 @@ final class ExecHandshake implements HandshakeInterceptor {
         }
     }
 
+    /** As Tomcat's {@code UpgradeUtil.validateKey}: 24 characters, padding included, that decode to 16 bytes. */
     private static boolean isKey(@Nullable String key) {
         try {
-            return key != null && java.util.Base64.getDecoder().decode(key.strip()).length == 16;
+            return key != null && key.length() == 24 && java.util.Base64.getDecoder().decode(key).length == 16;
         } catch (IllegalArgumentException notBase64) {
             return false;
         }

@@ -49,6 +49,11 @@ public record StreamProperties(
                 && !idleTimeout.isNegative() && !pongTimeout.isNegative();
     }
 
+    @AssertTrue(message = "pong-timeout must be 0 or longer than ping-interval (a ping must have had its answer time)")
+    boolean isPongTimeoutValid() {
+        return pongTimeout.isZero() || pongTimeout.compareTo(pingInterval) > 0;
+    }
+
     @AssertTrue(message = "max-message-size must be between 1KB and 64MB")
     boolean isMaxMessageSizeValid() {
         return maxMessageSize.toBytes() >= 1024 && maxMessageSize.toBytes() <= DataSize.ofMegabytes(64).toBytes();

@@ -41,6 +41,8 @@ final class StreamSession implements Attachment {
      * at most four send timeouts.
      */
     static final int PER_SEND_TIMEOUT = 256 * 1024;
+    /** The largest chunk of output an attachment is handed (the exec package's {@code OutputRelay.MOST}). */
+    private static final int LARGEST_CHUNK = 1024 * 1024;
 
     private final WebSocketSession session;
     private final String protocol;
@@ -55,6 +57,8 @@ final class StreamSession implements Attachment {
     private volatile long lastData = System.nanoTime();
     /** When the oldest ping the client has not answered went out ({@link System#nanoTime()}); 0: none is. */
     private volatile long unansweredPingSince;
+    /** Set once a close is on its way: the keep-alive rounds leave the session alone from then on. */
+    private volatile boolean closeAsked;
     private volatile @Nullable Subscription subscription;
     private volatile boolean closed;
     /**
@@ -130,12 +134,13 @@ final class StreamSession implements Attachment {
 
     /**
      * Whether a ping has gone unanswered for longer than {@code timeout}, with no message from the client and no
-     * output sent to it since. Output sent counts: a slow client's pong waits behind the output queued before the
-     * ping, and one that is still taking output is not gone.
+     * output sent to it since, and none being sent now. Output counts: a slow client's pong waits behind the output
+     * queued before the ping, and one that is still taking output (a 1 MiB message may take four send timeouts) is
+     * not gone; the send timeout judges that one.
      */
     boolean unanswered(Duration timeout) {
         long since = unansweredPingSince;
-        return since != 0 && System.nanoTime() - since > timeout.toNanos();
+        return since != 0 && !closeAsked && !sending.isLocked() && System.nanoTime() - since > timeout.toNanos();
     }
 
     Duration idleFor() {
@@ -155,7 +160,7 @@ final class StreamSession implements Attachment {
             int header = data.position() - 1;
             data.put(header, (byte) stream.channel()); // the channel byte, in the room the relay left for it
             int bytes = data.limit() - header;
-            boolean longer = allowSendFor(bytes);
+            boolean longer = allowSendFor(bytes - 1); // the output it carries, the channel byte aside
             try {
                 session.sendMessage(new BinaryMessage(data.slice(header, bytes), true));
             } finally {
@@ -192,12 +197,13 @@ final class StreamSession implements Attachment {
 
     /**
      * The service is going away: a Failure status with the reason on the status channel, then close 1001, after
-     * any send under way (waiting at most the send timeout). The exec's own end, later, finds the session closed.
+     * any send under way (waiting at most as long as a send may take). The exec's own end, later, finds the session
+     * closed.
      */
     void goingAway(String message) {
         boolean locked = false;
         try {
-            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            locked = sending.tryLock(longestSend().toMillis(), TimeUnit.MILLISECONDS);
             if (!shut && session.isOpen()) {
                 shut = true;
                 session.sendMessage(new BinaryMessage(ChannelProtocol.goingAway(message, json)));
@@ -227,10 +233,10 @@ final class StreamSession implements Attachment {
         if (sending.tryLock()) {
             try {
                 if (session.isOpen()) {
-                    session.sendMessage(new PingMessage());
                     if (unansweredPingSince == 0) {
-                        unansweredPingSince = System.nanoTime();
+                        unansweredPingSince = System.nanoTime(); // before the send: a quick pong clears it
                     }
+                    session.sendMessage(new PingMessage());
                 }
             } catch (IOException | RuntimeException e) {
                 abort("ping failed: " + e);
@@ -258,14 +264,15 @@ final class StreamSession implements Attachment {
 
     /** Closes on a virtual thread: the caller (a container thread, the ping timer) must not wait for a send. */
     void closeLater(CloseStatus status) {
+        closeAsked = true;
         Thread.ofVirtual().name("session-" + session.getId() + "-close").start(() -> close(status));
     }
 
-    /** Closes with a status, after any send under way (waiting at most the send timeout). */
+    /** Closes with a status, after any send under way (waiting at most as long as a send may take). */
     void close(CloseStatus status) {
         boolean locked = false;
         try {
-            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            locked = sending.tryLock(longestSend().toMillis(), TimeUnit.MILLISECONDS);
             shut = true;
             session.close(status);
         } catch (IOException | RuntimeException e) {
@@ -285,6 +292,11 @@ final class StreamSession implements Attachment {
      *
      * @return whether it is longer than the plain one, to be set back after the send
      */
+    /** The longest a send may take: a message of the largest output chunk (a relay's, 1 MiB). */
+    private Duration longestSend() {
+        return sendTimeout.multipliedBy((LARGEST_CHUNK + PER_SEND_TIMEOUT - 1) / PER_SEND_TIMEOUT);
+    }
+
     private boolean allowSendFor(int bytes) {
         int units = Math.max(1, (bytes + PER_SEND_TIMEOUT - 1) / PER_SEND_TIMEOUT);
         if (containerProperties != null) {

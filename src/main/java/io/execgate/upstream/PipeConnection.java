@@ -50,7 +50,11 @@ class PipeConnection implements UpstreamConnection {
         return false;
     }
 
-    /** Checks every path first, so that a typo fails at once rather than after another pipe's timeout. */
+    /**
+     * Checks every path first, so that a typo fails at once rather than after another pipe's timeout. On failure
+     * what was opened stays open for {@link #close()}, which the exec calls once it has recorded its end: a reader
+     * that sees its FIFO end can then read the exec's status.
+     */
     @Override
     public void connect() throws IOException {
         for (Path path : new Path[] {stdinPath, stdoutPath, stderrPath}) {
@@ -58,25 +62,21 @@ class PipeConnection implements UpstreamConnection {
                 Fifos.check(path);
             }
         }
-        try {
-            if (stdinPath != null) {
-                // First, and without waiting: a client that opens its write end first waits for this reader.
-                stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
-            }
-            // One deadline for both: the connect timeout is the exec's, not each stream's in turn.
-            long deadline = System.nanoTime() + connectTimeout.toNanos();
-            if (stdoutPath != null) {
-                stdout = FifoWriter.connect(stdoutPath, left(deadline), retryTimeout, closed);
-            }
-            if (stderrPath != null) {
-                stderr = FifoWriter.connect(stderrPath, left(deadline), retryTimeout, closed);
-            }
-            if (closed.getCount() == 0) {
-                throw new IOException("closed while connecting");
-            }
-        } catch (IOException | RuntimeException e) {
-            closeStreams();
-            throw e;
+        if (stdinPath != null) {
+            // First, and without waiting: a client that opens its write end first waits for this reader.
+            stdin = Fifos.openForReading(stdinPath).inputStream(); // end-of-file when its writer closes it
+        }
+        // One deadline for both: the connect timeout is the exec's, not each stream's in turn.
+        long deadline = System.nanoTime() + connectTimeout.toNanos();
+        if (stdoutPath != null) {
+            stdout = FifoWriter.connect(stdoutPath, left(deadline), retryTimeout, closed);
+        }
+        if (stderrPath != null) {
+            stderr = FifoWriter.connect(stderrPath, left(deadline), retryTimeout, closed);
+        }
+        if (closed.getCount() == 0) {
+            closeStreams(); // a close() raced the opens: what they opened after it goes too
+            throw new IOException("closed while connecting");
         }
     }
 

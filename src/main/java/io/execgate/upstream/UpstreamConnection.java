@@ -27,7 +27,10 @@ public interface UpstreamConnection extends AutoCloseable {
      */
     boolean waitsForClient();
 
-    /** Opens the pipes (starting a logging driver first); fails when they cannot be, or on {@link #close()}. */
+    /**
+     * Opens the pipes (starting a logging driver first); fails when they cannot be, or on {@link #close()}. After a
+     * failure the caller still closes the connection.
+     */
     void connect() throws IOException;
 
     /** What the process reads, once connected, when stdin is tied. */

@@ -92,6 +92,10 @@ class SecurityPartsTest {
                 "Authorization", "***", "api_key", "***", "tag", "web", "token", "***");
         assertThat(binary.arguments()).as("the driver itself gets them as they are").containsExactly("--password", "pw",
                 "-v", "Authorization", "Bearer x", "api_key", "k3y", "tag", "web", "token", "s3cr3t");
+        // a secret-named flag whose value is the next key: masked as any command's argument after such a flag
+        assertThat(ExecAuditLog.maskDriverArguments((UpstreamPlan.Binary) UpstreamPlan.parse(null,
+                "binary:///usr/bin/logger?--password&hunter2", null, null, false)))
+                .containsExactly("--password", "***");
     }
 
     /**

@@ -146,7 +146,6 @@ class StreamLimitsIT {
         }
     }
 
-    /** Opens a session and waits for its ready message (its slot was taken at the handshake). */
     /**
      * A client that vanished without closing its connection answers no ping and takes no output: its session is
      * closed (1001) after pong-timeout, and its one-step exec ends with it. A client that answers stays.
@@ -212,6 +211,10 @@ class StreamLimitsIT {
             Thread.sleep(2); // slower than seq: its pipe fills, and the relay's chunks grow to 1 MiB
         }
         assertThat(client.largestMessage()).as("the flood's messages grew").isGreaterThan(1024 * 1024);
+        for (int i = 0; i < 20; i++) {
+            client.read(1);
+            Thread.sleep(20); // 50 MB/s at most, slower than seq: the relay finds its pipe full, every message 1 MiB
+        }
         Thread.sleep(1_500); // takes nothing for longer than the send timeout: a 1 MiB message may take four
         while (!client.isClosed() && System.nanoTime() < deadline) {
             client.read(64);
@@ -232,6 +235,7 @@ class StreamLimitsIT {
         return ids;
     }
 
+    /** Opens a session and waits for its ready message (its slot was taken at the handshake). */
     private ChannelClient open(String token) throws InterruptedException {
         ChannelClient client = ChannelClient.connect(attach(), ChannelClient.V5, bearer(token));
         clients.add(client);

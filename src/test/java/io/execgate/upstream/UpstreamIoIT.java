@@ -7,6 +7,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import io.execgate.support.Api;
+import io.execgate.support.ChannelClient;
 import io.execgate.support.Processes;
 import io.execgate.support.TestContainers;
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -45,7 +48,9 @@ import tools.jackson.databind.JsonNode;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "execgate.upstream.connect-timeout=2s",
         "execgate.upstream.driver-ready-timeout=2s",
-        "execgate.upstream.driver-stop-timeout=6s"})
+        "execgate.upstream.driver-stop-timeout=6s",
+        // long enough for a DELETE after the process's exit to come within it, on a busy machine too
+        "execgate.exec.copy-after-exit-timeout=3s"})
 @AutoConfigureRestTestClient
 @DirtiesContext
 class UpstreamIoIT {
@@ -56,6 +61,8 @@ class UpstreamIoIT {
     RestTestClient http;
     @Autowired
     Upstreams upstreams;
+    @LocalServerPort
+    int port;
     Api api;
     @TempDir
     Path dir;
@@ -379,7 +386,7 @@ class UpstreamIoIT {
 
     /**
      * A DELETE of an exec whose process has exited while its reader is slow lets go of the FIFO only once the
-     * process has had its copy-after-exit time (1 s here), not at once: the reader that comes within it gets it all.
+     * process has had its copy-after-exit time (3 s here), not at once: the reader that comes within it gets it all.
      */
     @Test
     void aDeleteAfterTheProcessExitedLeavesTheSlowReaderItsCopyAfterExitTime() throws Exception {
@@ -449,6 +456,32 @@ class UpstreamIoIT {
         assertThat(upstreams.openCount()).as("a driver still running is still tracked").isEqualTo(1);
         upstreams.abortAll(); // what the service's shutdown calls, after the execs have ended
         assertThat(Processes.awaitGone(pid, 3_000)).as("the lingering driver was killed").isTrue();
+    }
+
+    /**
+     * An attachment's input and its close of stdin, sent while the exec is still created (waiting for its listen
+     * client), wait for the process to start instead of being lost.
+     */
+    @Test
+    void anAttachmentsInputWaitsForAProcessStillToStart() throws Exception {
+        JsonNode exec = api.post("/api/v1/host/execs", """
+                {"command": ["cat"], "stdin": true, "io": {"stdout": "listen"}}""").expect(201);
+        String id = exec.path("id").asString();
+        assertThat(exec.path("state").asString()).isEqualTo("created");
+        ChannelClient client = ChannelClient.connect(URI.create("ws://127.0.0.1:" + port + "/api/v1/execs/" + id
+                + "/attach?stdin=true"), ChannelClient.V5);
+        try {
+            client.stdin("early\n");
+            client.closeStdin();
+            Thread.sleep(300); // sent, while the exec still waits for its stdout client
+            assertThat(api.get("/api/v1/execs/" + id).expect(200).path("state").asString()).isEqualTo("created");
+            assertThat(readAll(Path.of(exec.path("io").path("stdoutPath").asString())).get(10, TimeUnit.SECONDS))
+                    .as("cat got the input and its end").isEqualTo("early\n");
+            assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        } finally {
+            client.abort();
+            api.delete("/api/v1/execs/" + id);
+        }
     }
 
     @Test
