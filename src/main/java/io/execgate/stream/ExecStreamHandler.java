@@ -7,6 +7,7 @@ import java.time.Duration;
 import io.execgate.exec.ExecService;
 import io.execgate.exec.Subscription;
 import io.execgate.host.ConsoleSize;
+import jakarta.websocket.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,7 @@ import org.springframework.web.socket.CloseStatus;
 import org.springframework.web.socket.PongMessage;
 import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
+import org.springframework.web.socket.adapter.NativeWebSocketSession;
 import org.springframework.web.socket.handler.BinaryWebSocketHandler;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -29,6 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
 final class ExecStreamHandler extends BinaryWebSocketHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ExecStreamHandler.class);
+    /** Tomcat's per-session limit on a blocking send; past it the send fails and the client is dropped. */
+    private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
 
     private final ExecService execs;
     private final StreamSessions sessions;
@@ -56,6 +60,10 @@ final class ExecStreamHandler extends BinaryWebSocketHandler {
     @Override
     public void afterConnectionEstablished(WebSocketSession session) {
         ExecHandshake.Plan plan = (ExecHandshake.Plan) session.getAttributes().get(ExecHandshake.SESSION);
+        if (session instanceof NativeWebSocketSession nativeSession
+                && nativeSession.getNativeSession(Session.class) instanceof Session standard) {
+            standard.getUserProperties().put(BLOCKING_SEND_TIMEOUT, sendTimeout.toMillis());
+        }
         StreamSession stream = new StreamSession(session, plan.protocol(), plan.stdin(), plan.stdout(), plan.stderr(),
                 json, sendTimeout);
         session.getAttributes().put(StreamSession.class.getName(), stream);

@@ -21,7 +21,7 @@ import org.springframework.validation.annotation.Validated;
  *                       connection (a sleeping laptop, a cut network) does not keep its exec for the quarter of an
  *                       hour TCP takes to give up; 0 never
  * @param sendTimeout    a client that takes no output for this long is disconnected (its exec is not held up longer);
- *                       a message of a flood gets it once per 256 KiB it carries
+ *                       a send is timed whole, so in a flood (1 MiB messages) so is a client slower than 1 MiB in it
  * @param stdinTimeout   a client whose stdin the process takes none of for this long (with 1 MiB queued) is closed
  *                       with 1008; long, since a bulk import may pause for a slow statement, as Kubernetes never
  *                       closes such a stream at all

@@ -3,7 +3,6 @@ package io.execgate.stream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -11,7 +10,6 @@ import io.execgate.exec.Attachment;
 import io.execgate.exec.StdStream;
 import io.execgate.exec.Subscription;
 import io.execgate.host.ExitStatus;
-import jakarta.websocket.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +17,6 @@ import org.springframework.web.socket.BinaryMessage;
 import org.springframework.web.socket.CloseStatus;
 import org.springframework.web.socket.PingMessage;
 import org.springframework.web.socket.WebSocketSession;
-import org.springframework.web.socket.adapter.NativeWebSocketSession;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -31,18 +28,6 @@ import tools.jackson.databind.json.JsonMapper;
 final class StreamSession implements Attachment {
 
     private static final Logger log = LoggerFactory.getLogger(StreamSession.class);
-    /** Tomcat's per-session limit on a blocking send; past it the send fails and the client is dropped. */
-    private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
-    /**
-     * What a client must take per send timeout. A send is timed whole, and a flood's messages grow to 1 MiB (fewer,
-     * larger messages cost the client and the service less: 256 KiB ones streamed 15 to 30 % slower): a message gets
-     * the send timeout once per 256 KiB it carries, so a client that reads steadily at 256 KiB per send timeout
-     * (9 KB/s with the default 30 s) is never dropped for being slow, while one that takes nothing is dropped after
-     * at most four send timeouts.
-     */
-    static final int PER_SEND_TIMEOUT = 256 * 1024;
-    /** The largest chunk of output an attachment is handed (the exec package's {@code OutputRelay.MOST}). */
-    private static final int LARGEST_CHUNK = 1024 * 1024;
 
     private final WebSocketSession session;
     private final String protocol;
@@ -51,8 +36,6 @@ final class StreamSession implements Attachment {
     private final boolean stderr;
     private final JsonMapper json;
     private final Duration sendTimeout;
-    /** The container's properties of the session, where its send timeout is set; null outside Tomcat (tests). */
-    private final @Nullable Map<String, Object> containerProperties;
     private final ReentrantLock sending = new ReentrantLock();
     private volatile long lastData = System.nanoTime();
     /** When the oldest ping the client has not answered went out ({@link System#nanoTime()}); 0: none is. */
@@ -77,10 +60,6 @@ final class StreamSession implements Attachment {
         this.stderr = stderr;
         this.json = json;
         this.sendTimeout = sendTimeout;
-        this.containerProperties = session instanceof NativeWebSocketSession nativeSession
-                && nativeSession.getNativeSession(Session.class) instanceof Session standard
-                ? standard.getUserProperties() : null;
-        allowSendFor(0);
     }
 
     /**
@@ -135,8 +114,7 @@ final class StreamSession implements Attachment {
     /**
      * Whether a ping has gone unanswered for longer than {@code timeout}, with no message from the client and no
      * output sent to it since, and none being sent now. Output counts: a slow client's pong waits behind the output
-     * queued before the ping, and one that is still taking output (a 1 MiB message may take four send timeouts) is
-     * not gone; the send timeout judges that one.
+     * queued before the ping, and one that is still taking output is not gone; the send timeout judges that one.
      */
     boolean unanswered(Duration timeout) {
         long since = unansweredPingSince;
@@ -159,15 +137,7 @@ final class StreamSession implements Attachment {
             }
             int header = data.position() - 1;
             data.put(header, (byte) stream.channel()); // the channel byte, in the room the relay left for it
-            int bytes = data.limit() - header;
-            boolean longer = allowSendFor(bytes - 1); // the output it carries, the channel byte aside
-            try {
-                session.sendMessage(new BinaryMessage(data.slice(header, bytes), true));
-            } finally {
-                if (longer) {
-                    allowSendFor(0);
-                }
-            }
+            session.sendMessage(new BinaryMessage(data.slice(header, data.limit() - header), true));
             touched();
         } catch (IOException | RuntimeException e) {
             // Gone, or took nothing for the send timeout: let the exec go on without this client.
@@ -197,13 +167,12 @@ final class StreamSession implements Attachment {
 
     /**
      * The service is going away: a Failure status with the reason on the status channel, then close 1001, after
-     * any send under way (waiting at most as long as a send may take). The exec's own end, later, finds the session
-     * closed.
+     * any send under way (waiting at most the send timeout). The exec's own end, later, finds the session closed.
      */
     void goingAway(String message) {
         boolean locked = false;
         try {
-            locked = sending.tryLock(longestSend().toMillis(), TimeUnit.MILLISECONDS);
+            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!shut && session.isOpen()) {
                 shut = true;
                 session.sendMessage(new BinaryMessage(ChannelProtocol.goingAway(message, json)));
@@ -268,11 +237,11 @@ final class StreamSession implements Attachment {
         Thread.ofVirtual().name("session-" + session.getId() + "-close").start(() -> close(status));
     }
 
-    /** Closes with a status, after any send under way (waiting at most as long as a send may take). */
+    /** Closes with a status, after any send under way (waiting at most the send timeout). */
     void close(CloseStatus status) {
         boolean locked = false;
         try {
-            locked = sending.tryLock(longestSend().toMillis(), TimeUnit.MILLISECONDS);
+            locked = sending.tryLock(sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
             shut = true;
             session.close(status);
         } catch (IOException | RuntimeException e) {
@@ -284,25 +253,6 @@ final class StreamSession implements Attachment {
                 sending.unlock();
             }
         }
-    }
-
-    /**
-     * Sets the send timeout for a message of {@code bytes}: once per {@link #PER_SEND_TIMEOUT} it carries (the
-     * plain one for anything up to that).
-     *
-     * @return whether it is longer than the plain one, to be set back after the send
-     */
-    /** The longest a send may take: a message of the largest output chunk (a relay's, 1 MiB). */
-    private Duration longestSend() {
-        return sendTimeout.multipliedBy((LARGEST_CHUNK + PER_SEND_TIMEOUT - 1) / PER_SEND_TIMEOUT);
-    }
-
-    private boolean allowSendFor(int bytes) {
-        int units = Math.max(1, (bytes + PER_SEND_TIMEOUT - 1) / PER_SEND_TIMEOUT);
-        if (containerProperties != null) {
-            containerProperties.put(BLOCKING_SEND_TIMEOUT, sendTimeout.toMillis() * units);
-        }
-        return units > 1;
     }
 
     @Override

@@ -27,11 +27,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class Upstreams {
 
-    private final UpstreamProperties properties;
-    private final Path dirs;
     /** The most the shutdown waits for drivers already told their output has ended, before it kills them. */
     private static final Duration SHUTDOWN_STOP_WAIT = Duration.ofSeconds(2);
 
+    private final UpstreamProperties properties;
+    private final Path dirs;
     private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
 
     public Upstreams(UpstreamProperties properties, DataDirectory data) {

@@ -34,7 +34,6 @@ import tools.jackson.databind.json.JsonMapper;
         "execgate.stream.max-sessions-per-principal=3",
         "execgate.stream.ping-interval=300ms",
         "execgate.stream.pong-timeout=1500ms",
-        "execgate.stream.send-timeout=1s",
         "execgate.security.tokens[0].name=second",
         "execgate.security.tokens[0].sha256=" + StreamLimitsIT.SECOND_SHA,
         "execgate.security.tokens[0].roles=admin"})
@@ -193,36 +192,6 @@ class StreamLimitsIT {
             assertThat(running(api, marker)).as("the one-step exec ended with its session").isEmpty();
         }
         assertThat(answering.isClosed()).as("the client that answers pings keeps its session").isFalse();
-    }
-
-    /**
-     * A send is timed once per 256 KiB it carries: a client that pauses in a flood of 1 MiB messages for longer than
-     * the send timeout (1 s here), but less than four, and then reads on, keeps its session and gets every byte.
-     */
-    @Test
-    void aLargeMessageGetsTheSendTimeoutOncePer256KiB() throws Exception {
-        URI oneStep = URI.create("ws://127.0.0.1:" + port + "/api/v1/host/exec?command=seq&command=1&command=4000000"
-                + "&stderr=false");
-        ChannelClient client = ChannelClient.connect(oneStep, false, false, ChannelClient.V5, bearer(Api.ADMIN_TOKEN));
-        clients.add(client);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (client.largestMessage() < 1024 * 1024 && !client.isClosed() && System.nanoTime() < deadline) {
-            client.read(1);
-            Thread.sleep(2); // slower than seq: its pipe fills, and the relay's chunks grow to 1 MiB
-        }
-        assertThat(client.largestMessage()).as("the flood's messages grew").isGreaterThan(1024 * 1024);
-        for (int i = 0; i < 20; i++) {
-            client.read(1);
-            Thread.sleep(20); // 50 MB/s at most, slower than seq: the relay finds its pipe full, every message 1 MiB
-        }
-        Thread.sleep(1_500); // takes nothing for longer than the send timeout: a 1 MiB message may take four
-        while (!client.isClosed() && System.nanoTime() < deadline) {
-            client.read(64);
-            Thread.sleep(1);
-        }
-        assertThat(client.awaitClose(Duration.ofSeconds(10))).isEqualTo(1000);
-        byte[] expected = new ProcessBuilder("seq", "1", "4000000").start().getInputStream().readAllBytes();
-        assertThat(client.stdout()).hasSize(expected.length).isEqualTo(new String(expected, StandardCharsets.US_ASCII));
     }
 
     private static List<String> running(Api api, String marker) {
