@@ -111,8 +111,6 @@ public final class Exec {
     private @Nullable ExitStatus exit;
     private boolean processExited;
     private @Nullable ExitReason terminating;
-    /** Asked to end (DELETE, timeout, shutdown) after its process had exited: the drain guard lets the upstream go. */
-    private boolean askedAfterExit;
     private long processExitedNanos;
     private @Nullable ScheduledFuture<?> timeoutTask;
     private @Nullable ScheduledFuture<?> killTask;
@@ -367,7 +365,7 @@ public final class Exec {
         }
         boolean asked;
         synchronized (lock) {
-            asked = terminating != null || askedAfterExit;
+            asked = terminating != null;
         }
         if (asked) {
             // Asked to end (DELETE, timeout, shutdown) and still draining after the copy-after-exit time: an
@@ -716,8 +714,11 @@ public final class Exec {
                 // The process is gone; what holds the exec up is its output (a slow reader, an upstream reader
                 // awaited within its retry budget, or one that takes nothing). Asked to end, the exec lets go of its
                 // upstream once the process has had its copy-after-exit time: the drain guard, which first runs
-                // when that time is up, sees the flag; past that time, or without one, at once. The relays then drain.
-                askedAfterExit = true;
+                // when that time is up, sees it asked; past that time, or without one, at once. The relays then
+                // drain. (The reason the exit recorded stays: it was taken when the process exited.)
+                if (terminating == null) {
+                    terminating = reason;
+                }
                 Duration drain = runtime.copyAfterExitTimeout();
                 if (!drain.isPositive() || System.nanoTime() - processExitedNanos >= drain.toNanos()) {
                     closeUpstream();

@@ -103,7 +103,9 @@ final class StreamSession implements Attachment {
     /** Data went either way: a message from the client, or output it took. */
     void touched() {
         lastData = System.nanoTime();
-        unansweredPingSince = 0;
+        if (unansweredPingSince != 0) { // read, not written, on every frame: a ping is outstanding rarely
+            unansweredPingSince = 0;
+        }
     }
 
     /** The client answered a ping. */

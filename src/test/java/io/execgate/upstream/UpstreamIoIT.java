@@ -219,10 +219,7 @@ class UpstreamIoIT {
                 cat "$CONTAINER_STDERR" > "$d/late-stderr"
                 cat "$CONTAINER_STDOUT" > "$d/late-stdout"
                 """);
-        String id = api.post("/api/v1/host/execs", """
-                {"command": ["sh", "-c", "echo quick; echo quicker >&2"], "io": {"stdout": "binary://%s"}}"""
-                .formatted(driver)).expect(201).path("id").asString();
-        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        runThroughDriver(driver, "echo quick; echo quicker >&2");
         awaitFile(dir.resolve("late-stderr"), "quicker\n");
         awaitFile(dir.resolve("late-stdout"), "quick\n");
     }
@@ -320,10 +317,7 @@ class UpstreamIoIT {
                 cat <&4 > "$d/stderr" &
                 wait
                 """);
-        String id = api.post("/api/v1/host/execs", """
-                {"command": ["sh", "-c", "echo first-out; echo first-err >&2"], "io": {"stdout": "binary://%s"}}"""
-                .formatted(driver)).expect(201).path("id").asString();
-        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        runThroughDriver(driver, "echo first-out; echo first-err >&2");
         awaitFile(dir.resolve("stdout"), "first-out\n");
         awaitFile(dir.resolve("stderr"), "first-err\n");
     }
@@ -447,10 +441,7 @@ class UpstreamIoIT {
                 : > "$CONTAINER_WAIT"
                 exec sleep 120
                 """);
-        String id = api.post("/api/v1/host/execs", """
-                {"command": ["echo", "hi"], "io": {"stdout": "binary://%s"}}""".formatted(driver))
-                .expect(201).path("id").asString();
-        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
+        runThroughDriver(driver, "echo hi");
         long pid = Long.parseLong(Files.readString(dir.resolve("lingering-pid")).strip());
         assertThat(Processes.awaitGone(pid, 500)).as("the driver has its stop time (6 s) to exit").isFalse();
         assertThat(upstreams.openCount()).as("a driver still running is still tracked").isEqualTo(1);
@@ -496,6 +487,14 @@ class UpstreamIoIT {
         }
         assertThat(readAll(stdoutPath).get(10, TimeUnit.SECONDS)).isEqualTo("got early\n");
         assertThat(api.awaitExit(exec.path("id").asString()).path("exitCode").asInt()).isZero();
+    }
+
+    /** Runs {@code sh -c script} with the driver as its logging driver, and waits for it to exit 0. */
+    private void runThroughDriver(Path driver, String script) {
+        String id = api.post("/api/v1/host/execs", """
+                {"command": ["sh", "-c", "%s"], "io": {"stdout": "binary://%s"}}""".formatted(script, driver))
+                .expect(201).path("id").asString();
+        assertThat(api.awaitExit(id).path("exitCode").asInt()).isZero();
     }
 
     private String startFailure(String uri) {
